@@ -1,0 +1,30 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import mocha from 'eslint-plugin-mocha';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'out/', '.serverless/', '.esbuild/', 'dist/', 'data/', 'layer/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    plugins: { mocha },
+    rules: {
+      'mocha/no-exclusive-tests': 'error',
+      'mocha/no-pending-tests': 'error',
+      'mocha/no-skipped-tests': 'error',
+      '@typescript-eslint/no-unused-expressions': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['bin/**/*.js', 'scripts/**/*.{js,mjs}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+);

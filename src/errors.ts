@@ -1,0 +1,29 @@
+/**
+ * Every named error of the project. Expected failures (a bad record, a line that is not CloudTrail) are
+ * values; these are thrown only for misconfiguration, bugs, and re-ingestion that failed after all retries.
+ */
+
+export class EnricherError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An environment variable or a file named by one is missing or malformed. Names the variable. */
+export class ConfigError extends EnricherError {}
+
+/** The rules file does not match the rules schema. Names the rule and the field. */
+export class RulesValidationError extends EnricherError {}
+
+/** Re-ingesting overflow records failed after every retry; thrown so Firehose retries the whole batch. */
+export class ReingestionError extends EnricherError {}
+
+/** A provider answered with something we cannot use (HTTP error, error-as-200, malformed body). */
+export class ProviderError extends EnricherError {}
+
+/** Reading an API key from SSM Parameter Store or Secrets Manager failed. */
+export class SecretError extends EnricherError {}
+
+/** The IP cache (DynamoDB) failed after retries. The lookup treats this as a miss, never as a record failure. */
+export class CacheError extends EnricherError {}
