@@ -100,6 +100,8 @@ export interface Enrichment {
   risk?: { score: number; reasons: RiskReason[] };
   /** Only on skipped lines: why the message could not be treated as a CloudTrail event. */
   error?: string;
+  /** Only on skipped lines: the message exactly as received. */
+  raw?: string;
 }
 
 /** The Firehose dynamic-partitioning keys (`metadata.partitionKeys`). */

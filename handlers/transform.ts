@@ -1,0 +1,36 @@
+/**
+ * Amazon Data Firehose record transformation Lambda. Everything here runs once per container (cold start):
+ * configuration is parsed and validated, clients are created, then every invocation calls into the pure core.
+ */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { loadConfig } from '../src/config/index.ts';
+import { METRICS_NAMESPACE } from '../src/observability/metric-names.ts';
+import { createTransformHandler } from '../src/pipeline/handler.ts';
+
+const SERVICE = 'cloudtrail-enricher';
+const config = loadConfig(process.env);
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE });
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: SERVICE });
+
+// Our own loop retries failed entries with backoff; the SDK's retries are kept small so the two do not multiply.
+let firehose: FirehoseClient | undefined;
+let kinesis: KinesisClient | undefined;
+
+export const handler = createTransformHandler({
+  config: config.core,
+  firehose: () => (firehose ??= new FirehoseClient({ maxAttempts: 2 })),
+  kinesis: () => (kinesis ??= new KinesisClient({ maxAttempts: 2 })),
+  log: {
+    debug: (message, extra) => logger.debug(message, extra ?? {}),
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  },
+  metrics: {
+    addMetric: (name, unit, value) => metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),
+    publishStoredMetrics: () => metrics.publishStoredMetrics(),
+  },
+});

@@ -1,0 +1,75 @@
+import ipaddr from 'ipaddr.js';
+import type { SourceClassification } from '../model.ts';
+
+/**
+ * Classifies CloudTrail's `sourceIPAddress`. The result decides what may ever leave the process:
+ * only `public` addresses are looked up with third-party providers.
+ *
+ * - `public`: globally routable unicast IPv4/IPv6 (IPv4-mapped IPv6 is reduced to its IPv4).
+ * - `private`: organisation-internal space: RFC 1918, carrier-grade NAT (100.64.0.0/10), IPv6 unique-local (fc00::/7).
+ * - `reserved`: everything else that is an address but not routable on the internet: loopback, link-local,
+ *   documentation (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20), benchmarking,
+ *   multicast, broadcast, unspecified, 6to4/Teredo/NAT64 transition space, and the rest of IANA's special registry.
+ * - `aws-internal`: the literal `AWS Internal` CloudTrail writes for calls made by AWS on your behalf.
+ * - `aws-service`: a service principal hostname such as `ec2.amazonaws.com`.
+ * - `invalid`: anything else, including IPv4 with leading zeros (`010.1.1.1`, ambiguous: octal or decimal),
+ *   shortened or hexadecimal IPv4 forms, IPv6 zone ids, and surrounding whitespace.
+ * - `missing`: absent, null, not a string, or empty.
+ */
+export function classifySource(value: unknown): SourceClassification {
+  if (typeof value !== 'string' || value.length === 0) return { kind: 'missing' };
+  const cached = memo.get(value);
+  if (cached !== undefined) return cached;
+  const result = classifyString(value);
+  // Addresses repeat heavily within a batch; a small bounded memo avoids re-parsing them.
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(value, result);
+  return result;
+}
+
+const MEMO_LIMIT = 10_000;
+const memo = new Map<string, SourceClassification>();
+
+/** The longest textual IPv6 form (IPv4-embedded) is 45 characters. */
+const MAX_IP_LENGTH = 45;
+const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
+/** DNS-style service principal: labels of letters, digits and hyphens ending in amazonaws.com (or .com.cn in China). */
+const AWS_SERVICE_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+amazonaws\.com(?:\.cn)?$/;
+
+function classifyString(address: string): SourceClassification {
+  if (address === 'AWS Internal') return { address, kind: 'aws-internal' };
+  if (address.length <= 253 && AWS_SERVICE_HOST.test(address)) return { address, kind: 'aws-service' };
+  if (address.length > MAX_IP_LENGTH) return { address, kind: 'invalid' };
+
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
+    return fromParsed(address, ipaddr.IPv4.parse(address));
+  }
+  // `ipaddr.IPv6.isValid` accepts zone ids (`fe80::1%eth0`) and embedded IPv4 with leading zeros: exclude both.
+  if (!IPV6_CHARS.test(address) || !ipaddr.IPv6.isValid(address)) return { address, kind: 'invalid' };
+  const lastColon = address.lastIndexOf(':');
+  const tail = address.slice(lastColon + 1);
+  if (tail.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(tail)) return { address, kind: 'invalid' };
+
+  const v6 = ipaddr.IPv6.parse(address);
+  if (v6.isIPv4MappedAddress()) return fromParsed(address, v6.toIPv4Address());
+  return fromParsed(address, v6);
+}
+
+function fromParsed(address: string, parsed: ipaddr.IPv4 | ipaddr.IPv6): SourceClassification {
+  const ipVersion = parsed.kind() === 'ipv4' ? 4 : 6;
+  const ip = parsed.toString(); // ipaddr.js prints IPv6 in RFC 5952 compressed lower-case form
+  return { address, kind: kindOfRange(parsed.range()), ip, ipVersion };
+}
+
+const PRIVATE_RANGES = new Set(['private', 'carrierGradeNat', 'uniqueLocal']);
+
+function kindOfRange(range: string): 'public' | 'private' | 'reserved' {
+  if (range === 'unicast') return 'public';
+  if (PRIVATE_RANGES.has(range)) return 'private';
+  return 'reserved';
+}
+
+/** True only for addresses that may be sent to a third-party provider. */
+export function isPublicIp(ip: string): boolean {
+  return classifySource(ip).kind === 'public';
+}

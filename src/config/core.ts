@@ -1,0 +1,101 @@
+import { ConfigError } from '../errors.ts';
+import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD } from '../decode/limits.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigVariable {
+  readonly name: string;
+  readonly default?: string;
+  readonly description: string;
+}
+
+/** Settings of the transform itself (decode, encode, deliver). Lookup and rules parse their own. */
+export interface CoreConfig {
+  readonly outputMode: 's3' | 'opensearch';
+  readonly accountAllowlist?: ReadonlySet<string>;
+  readonly maxDecompressedPerRecord: number;
+  readonly maxDecompressedPerInvocation: number;
+  /** Share of the remaining invocation time that enrichment (cache + providers) may use. */
+  readonly enrichmentBudgetFraction: number;
+  /** Time kept free at the end of the invocation for building and returning the response. */
+  readonly responseReserveMs: number;
+  readonly reingestMaxAttempts: number;
+  readonly reingestBaseDelayMs: number;
+  readonly reingestMaxDelayMs: number;
+}
+
+export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'OUTPUT_MODE', default: 's3', description: '`s3` (NDJSON, dynamic partitioning keys) or `opensearch` (one document per record)' },
+  {
+    name: 'ACCOUNT_ALLOWLIST',
+    default: '',
+    description: 'comma-separated 12-digit account ids that get their own `account=` partition; others go to `account=other`. Empty: every 12-digit id',
+  },
+  { name: 'MAX_DECOMPRESSED_BYTES_PER_RECORD', default: String(DEFAULT_MAX_DECOMPRESSED_PER_RECORD), description: 'gunzip limit of one record (gzip-bomb guard)' },
+  {
+    name: 'MAX_DECOMPRESSED_BYTES_PER_INVOCATION',
+    default: String(DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION),
+    description: 'total gunzip limit of one invocation; records past it are ProcessingFailed',
+  },
+  { name: 'ENRICHMENT_BUDGET_FRACTION', default: '0.5', description: 'share of the remaining invocation time lookups may use (0.05–0.9)' },
+  { name: 'RESPONSE_RESERVE_MS', default: '2000', description: 'time kept free before the Lambda deadline for re-ingestion and the response' },
+  { name: 'REINGEST_MAX_ATTEMPTS', default: '6', description: 'attempts per re-ingested record before the invocation fails (Firehose then retries the batch)' },
+  { name: 'REINGEST_BASE_DELAY_MS', default: '100', description: 'first retry delay of re-ingestion (exponential, full jitter)' },
+  { name: 'REINGEST_MAX_DELAY_MS', default: '3000', description: 'largest retry delay of re-ingestion' },
+];
+
+export function parseCoreConfig(env: Env): CoreConfig {
+  const outputMode = (env.OUTPUT_MODE ?? 's3').trim() || 's3';
+  if (outputMode !== 's3' && outputMode !== 'opensearch') {
+    throw new ConfigError(`OUTPUT_MODE must be "s3" or "opensearch", got ${JSON.stringify(outputMode)}`);
+  }
+  return {
+    outputMode,
+    accountAllowlist: parseAccountAllowlist(env.ACCOUNT_ALLOWLIST),
+    maxDecompressedPerRecord: intVar(env, 'MAX_DECOMPRESSED_BYTES_PER_RECORD', DEFAULT_MAX_DECOMPRESSED_PER_RECORD, 1024, 1024 ** 3),
+    maxDecompressedPerInvocation: intVar(env, 'MAX_DECOMPRESSED_BYTES_PER_INVOCATION', DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, 1024, 4 * 1024 ** 3),
+    enrichmentBudgetFraction: numberVar(env, 'ENRICHMENT_BUDGET_FRACTION', 0.5, 0.05, 0.9),
+    responseReserveMs: intVar(env, 'RESPONSE_RESERVE_MS', 2000, 0, 60_000),
+    reingestMaxAttempts: intVar(env, 'REINGEST_MAX_ATTEMPTS', 6, 1, 20),
+    reingestBaseDelayMs: intVar(env, 'REINGEST_BASE_DELAY_MS', 100, 0, 10_000),
+    reingestMaxDelayMs: intVar(env, 'REINGEST_MAX_DELAY_MS', 3000, 0, 60_000),
+  };
+}
+
+function parseAccountAllowlist(value: string | undefined): ReadonlySet<string> | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ids = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const id of ids) {
+    if (!/^\d{12}$/.test(id)) throw new ConfigError(`ACCOUNT_ALLOWLIST must list 12-digit account ids separated by commas, got ${JSON.stringify(id)}`);
+  }
+  return new Set(ids);
+}
+
+export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}

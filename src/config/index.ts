@@ -1,0 +1,22 @@
+import { CORE_CONFIG_VARIABLES, parseCoreConfig, type ConfigVariable, type CoreConfig, type Env } from './core.ts';
+
+export type { ConfigVariable, CoreConfig, Env } from './core.ts';
+
+/** Powertools reads these itself; listed so deployment checks and the README cover them. */
+const POWERTOOLS_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'POWERTOOLS_SERVICE_NAME', default: 'cloudtrail-enricher', description: 'service name in logs and the `service` metric dimension' },
+  { name: 'POWERTOOLS_METRICS_NAMESPACE', default: 'CloudTrailEnricher', description: 'CloudWatch namespace of the EMF metrics' },
+  { name: 'POWERTOOLS_LOG_LEVEL', default: 'INFO', description: 'log level (DEBUG, INFO, WARN, ERROR)' },
+];
+
+/** Every environment variable the configuration parsers read, with its default. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [...CORE_CONFIG_VARIABLES, ...POWERTOOLS_VARIABLES];
+
+export interface AppConfig {
+  readonly core: CoreConfig;
+}
+
+/** Parses and validates the whole configuration once, at cold start. Throws `ConfigError` naming the variable. */
+export function loadConfig(env: Env): AppConfig {
+  return { core: parseCoreConfig(env) };
+}

@@ -1,0 +1,155 @@
+import type { PartitionKeys } from '../model.ts';
+import { partitionId } from '../encode/partition.ts';
+import { base64Length, HEAVY_LINE_BYTES, RESPONSE_BUDGET } from './limits.ts';
+
+/** One output line (an enriched or skipped event) and the partition it belongs to. */
+export interface OutputLine {
+  readonly text: string;
+  readonly keys: PartitionKeys;
+}
+
+/** The planner's view of one input record. */
+export type PlanInput =
+  | { readonly kind: 'failed'; readonly recordId: string; readonly data: string }
+  | { readonly kind: 'dropped'; readonly recordId: string }
+  | { readonly kind: 'passthrough'; readonly recordId: string; readonly body: Buffer; readonly keys?: PartitionKeys; readonly lines: number }
+  | { readonly kind: 'events'; readonly recordId: string; readonly lines: readonly OutputLine[] };
+
+export type PlannedRecord =
+  | { readonly recordId: string; readonly result: 'ProcessingFailed'; readonly data: string }
+  | { readonly recordId: string; readonly result: 'Dropped' }
+  | { readonly recordId: string; readonly result: 'Ok'; readonly body: Buffer; readonly keys?: PartitionKeys; readonly lines: number };
+
+/** Events that do not go back in the response: they are re-ingested in envelopes (grouped by the deliverer). */
+export type ReingestPart =
+  | { readonly kind: 'lines'; readonly origin: string; readonly lines: readonly OutputLine[] }
+  /** A passthrough envelope that did not fit: sent back unchanged. */
+  | { readonly kind: 'envelope'; readonly origin: string; readonly body: Buffer; readonly keys?: PartitionKeys; readonly lines: number };
+
+export interface Plan {
+  readonly records: PlannedRecord[];
+  readonly reingest: ReingestPart[];
+}
+
+export interface PlanOptions {
+  readonly mode: 's3' | 'opensearch';
+  readonly responseBudget?: number;
+}
+
+/**
+ * Decides, for one invocation, which events go back in the response and which are re-ingested:
+ * - S3 mode: a record returns the events of its first partition (Firehose takes one partition per record);
+ *   events of its other partitions are re-ingested.
+ * - OpenSearch mode: a record returns exactly one event (one document per record); the rest are re-ingested.
+ * - Whatever would push the response past the budget is re-ingested too (the record becomes `Dropped` when
+ *   none of its events fit). Failed records must carry their original data and are always counted first.
+ * Pure: the same input gives the same plan.
+ */
+export function planResponse(inputs: readonly PlanInput[], options: PlanOptions): Plan {
+  const budget = options.responseBudget ?? RESPONSE_BUDGET;
+  let used = 32; // `{"records":[]}` and separators
+  for (const input of inputs) {
+    used += recordOverhead(input.recordId);
+    if (input.kind === 'failed') used += input.data.length;
+  }
+
+  const records: (PlannedRecord | undefined)[] = new Array(inputs.length);
+  const reingest: ReingestPart[] = [];
+  const firstGroups: (readonly OutputLine[] | undefined)[] = new Array(inputs.length);
+
+  // Pass 1: records that need no budget decision, and the first group of every events record.
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    if (input.kind === 'failed') records[i] = { recordId: input.recordId, result: 'ProcessingFailed', data: input.data };
+    else if (input.kind === 'dropped') records[i] = { recordId: input.recordId, result: 'Dropped' };
+    else if (input.kind === 'events') {
+      const { first, rest } = splitFirstGroup(input.lines, options.mode);
+      firstGroups[i] = first;
+      if (rest.length > 0) reingest.push({ kind: 'lines', origin: input.recordId, lines: rest });
+      if (first.length === 0) records[i] = { recordId: input.recordId, result: 'Dropped' };
+    }
+  }
+
+  // Pass 2: first groups holding a line that may be too large to re-ingest claim budget before the others.
+  const order: number[] = [];
+  for (let i = 0; i < inputs.length; i++) if (firstGroups[i]?.some(isHeavy)) order.push(i);
+  for (let i = 0; i < inputs.length; i++) if (records[i] === undefined && !order.includes(i)) order.push(i);
+
+  for (const i of order) {
+    const input = inputs[i]!;
+    if (input.kind === 'passthrough') {
+      const cost = base64Length(input.body.length);
+      if (used + cost <= budget) {
+        used += cost;
+        records[i] = { recordId: input.recordId, result: 'Ok', body: input.body, keys: input.keys, lines: input.lines };
+      } else {
+        records[i] = { recordId: input.recordId, result: 'Dropped' };
+        reingest.push({ kind: 'envelope', origin: input.recordId, body: input.body, keys: input.keys, lines: input.lines });
+      }
+      continue;
+    }
+    if (input.kind !== 'events') continue;
+    const first = firstGroups[i]!;
+    const body = joinLines(first, options.mode);
+    const cost = base64Length(body.length);
+    if (used + cost <= budget) {
+      used += cost;
+      records[i] = { recordId: input.recordId, result: 'Ok', body, keys: first[0]!.keys, lines: first.length };
+      continue;
+    }
+    // Overflow: return the longest prefix of the group that fits, re-ingest the remainder.
+    let take = 0;
+    let bytes = 0;
+    for (const line of first) {
+      const next = bytes + Buffer.byteLength(line.text, 'utf8') + 1;
+      if (used + base64Length(next) > budget) break;
+      bytes = next;
+      take++;
+    }
+    if (take === 0) {
+      records[i] = { recordId: input.recordId, result: 'Dropped' };
+      reingest.push({ kind: 'lines', origin: input.recordId, lines: first });
+    } else {
+      const kept = first.slice(0, take);
+      const partBody = joinLines(kept, options.mode);
+      used += base64Length(partBody.length);
+      records[i] = { recordId: input.recordId, result: 'Ok', body: partBody, keys: kept[0]!.keys, lines: take };
+      reingest.push({ kind: 'lines', origin: input.recordId, lines: first.slice(take) });
+    }
+  }
+
+  return { records: records as PlannedRecord[], reingest };
+}
+
+/** `{"recordId":…,"result":"ProcessingFailed","data":"","metadata":{"partitionKeys":{…}}},` with generous key sizes. */
+function recordOverhead(recordId: string): number {
+  return 160 + recordId.length * 2;
+}
+
+function isHeavy(line: OutputLine): boolean {
+  return line.text.length * 3 > HEAVY_LINE_BYTES; // UTF-8 worst case ≤ 3 bytes per UTF-16 unit; exact check not needed
+}
+
+export function splitFirstGroup(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): { first: OutputLine[]; rest: OutputLine[] } {
+  if (lines.length === 0) return { first: [], rest: [] };
+  if (mode === 'opensearch') return { first: [lines[0]!], rest: lines.slice(1) };
+  const id = partitionId(lines[0]!.keys);
+  const first: OutputLine[] = [];
+  const rest: OutputLine[] = [];
+  for (const line of lines) {
+    if (partitionId(line.keys) === id) first.push(line);
+    else rest.push(line);
+  }
+  return { first, rest };
+}
+
+/**
+ * S3 mode: NDJSON, every line newline-terminated, so objects Firehose concatenates stay one event per line.
+ * OpenSearch mode: the single document, no trailing newline.
+ */
+export function joinLines(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): Buffer {
+  if (mode === 'opensearch') return Buffer.from(lines.map((l) => l.text).join('\n'), 'utf8');
+  let text = '';
+  for (const line of lines) text += line.text + '\n';
+  return Buffer.from(text, 'utf8');
+}

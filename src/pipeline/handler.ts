@@ -1,0 +1,78 @@
+import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { CoreConfig } from '../config/core.ts';
+import { ReingestionError } from '../errors.ts';
+import { FirehoseSink, KinesisSink, deliveryStreamNameFromArn } from '../deliver/sinks.ts';
+import type { RecordSink } from '../deliver/reingest.ts';
+import type { IpIntelligence } from '../lookup/types.ts';
+import { silentLog, type Log } from '../model.ts';
+import { publishReingestFailure, publishSummaryMetrics, summaryLogFields, type MetricsSink } from '../observability/report.ts';
+import type { RuleEngine } from '../rules/types.ts';
+import { transformBatch, type InvocationSummary } from './transform.ts';
+
+export interface TransformHandlerOptions {
+  readonly config: CoreConfig;
+  /** Built once per container (cold start) and reused, so caches survive warm invocations. */
+  readonly intel?: IpIntelligence | Promise<IpIntelligence>;
+  readonly rules?: RuleEngine;
+  readonly firehose: () => FirehoseClient;
+  readonly kinesis: () => KinesisClient;
+  /** Tests and the local runner can replace the stream the overflow goes to. */
+  readonly sinkFor?: (event: FirehoseTransformationEvent) => RecordSink;
+  readonly log?: Log;
+  readonly metrics?: MetricsSink;
+  readonly onSummary?: (summary: InvocationSummary) => void;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<unknown>;
+}
+
+export type TransformHandler = (event: FirehoseTransformationEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<FirehoseTransformationResult>;
+
+/** Builds the Lambda handler around the pure pipeline: one summary log line and one set of metrics per invocation. */
+export function createTransformHandler(options: TransformHandlerOptions): TransformHandler {
+  const log = options.log ?? silentLog;
+  const sinks = new Map<string, RecordSink>();
+  const sinkFor =
+    options.sinkFor ??
+    ((event: FirehoseTransformationEvent): RecordSink => {
+      const key = event.sourceKinesisStreamArn ?? event.deliveryStreamArn;
+      let sink = sinks.get(key);
+      if (sink === undefined) {
+        sink =
+          event.sourceKinesisStreamArn !== undefined
+            ? new KinesisSink(options.kinesis(), event.sourceKinesisStreamArn)
+            : new FirehoseSink(options.firehose(), deliveryStreamNameFromArn(event.deliveryStreamArn));
+        sinks.set(key, sink);
+      }
+      return sink;
+    });
+
+  return async (event, context) => {
+    const intel = await options.intel;
+    try {
+      const { result, summary } = await transformBatch(event, context, {
+        config: options.config,
+        intel,
+        rules: options.rules,
+        sinkFor,
+        log,
+        now: options.now,
+        sleep: options.sleep,
+      });
+      log.info('invocation summary', summaryLogFields(summary));
+      if (options.metrics !== undefined) publishSummaryMetrics(summary, options.metrics);
+      options.onSummary?.(summary);
+      return result;
+    } catch (err) {
+      if (err instanceof ReingestionError) {
+        log.error('re-ingestion failed after all retries; failing the invocation so Firehose retries the batch', {
+          error: err.message,
+          records: event.records.length,
+        });
+        if (options.metrics !== undefined) publishReingestFailure(options.metrics);
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,319 @@
+import type {
+  FirehoseTransformationEvent,
+  FirehoseTransformationEventRecord,
+  FirehoseTransformationResult,
+  FirehoseTransformationResultRecord,
+} from 'aws-lambda';
+import { classifySource } from '../classify/source.ts';
+import type { CoreConfig } from '../config/core.ts';
+import type { EventItem } from '../decode/event-text.ts';
+import { newDecompressionBudget } from '../decode/limits.ts';
+import { decodeRecord, type DecodedRecord } from '../decode/record.ts';
+import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../deliver/limits.ts';
+import { planResponse, type OutputLine, type PlanInput } from '../deliver/plan.ts';
+import { buildEnvelopes, reingest, type RecordSink } from '../deliver/reingest.ts';
+import { enrichedLine, skippedLine } from '../encode/line.ts';
+import { fallbackPartitionKeys, partitionKeysOf, sanitisePartitionKeys } from '../encode/partition.ts';
+import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
+import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
+import type { RuleEngine } from '../rules/types.ts';
+import { enrichmentJson, sourceEnrichment, type SourceEnrichment } from './enrichment.ts';
+
+export interface TransformDeps {
+  readonly config: CoreConfig;
+  /** The lookup stage; without it, public addresses are classified but not geolocated. */
+  readonly intel?: IpIntelligence;
+  /** The rules stage; without it, events carry no priority or risk. */
+  readonly rules?: RuleEngine;
+  /** Where overflow goes: the delivery stream itself, or the source Kinesis stream. */
+  readonly sinkFor: (event: FirehoseTransformationEvent) => RecordSink;
+  readonly log?: Log;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<unknown>;
+  readonly random?: () => number;
+}
+
+/** Counts of one invocation: logged as one line and published as metrics. */
+export interface InvocationSummary {
+  records: number;
+  ok: number;
+  dropped: number;
+  processingFailed: number;
+  /** CloudTrail events (and non-event messages) decoded from records that were not re-ingested ones. */
+  eventsIn: number;
+  /** Of `eventsIn`: returned in this response. */
+  eventsReturned: number;
+  /** Of `eventsIn`: re-ingested for a later invocation. */
+  eventsReingested: number;
+  /** Events inside re-ingested records that came back and were delivered now. */
+  passthroughEvents: number;
+  /** Events inside re-ingested records that did not fit and were re-ingested again unchanged. */
+  passthroughDeferred: number;
+  reingestedRecords: number;
+  reingestCalls: number;
+  reingestRetries: number;
+  skipped: number;
+  partial: number;
+  byPriority: Partial<Record<Priority, number>>;
+  countries: Record<string, number>;
+  failureReasons: Record<string, number>;
+  lookup: LookupStats;
+  durationMs: number;
+}
+
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * The Firehose transformation: decode → classify → lookup (per unique public IP) → rules → encode → deliver.
+ * Never throws for bad input, failed lookups or rules; throws only `ReingestionError` (all retries used) so that
+ * Firehose retries the batch rather than losing events.
+ */
+export async function transformBatch(
+  event: FirehoseTransformationEvent,
+  context: InvocationContext,
+  deps: TransformDeps,
+): Promise<{ result: FirehoseTransformationResult; summary: InvocationSummary }> {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? silentLog;
+  const { config } = deps;
+  const started = now();
+  const remaining = safeRemaining(context);
+  const invocationDeadline = started + Math.max(0, remaining - config.responseReserveMs);
+  const lookupDeadline = started + Math.max(0, Math.floor((remaining - config.responseReserveMs) * config.enrichmentBudgetFraction));
+
+  const summary = emptySummary(event.records.length);
+  const budget = newDecompressionBudget(config.maxDecompressedPerRecord, config.maxDecompressedPerInvocation);
+  const records = event.records;
+
+  // Decode every record once; classify every event's source once.
+  const decoded: DecodedRecord[] = new Array(records.length);
+  const sources: (SourceClassification | undefined)[][] = new Array(records.length);
+  const publicIps = new Set<string>();
+  for (let r = 0; r < records.length; r++) {
+    const d = safeDecode(records[r]!, budget, log);
+    decoded[r] = d;
+    if (d.kind !== 'events') continue;
+    const classes: (SourceClassification | undefined)[] = new Array(d.events.length);
+    for (let e = 0; e < d.events.length; e++) {
+      const item = d.events[e]!;
+      if (!item.ok) continue;
+      const source = classifySource(item.event.sourceIPAddress);
+      classes[e] = source;
+      if (source.kind === 'public') publicIps.add(source.ip!);
+    }
+    sources[r] = classes;
+  }
+
+  // Look up each unique public IP once for the whole invocation.
+  const intel = await lookupAll(deps.intel, [...publicIps], lookupDeadline, log);
+  summary.lookup = intel.stats;
+
+  // Enrich, judge and encode each event; then plan the response.
+  const sourceCache = new Map<string, SourceEnrichment>();
+  const inputs: PlanInput[] = new Array(records.length);
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r]!;
+    const d = decoded[r]!;
+    const arrival = record.approximateArrivalTimestamp ?? started;
+    if (d.kind === 'failed') {
+      summary.failureReasons[d.error] = (summary.failureReasons[d.error] ?? 0) + 1;
+      inputs[r] = { kind: 'failed', recordId: record.recordId, data: record.data };
+    } else if (d.kind === 'control') {
+      inputs[r] = { kind: 'dropped', recordId: record.recordId };
+    } else if (d.kind === 'reingested') {
+      const { header, body } = d.envelope;
+      const keys = header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
+      inputs[r] = { kind: 'passthrough', recordId: record.recordId, body, keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined, lines: header.n };
+    } else {
+      const lines = encodeEvents(d.events, sources[r]!, arrival, intel.map, intel.lookedUp, sourceCache, deps.rules, config, summary, log);
+      summary.eventsIn += lines.length;
+      inputs[r] = lines.length === 0 ? { kind: 'dropped', recordId: record.recordId } : { kind: 'events', recordId: record.recordId, lines };
+    }
+  }
+
+  const plan = planResponse(inputs, { mode: config.outputMode });
+
+  // Re-ingest what did not fit, before answering: if that fails for good, the handler throws.
+  const kinesisKeys = event.sourceKinesisStreamArn === undefined ? undefined : kinesisPartitionKeys(records);
+  const envelopes = buildEnvelopes(plan.reingest, {
+    mode: config.outputMode,
+    maxRecordBytes: kinesisKeys === undefined ? FIREHOSE_MAX_RECORD_BYTES : KINESIS_MAX_RECORD_BYTES,
+    partitionKeyOf: kinesisKeys === undefined ? undefined : (origin) => kinesisKeys.get(origin),
+  });
+  if (envelopes.records.length > 0) {
+    const outcome = await reingest(envelopes.records, deps.sinkFor(event), {
+      maxAttempts: config.reingestMaxAttempts,
+      baseDelayMs: config.reingestBaseDelayMs,
+      maxDelayMs: config.reingestMaxDelayMs,
+      deadline: invocationDeadline,
+      now,
+      sleep: deps.sleep,
+      random: deps.random,
+      log,
+    });
+    summary.reingestCalls = outcome.calls;
+    summary.reingestRetries = outcome.retried;
+  }
+
+  const originals = new Map<string, string>();
+  if (envelopes.unsendable.size > 0) for (const record of records) originals.set(record.recordId, record.data);
+  const output: FirehoseTransformationResultRecord[] = new Array(plan.records.length);
+  for (let i = 0; i < plan.records.length; i++) {
+    const planned = plan.records[i]!;
+    const input = inputs[i]!;
+    if (envelopes.unsendable.has(planned.recordId)) {
+      // A line too large to re-ingest even alone: the whole record goes to the error prefix, unchanged.
+      output[i] = { recordId: planned.recordId, result: 'ProcessingFailed', data: originals.get(planned.recordId) ?? '' };
+      summary.processingFailed++;
+      summary.failureReasons['event too large to re-ingest'] = (summary.failureReasons['event too large to re-ingest'] ?? 0) + 1;
+      if (input.kind === 'events') summary.eventsIn -= input.lines.length;
+      continue;
+    }
+    if (planned.result === 'ProcessingFailed') {
+      output[i] = { recordId: planned.recordId, result: 'ProcessingFailed', data: planned.data };
+      summary.processingFailed++;
+    } else if (planned.result === 'Dropped') {
+      output[i] = { recordId: planned.recordId, result: 'Dropped', data: '' };
+      summary.dropped++;
+    } else {
+      const out: FirehoseTransformationResultRecord = { recordId: planned.recordId, result: 'Ok', data: planned.body.toString('base64') };
+      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: { ...planned.keys } };
+      output[i] = out;
+      summary.ok++;
+      if (input.kind === 'passthrough') summary.passthroughEvents += planned.lines;
+      else summary.eventsReturned += planned.lines;
+    }
+  }
+  const passthroughIds = new Set<string>();
+  for (const input of inputs) if (input.kind === 'passthrough') passthroughIds.add(input.recordId);
+  for (const record of envelopes.records) {
+    summary.reingestedRecords++;
+    if (passthroughIds.has(record.origin)) summary.passthroughDeferred += record.lines;
+    else summary.eventsReingested += record.lines;
+  }
+  summary.durationMs = now() - started;
+  return { result: { records: output }, summary };
+}
+
+function encodeEvents(
+  events: readonly EventItem[],
+  sources: readonly (SourceClassification | undefined)[],
+  arrival: number,
+  intel: ReadonlyMap<string, IpIntel>,
+  lookedUp: boolean,
+  cache: Map<string, SourceEnrichment>,
+  rules: RuleEngine | undefined,
+  config: CoreConfig,
+  summary: InvocationSummary,
+  log: Log,
+): OutputLine[] {
+  const lines: OutputLine[] = new Array(events.length);
+  for (let e = 0; e < events.length; e++) {
+    const item = events[e]!;
+    if (!item.ok) {
+      summary.skipped++;
+      lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
+      continue;
+    }
+    const source = sources[e]!;
+    const cacheKey = source.address ?? '';
+    let shared = cache.get(cacheKey);
+    if (shared === undefined) {
+      shared = sourceEnrichment(source, source.ip === undefined ? undefined : intel.get(source.ip), lookedUp);
+      cache.set(cacheKey, shared);
+    }
+    let status = shared.status;
+    let verdict: Verdict | undefined;
+    if (rules !== undefined) {
+      try {
+        verdict = rules.evaluate(item.event, shared.base);
+      } catch (err) {
+        // A rule must never fail a record; report the bug and deliver the event without a verdict.
+        log.error('rule evaluation failed', { error: errorName(err) });
+        status = 'partial';
+      }
+    }
+    if (status === 'partial') summary.partial++;
+    if (verdict !== undefined) summary.byPriority[verdict.priority] = (summary.byPriority[verdict.priority] ?? 0) + 1;
+    const country = shared.base.source?.geo?.countryCode;
+    if (country !== undefined) summary.countries[country] = (summary.countries[country] ?? 0) + 1;
+    lines[e] = {
+      text: enrichedLine(item.text, enrichmentJson(shared, status, verdict)),
+      keys: partitionKeysOf(item.event, arrival, { accountAllowlist: config.accountAllowlist }),
+    };
+  }
+  return lines;
+}
+
+async function lookupAll(
+  intel: IpIntelligence | undefined,
+  ips: string[],
+  deadline: number,
+  log: Log,
+): Promise<{ map: ReadonlyMap<string, IpIntel>; stats: LookupStats; lookedUp: boolean }> {
+  const stats = emptyLookupStats();
+  stats.uniqueIps = ips.length;
+  if (intel === undefined || ips.length === 0) return { map: new Map(), stats, lookedUp: intel !== undefined };
+  try {
+    const result = await intel.lookup(ips, { deadline });
+    return { map: result.intel, stats: result.stats, lookedUp: true };
+  } catch (err) {
+    // The lookup contract says it never throws; if it does, every public event is delivered `partial`.
+    log.error('lookup failed', { error: errorName(err) });
+    return { map: new Map(), stats, lookedUp: true };
+  }
+}
+
+function safeDecode(record: FirehoseTransformationEventRecord, budget: ReturnType<typeof newDecompressionBudget>, log: Log): DecodedRecord {
+  try {
+    return decodeRecord(record.data, budget);
+  } catch (err) {
+    log.error('record decoding threw', { recordId: record.recordId, error: errorName(err) });
+    return { kind: 'failed', error: 'internal decoding error' };
+  }
+}
+
+function kinesisPartitionKeys(records: readonly FirehoseTransformationEventRecord[]): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const record of records) {
+    const key = record.kinesisRecordMetadata?.partitionKey;
+    if (key !== undefined) keys.set(record.recordId, key);
+  }
+  return keys;
+}
+
+function safeRemaining(context: InvocationContext): number {
+  const ms = context.getRemainingTimeInMillis();
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/** Error class name and message without any payload: messages of our own errors never carry event data. */
+function errorName(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown';
+}
+
+function emptySummary(records: number): InvocationSummary {
+  return {
+    records,
+    ok: 0,
+    dropped: 0,
+    processingFailed: 0,
+    eventsIn: 0,
+    eventsReturned: 0,
+    eventsReingested: 0,
+    passthroughEvents: 0,
+    passthroughDeferred: 0,
+    reingestedRecords: 0,
+    reingestCalls: 0,
+    reingestRetries: 0,
+    skipped: 0,
+    partial: 0,
+    byPriority: {},
+    countries: {},
+    failureReasons: {},
+    lookup: emptyLookupStats(),
+    durationMs: 0,
+  };
+}
