@@ -22,6 +22,8 @@ export interface CoreConfig {
   readonly reingestMaxAttempts: number;
   readonly reingestBaseDelayMs: number;
   readonly reingestMaxDelayMs: number;
+  /** Response size budget in bytes; not an environment setting (tests shrink it to exercise overflow). */
+  readonly responseBudget?: number;
 }
 
 export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [

@@ -1,6 +1,6 @@
 import type { PartitionKeys } from '../model.ts';
 import { partitionId } from '../encode/partition.ts';
-import { base64Length, HEAVY_LINE_BYTES, RESPONSE_BUDGET } from './limits.ts';
+import { base64Length, HEAVY_LINE_BYTES, LAMBDA_RESPONSE_LIMIT, RESPONSE_BUDGET } from './limits.ts';
 
 /** One output line (an enriched or skipped event) and the partition it belongs to. */
 export interface OutputLine {
@@ -75,11 +75,18 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
   for (let i = 0; i < inputs.length; i++) if (firstGroups[i]?.some(isHeavy)) order.push(i);
   for (let i = 0; i < inputs.length; i++) if (records[i] === undefined && !order.includes(i)) order.push(i);
 
+  // The budget is headroom below Lambda's hard limit. It may be exceeded for one record when nothing else has
+  // been returned yet: otherwise a batch whose every candidate is larger than what is left would be re-ingested
+  // unchanged forever. The hard limit itself is never exceeded.
+  let returned = 0;
+  const fits = (cost: number) => used + cost <= budget || (returned === 0 && used + cost <= LAMBDA_RESPONSE_LIMIT - 1024);
+
   for (const i of order) {
     const input = inputs[i]!;
     if (input.kind === 'passthrough') {
       const cost = base64Length(input.body.length);
-      if (used + cost <= budget) {
+      if (fits(cost)) {
+        returned++;
         used += cost;
         records[i] = { recordId: input.recordId, result: 'Ok', body: input.body, keys: input.keys, lines: input.lines };
       } else {
@@ -92,7 +99,8 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
     const first = firstGroups[i]!;
     const body = joinLines(first, options.mode);
     const cost = base64Length(body.length);
-    if (used + cost <= budget) {
+    if (fits(cost)) {
+      returned++;
       used += cost;
       records[i] = { recordId: input.recordId, result: 'Ok', body, keys: first[0]!.keys, lines: first.length };
       continue;
@@ -102,7 +110,7 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
     let bytes = 0;
     for (const line of first) {
       const next = bytes + Buffer.byteLength(line.text, 'utf8') + 1;
-      if (used + base64Length(next) > budget) break;
+      if (!fits(base64Length(next))) break;
       bytes = next;
       take++;
     }
@@ -112,6 +120,7 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
     } else {
       const kept = first.slice(0, take);
       const partBody = joinLines(kept, options.mode);
+      returned++;
       used += base64Length(partBody.length);
       records[i] = { recordId: input.recordId, result: 'Ok', body: partBody, keys: kept[0]!.keys, lines: take };
       reingest.push({ kind: 'lines', origin: input.recordId, lines: first.slice(take) });
@@ -121,9 +130,17 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
   return { records: records as PlannedRecord[], reingest };
 }
 
-/** `{"recordId":…,"result":"ProcessingFailed","data":"","metadata":{"partitionKeys":{…}}},` with generous key sizes. */
+/**
+ * `{"recordId":"…","result":"ProcessingFailed","data":"","metadata":{"partitionKeys":{"account":"123456789012",
+ * "region":"<up to 25>","dt":"YYYY-MM-DD"}}},` is 165 characters plus the id; a few more for safety.
+ */
 function recordOverhead(recordId: string): number {
-  return 160 + recordId.length * 2;
+  return 176 + recordId.length;
+}
+
+/** Largest envelope body that, returned later, fits the response budget on its own (with framing). */
+export function maxEnvelopeBody(responseBudget: number = RESPONSE_BUDGET): number {
+  return Math.max(1024, Math.floor(((responseBudget - 4096) * 3) / 4));
 }
 
 function isHeavy(line: OutputLine): boolean {

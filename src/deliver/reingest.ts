@@ -19,6 +19,8 @@ export interface EnvelopeOptions {
   readonly mode: 's3' | 'opensearch';
   /** Largest record the target stream accepts (compressed envelope bytes, plus the partition key for Kinesis). */
   readonly maxRecordBytes: number;
+  /** Largest uncompressed body of one envelope (default 3 MiB; smaller when the response budget is smaller). */
+  readonly maxBodyBytes?: number;
   /** Kinesis-sourced delivery streams: input recordId → its partition key. */
   readonly partitionKeyOf?: (origin: string) => string | undefined;
 }
@@ -47,7 +49,7 @@ export function buildEnvelopes(parts: readonly ReingestPart[], options: Envelope
       continue;
     }
     for (const group of groupLines(part.lines, options.mode)) {
-      for (const chunk of chunkBySize(group)) {
+      for (const chunk of chunkBySize(group, Math.min(ENVELOPE_MAX_BODY_BYTES, options.maxBodyBytes ?? ENVELOPE_MAX_BODY_BYTES))) {
         if (!packChunk(chunk, part.origin, partitionKey, limit, options.mode, records)) unsendable.add(part.origin);
       }
     }
@@ -68,13 +70,13 @@ function groupLines(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): Ou
   return [...groups.values()];
 }
 
-function chunkBySize(lines: OutputLine[]): OutputLine[][] {
+function chunkBySize(lines: OutputLine[], maxBody: number): OutputLine[][] {
   const chunks: OutputLine[][] = [];
   let current: OutputLine[] = [];
   let bytes = 0;
   for (const line of lines) {
     const size = Buffer.byteLength(line.text, 'utf8') + 1;
-    if (current.length > 0 && bytes + size > ENVELOPE_MAX_BODY_BYTES) {
+    if (current.length > 0 && bytes + size > maxBody) {
       chunks.push(current);
       current = [];
       bytes = 0;

@@ -10,7 +10,7 @@ import type { EventItem } from '../decode/event-text.ts';
 import { newDecompressionBudget } from '../decode/limits.ts';
 import { decodeRecord, type DecodedRecord } from '../decode/record.ts';
 import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../deliver/limits.ts';
-import { planResponse, type OutputLine, type PlanInput } from '../deliver/plan.ts';
+import { maxEnvelopeBody, planResponse, type OutputLine, type PlanInput } from '../deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink } from '../deliver/reingest.ts';
 import { enrichedLine, skippedLine } from '../encode/line.ts';
 import { fallbackPartitionKeys, partitionKeysOf, sanitisePartitionKeys } from '../encode/partition.ts';
@@ -133,12 +133,13 @@ export async function transformBatch(
     }
   }
 
-  const plan = planResponse(inputs, { mode: config.outputMode });
+  const plan = planResponse(inputs, { mode: config.outputMode, responseBudget: config.responseBudget });
 
   // Re-ingest what did not fit, before answering: if that fails for good, the handler throws.
   const kinesisKeys = event.sourceKinesisStreamArn === undefined ? undefined : kinesisPartitionKeys(records);
   const envelopes = buildEnvelopes(plan.reingest, {
     mode: config.outputMode,
+    maxBodyBytes: maxEnvelopeBody(config.responseBudget),
     maxRecordBytes: kinesisKeys === undefined ? FIREHOSE_MAX_RECORD_BYTES : KINESIS_MAX_RECORD_BYTES,
     partitionKeyOf: kinesisKeys === undefined ? undefined : (origin) => kinesisKeys.get(origin),
   });
