@@ -79,7 +79,8 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
   // been returned yet: otherwise a batch whose every candidate is larger than what is left would be re-ingested
   // unchanged forever. The hard limit itself is never exceeded.
   let returned = 0;
-  const fits = (cost: number) => used + cost <= budget || (returned === 0 && used + cost <= LAMBDA_RESPONSE_LIMIT - 1024);
+  const withinBudget = (cost: number) => used + cost <= budget;
+  const fits = (cost: number) => withinBudget(cost) || (returned === 0 && used + cost <= LAMBDA_RESPONSE_LIMIT - 1024);
 
   for (const i of order) {
     const input = inputs[i]!;
@@ -99,7 +100,7 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
     const first = firstGroups[i]!;
     const body = joinLines(first, options.mode);
     const cost = base64Length(body.length);
-    if (fits(cost)) {
+    if (withinBudget(cost)) {
       returned++;
       used += cost;
       records[i] = { recordId: input.recordId, result: 'Ok', body, keys: first[0]!.keys, lines: first.length };
@@ -110,10 +111,11 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
     let bytes = 0;
     for (const line of first) {
       const next = bytes + Buffer.byteLength(line.text, 'utf8') + 1;
-      if (!fits(base64Length(next))) break;
+      if (!withinBudget(base64Length(next))) break;
       bytes = next;
       take++;
     }
+    if (take === 0 && fits(base64Length(Buffer.byteLength(first[0]!.text, 'utf8') + 1))) take = 1;
     if (take === 0) {
       records[i] = { recordId: input.recordId, result: 'Dropped' };
       reingest.push({ kind: 'lines', origin: input.recordId, lines: first });

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../../src/config/index.ts';
+import { createTransformHandler } from '../../src/pipeline/handler.ts';
+import { buildStages } from '../../src/pipeline/stages.ts';
+import { runLocal, type RunTotals } from '../../src/cli/run.ts';
+
+/**
+ * `cloudtrail-enricher run` over the bundled sample: the real handler behind a local Firehose, output in the
+ * S3 layout, then queried the way Athena would (DuckDB over hive-partitioned NDJSON).
+ */
+describe('cloudtrail-enricher run over the bundled sample', function () {
+  this.timeout(120_000);
+  let outDir: string;
+  let totals: RunTotals;
+  const printed: string[] = [];
+
+  before(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'cte-run-'));
+    const config = loadConfig({});
+    const stages = buildStages(config);
+    totals = await runLocal({
+      inputs: ['sample'],
+      outDir,
+      bufferBytes: 1024 * 1024,
+      write: (line) => printed.push(line),
+      progress: () => {},
+      makeHandler: (sink, onSummary) =>
+        createTransformHandler({
+          config: config.core,
+          intel: stages.intel,
+          rules: stages.rules,
+          firehose: () => {
+            throw new Error('not used');
+          },
+          kinesis: () => {
+            throw new Error('not used');
+          },
+          sinkFor: () => sink,
+          onSummary,
+        }),
+    });
+  });
+
+  after(async () => {
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('delivers every event of the sample exactly once and prints the summary', () => {
+    expect(totals.eventsRead).to.be.greaterThan(2000);
+    expect(totals.eventsDelivered).to.equal(totals.eventsRead);
+    expect(totals.records.processingFailed).to.equal(0);
+    expect(printed.join('\n')).to.include('every event delivered exactly once');
+    expect(printed.join('\n')).to.match(/by priority\s+CRITICAL \d+/);
+  });
+
+  it('re-ingests the batch that crosses midnight UTC and lands each event in its own day', () => {
+    expect(totals.reingestedRecords).to.be.greaterThan(0);
+  });
+
+  it('writes Firehose S3 layout partitions that Athena-style queries read back', async () => {
+    const top = await readdir(join(outDir, 'enriched'));
+    expect(top.every((d) => /^account=(\d{12}|unknown|other)$/.test(d))).to.equal(true);
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    try {
+      const glob = join(outDir, 'enriched', '**', '*.json').replaceAll("'", "''");
+      const reader = await conn.runAndReadAll(`
+        SELECT count(*) AS events,
+               count(*) FILTER (WHERE account <> recipientAccountId) AS wrong_account,
+               count(*) FILTER (WHERE region <> awsRegion) AS wrong_region,
+               count(*) FILTER (WHERE dt <> CAST(eventTime AS DATE)) AS wrong_day,
+               count(DISTINCT eventID) AS unique_events,
+               count(*) FILTER (WHERE enrichment.version = 1) AS enriched
+        FROM read_json_auto('${glob}', hive_partitioning = 1, hive_types = {'account': VARCHAR, 'region': VARCHAR, 'dt': DATE}, format = 'newline_delimited')`);
+      const [row] = reader.getRowObjectsJson();
+      expect(Number(row!.events)).to.equal(totals.eventsRead);
+      expect(Number(row!.unique_events)).to.equal(totals.eventsRead);
+      expect(Number(row!.enriched)).to.equal(totals.eventsRead);
+      expect(Number(row!.wrong_account)).to.equal(0);
+      expect(Number(row!.wrong_region)).to.equal(0);
+      expect(Number(row!.wrong_day)).to.equal(0);
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+  });
+
+  it('keeps every line of the output a single JSON object with the enrichment key last', async () => {
+    const first = totals.objects.find((o) => o.startsWith('enriched/'))!;
+    const text = await readFile(join(outDir, ...first.split('/')), 'utf8');
+    expect(text.endsWith('\n')).to.equal(true);
+    for (const line of text.trimEnd().split('\n')) {
+      const keys = Object.keys(JSON.parse(line) as object);
+      expect(keys[keys.length - 1]).to.equal('enrichment');
+      expect(keys[0]).to.equal('eventVersion');
+    }
+  });
+});
