@@ -18,7 +18,6 @@ export default tseslint.config(
     rules: {
       'mocha/no-exclusive-tests': 'error',
       'mocha/no-pending-tests': 'error',
-      'mocha/no-skipped-tests': 'error',
       '@typescript-eslint/no-unused-expressions': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },

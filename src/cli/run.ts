@@ -63,17 +63,11 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
     for (const [k, v] of Object.entries(s.failureReasons)) totals.failureReasons[k] = (totals.failureReasons[k] ?? 0) + v;
   };
 
-  let firehose: LocalFirehose | undefined;
-  const lateSink: LocalFirehose['sink'] = {
-    maxBatchRecords: 500,
-    maxBatchBytes: 4 * 1024 * 1024,
-    sizeOf: (r) => r.data.length,
-    putBatch: (records) => firehose!.sink.putBatch(records),
-  };
-  const handler = options.makeHandler(lateSink, onSummary);
+  // The handler needs the local stream's sink and the stream needs the handler: bind through a closure.
+  let handler: TransformHandler | undefined;
   let lastProgress = 0;
-  firehose = new LocalFirehose({
-    handler,
+  const firehose = new LocalFirehose({
+    handler: (event, context) => handler!(event, context),
     bufferBytes: options.bufferBytes,
     onInvocation: ({ invocation }) => {
       const t = Date.now();
@@ -83,9 +77,10 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
       }
     },
   });
+  handler = options.makeHandler(firehose.sink, onSummary);
   const packer = new CloudWatchLogsPacker((data) => {
     totals.cwlRecords++;
-    firehose!.put(data);
+    firehose.put(data);
   });
   for await (const { text } of readEventTexts(options.inputs)) {
     totals.eventsRead++;

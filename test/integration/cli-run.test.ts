@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { loadConfig } from '../../src/config/index.ts';
 import { createTransformHandler } from '../../src/pipeline/handler.ts';
 import { buildStages } from '../../src/pipeline/stages.ts';
@@ -87,6 +88,21 @@ describe('cloudtrail-enricher run over the bundled sample', function () {
       conn.closeSync();
       db.closeSync();
     }
+  });
+
+  it('writes lines that match the published JSON Schema of the output', async () => {
+    const schema = JSON.parse(await readFile('schema/enrichment.schema.json', 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true }).compile(schema);
+    let checked = 0;
+    for (const key of totals.objects.filter((o) => o.startsWith('enriched/'))) {
+      const text = await readFile(join(outDir, ...key.split('/')), 'utf8');
+      for (const line of text.trimEnd().split('\n')) {
+        const ok = validate(JSON.parse(line));
+        expect(ok, JSON.stringify(validate.errors)).to.equal(true);
+        checked++;
+      }
+    }
+    expect(checked).to.equal(totals.eventsRead);
   });
 
   it('keeps every line of the output a single JSON object with the enrichment key last', async () => {
