@@ -64,10 +64,9 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   };
 
   // The handler needs the local stream's sink and the stream needs the handler: bind through a closure.
-  let handler: TransformHandler | undefined;
   let lastProgress = 0;
-  const firehose = new LocalFirehose({
-    handler: (event, context) => handler!(event, context),
+  const firehose: LocalFirehose = new LocalFirehose({
+    handler: (event, context) => handler(event, context),
     bufferBytes: options.bufferBytes,
     onInvocation: ({ invocation }) => {
       const t = Date.now();
@@ -77,7 +76,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
       }
     },
   });
-  handler = options.makeHandler(firehose.sink, onSummary);
+  const handler = options.makeHandler(firehose.sink, onSummary);
   const packer = new CloudWatchLogsPacker((data) => {
     totals.cwlRecords++;
     firehose.put(data);
