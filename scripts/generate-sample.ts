@@ -36,11 +36,15 @@ const REGIONS = ['us-east-1', 'us-east-1', 'eu-west-1', 'us-west-2', 'ap-southea
 
 /** Source addresses: mostly corporate (US) egress, some travel, some hostile-looking, plus every non-public kind. */
 const PUBLIC_V4 = [
-  ['3.5.140.2', 30], ['52.95.110.1', 20], ['104.16.132.229', 10], ['172.217.14.206', 10], ['65.52.128.33', 8],
-  ['85.214.132.117', 5], ['46.4.84.25', 3], ['81.2.69.142', 4], ['51.15.9.10', 3], ['133.242.0.3', 3], ['200.147.3.157', 2],
-  ['77.88.55.80', 2], ['220.181.38.148', 2], ['185.107.56.10', 2], ['49.44.112.10', 2], ['175.45.176.3', 1], ['5.160.218.1', 1],
+  // Corporate egress and cloud-hosted automation (US)
+  ['52.95.110.1', 30], ['54.239.28.85', 15], ['18.204.0.1', 12], ['172.217.14.206', 10], ['34.195.0.1', 8], ['98.137.11.163', 5],
+  // Travel and partners
+  ['81.2.69.142', 4], ['85.214.132.117', 3], ['104.16.132.229', 3], ['133.242.0.3', 2], ['200.147.3.157', 1], ['65.52.128.33', 1],
+  // Hosting providers and locations a security team watches
+  ['51.15.9.10', 1], ['46.4.84.25', 1], ['3.5.140.2', 1], ['77.88.55.80', 1], ['220.181.38.148', 1], ['185.107.56.10', 1],
+  ['49.44.112.10', 1], ['175.45.176.3', 0.5], ['5.160.218.1', 0.5],
 ] as const satisfies readonly (readonly [string, number])[];
-const PUBLIC_V6 = ['2a00:1450:4001:81c::200e', '2606:4700:4700::1111', '2001:4860:4860::8888', '2a03:2880:f003:c07:face:b00c::2'];
+const PUBLIC_V6 = ['2a03:2880:f003:c07:face:b00c::2', '2a03:2880:f003:c07:face:b00c::2', '2a00:1450:4001:81c::200e', '2606:4700:4700::1111'];
 const PRIVATE = ['10.0.12.34', '10.20.1.5', '172.16.4.9', '192.168.1.20', 'fd12:3456:789a::1'];
 const SERVICES = ['ec2.amazonaws.com', 'lambda.amazonaws.com', 'cloudformation.amazonaws.com', 'autoscaling.amazonaws.com', 'config.amazonaws.com'];
 const INVALID = ['010.10.10.10', '256.1.1.1', 'example.com', '1.2.3', 'fe80::1%eth0'];

@@ -1,3 +1,5 @@
+import { LOOKUP_CONFIG_VARIABLES, parseLookupConfig, type LookupConfig } from '../lookup/index.ts';
+import { RULES_CONFIG_VARIABLES, parseRulesConfig, type RulesConfig } from '../rules/index.ts';
 import { CORE_CONFIG_VARIABLES, parseCoreConfig, type ConfigVariable, type CoreConfig, type Env } from './core.ts';
 
 export type { ConfigVariable, CoreConfig, Env } from './core.ts';
@@ -10,13 +12,20 @@ const POWERTOOLS_VARIABLES: readonly ConfigVariable[] = [
 ];
 
 /** Every environment variable the configuration parsers read, with its default. */
-export const CONFIG_VARIABLES: readonly ConfigVariable[] = [...CORE_CONFIG_VARIABLES, ...POWERTOOLS_VARIABLES];
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  ...CORE_CONFIG_VARIABLES,
+  ...LOOKUP_CONFIG_VARIABLES,
+  ...RULES_CONFIG_VARIABLES,
+  ...POWERTOOLS_VARIABLES,
+];
 
 export interface AppConfig {
   readonly core: CoreConfig;
+  readonly lookup: LookupConfig;
+  readonly rules: RulesConfig;
 }
 
 /** Parses and validates the whole configuration once, at cold start. Throws `ConfigError` naming the variable. */
 export function loadConfig(env: Env): AppConfig {
-  return { core: parseCoreConfig(env) };
+  return { core: parseCoreConfig(env), lookup: parseLookupConfig(env), rules: parseRulesConfig(env) };
 }

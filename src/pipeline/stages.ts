@@ -1,14 +1,31 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppConfig } from '../config/index.ts';
+import { createIpIntelligence, type IpIntelligenceDeps } from '../lookup/index.ts';
 import type { IpIntelligence } from '../lookup/types.ts';
 import type { Log } from '../model.ts';
+import { loadRuleEngine } from '../rules/index.ts';
 import type { RuleEngine } from '../rules/types.ts';
 
-/** The enrichment stages built once per container from the configuration. */
+/** The enrichment stages, built once per container (cold start) and reused by every warm invocation. */
 export interface Stages {
-  readonly intel?: Promise<IpIntelligence>;
-  readonly rules?: RuleEngine;
+  /** Opening the geo databases is asynchronous; the first invocation awaits it. */
+  readonly intel: Promise<IpIntelligence>;
+  readonly rules: RuleEngine;
 }
 
-export function buildStages(_config: AppConfig, _deps: { log?: Log } = {}): Stages {
-  return {};
+export interface StageDeps extends Omit<IpIntelligenceDeps, 'dynamoDb' | 'log'> {
+  readonly dynamoDb?: Pick<DynamoDBClient, 'send'>;
+  readonly log?: Log;
+}
+
+/**
+ * Builds lookup and rules from the validated configuration. The rules file is read and compiled here, so an
+ * invalid file fails the cold start (naming the rule and the field) instead of any record.
+ */
+export function buildStages(config: AppConfig, deps: StageDeps = {}): Stages {
+  const rules = loadRuleEngine(config.rules, { log: deps.log });
+  const intel = createIpIntelligence(config.lookup, deps);
+  // Keep an early failure (unreadable geo database) from being an unhandled rejection before the first invocation.
+  intel.catch(() => undefined);
+  return { intel, rules };
 }

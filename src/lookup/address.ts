@@ -1,0 +1,42 @@
+/**
+ * The last line of defence of the privacy rule: only a syntactically strict, globally routable unicast address may
+ * leave the process. src/classify already filtered, but this stage re-checks every address it would send.
+ */
+import ipaddr from 'ipaddr.js';
+
+export interface ParsedIp {
+  /** Normalised text (dotted quad; RFC 5952 lower case). */
+  readonly text: string;
+  readonly version: 4 | 6;
+  /** The address as an integer, for range searches. */
+  readonly value: bigint;
+}
+
+const V4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const V6 = /^[0-9a-fA-F:.]+$/; // no zone id ("%eth0"), no brackets, no hostnames
+
+function toBigInt(bytes: number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+/** Parses an IP address strictly; undefined for anything else (hostnames, CIDRs, zone ids, `AWS Internal`). */
+export function parseIp(address: string): ParsedIp | undefined {
+  if (V4.test(address)) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(address)) return undefined;
+    const p = ipaddr.IPv4.parse(address);
+    return { text: p.toString(), version: 4, value: toBigInt(p.toByteArray()) };
+  }
+  if (!address.includes(':') || !V6.test(address) || !ipaddr.IPv6.isValid(address)) return undefined;
+  const p = ipaddr.IPv6.parse(address);
+  return { text: p.toRFC5952String(), version: 6, value: toBigInt(p.toByteArray()) };
+}
+
+/** True only for a strictly parsed address whose ipaddr.js range is `unicast` (public). */
+export function isPublicUnicast(address: string): boolean {
+  const parsed = parseIp(address);
+  if (parsed === undefined) return false;
+  const range = parsed.version === 4 ? ipaddr.IPv4.parse(parsed.text).range() : ipaddr.IPv6.parse(parsed.text).range();
+  return range === 'unicast';
+}

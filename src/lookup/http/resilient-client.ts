@@ -1,0 +1,186 @@
+/**
+ * HTTP for providers: one attempt = one `got` request with its own timeout; around it retries with exponential
+ * backoff and full jitter that honour `Retry-After`, the per-provider limiter, the circuit breaker, and the
+ * invocation deadline. Never throws: the answer is a Result whose error text is scrubbed of keys.
+ */
+import got from 'got';
+import type { Result } from '../../model.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { Limiter } from './limiter.ts';
+import { scrubError, scrubSecrets } from './scrub.ts';
+import { sleep } from './sleep.ts';
+
+export interface HttpRequest {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export type HttpFetch = (request: HttpRequest & { timeoutMs: number; signal: AbortSignal }) => Promise<HttpResponse>;
+
+/** Providers answer in a few KB; anything far larger is not one of their documented answers. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export const gotFetch: HttpFetch = async ({ url, headers, timeoutMs, signal }) => {
+  const res = await got(url, {
+    headers: { accept: 'application/json', 'user-agent': 'cloudtrail-enricher', ...headers },
+    timeout: { request: timeoutMs },
+    retry: { limit: 0 }, // retries are ours: deadline-aware and breaker-aware
+    throwHttpErrors: false,
+    followRedirect: false, // a redirect could carry the key to another host
+    responseType: 'text',
+    signal,
+  });
+  return { status: res.statusCode, headers: res.headers, body: res.body.length > MAX_BODY_BYTES ? '' : res.body };
+};
+
+/** What a provider makes of one HTTP answer. */
+export type Classified<T> =
+  | { kind: 'ok'; value: T }
+  /** Transient: try again (after `retryAfterMs` when the provider said so). */
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  /**
+   * Permanent for this request. `openBreaker` opens the breaker at once for its cooldown (key rejected, quota
+   * exhausted: retrying cannot help); `cooldownMs` for at least that long.
+   */
+  | { kind: 'fail'; reason: string; openBreaker?: boolean; cooldownMs?: number };
+
+export type FailureKind = 'deadline' | 'breaker' | 'key' | 'error';
+
+export interface LookupFailure {
+  kind: FailureKind;
+  message: string;
+}
+
+export interface ResilientClientOptions {
+  name: string;
+  timeoutMs: number;
+  maxRetries: number;
+  breaker: CircuitBreaker;
+  limiter: Limiter;
+  fetch?: HttpFetch;
+  now?: () => number;
+  random?: () => number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Waits between attempts (injectable so tests can observe backoff without waiting). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Parses `Retry-After`: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v.trim()) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Default classification of HTTP status codes shared by the providers (bodies are provider specific). */
+export function classifyStatus(res: HttpResponse, now: number): Classified<never> | undefined {
+  const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now);
+  if (res.status === 429 || res.status === 503) {
+    return { kind: 'retry', reason: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+  if (res.status >= 500) return { kind: 'retry', reason: `HTTP ${res.status}` };
+  if (res.status === 401 || res.status === 403) return { kind: 'fail', reason: `HTTP ${res.status} (key rejected)`, openBreaker: true };
+  if (res.status >= 400) return { kind: 'fail', reason: `HTTP ${res.status}` };
+  if (res.status < 200 || res.status >= 300) return { kind: 'fail', reason: `HTTP ${res.status}` };
+  return undefined;
+}
+
+export class ResilientClient {
+  readonly #o: Required<Omit<ResilientClientOptions, 'fetch'>> & { fetch: HttpFetch };
+
+  constructor(options: ResilientClientOptions) {
+    this.#o = {
+      now: Date.now,
+      random: Math.random,
+      baseDelayMs: 200,
+      maxDelayMs: 5000,
+      fetch: gotFetch,
+      sleep,
+      ...options,
+    };
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.#o.breaker;
+  }
+
+  /**
+   * Sends `request` (retrying) and classifies each answer. `secrets` are scrubbed from every error text.
+   * The deadline (epoch ms) bounds every wait and every attempt; `signal` aborts in-flight work at the deadline.
+   */
+  async call<T>(
+    request: HttpRequest,
+    classify: (res: HttpResponse) => Classified<T>,
+    ctx: { deadline: number; signal: AbortSignal; secrets: readonly string[] },
+  ): Promise<Result<T, LookupFailure>> {
+    const o = this.#o;
+    const fail = (kind: FailureKind, message: string): Result<T, LookupFailure> => ({
+      ok: false,
+      error: { kind, message: scrubSecrets(`${o.name}: ${message}`, ctx.secrets) },
+    });
+    if (ctx.signal.aborted || o.now() >= ctx.deadline) return fail('deadline', 'deadline reached before the request');
+    if (!o.breaker.tryAcquire()) return fail('breaker', 'circuit open, provider skipped');
+
+    let lastReason = 'no attempt';
+    for (let attempt = 0; attempt <= o.maxRetries; attempt++) {
+      let verdict: Classified<T>;
+      try {
+        verdict = await o.limiter.run(async () => {
+          const remaining = ctx.deadline - o.now();
+          if (remaining <= 0) throw new DeadlineSignal();
+          const timeoutMs = Math.min(o.timeoutMs, remaining);
+          try {
+            const res = await o.fetch({ ...request, timeoutMs, signal: ctx.signal });
+            return classify(res);
+          } catch (err) {
+            if (ctx.signal.aborted) throw new DeadlineSignal();
+            return { kind: 'retry', reason: scrubError(err, ctx.secrets) } as Classified<T>;
+          }
+        }, ctx.signal);
+      } catch {
+        // Aborted while queued in the limiter, or the budget ran out: our deadline, not the provider's fault.
+        o.breaker.onAbandon();
+        return fail('deadline', `deadline reached (${lastReason})`);
+      }
+      if (verdict.kind === 'ok') {
+        o.breaker.onSuccess();
+        return { ok: true, value: verdict.value };
+      }
+      lastReason = verdict.reason;
+      if (verdict.kind === 'fail') {
+        if (verdict.cooldownMs !== undefined) o.breaker.openFor(verdict.cooldownMs);
+        else if (verdict.openBreaker === true) o.breaker.trip();
+        else o.breaker.onFailure();
+        return fail('error', verdict.reason);
+      }
+      if (attempt === o.maxRetries) break;
+      const backoff = o.random() * Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** attempt);
+      const wait = verdict.retryAfterMs ?? backoff;
+      if (o.now() + wait >= ctx.deadline) {
+        // The provider asked for more time than this invocation has: stop calling it until then.
+        if (verdict.retryAfterMs !== undefined) o.breaker.openFor(verdict.retryAfterMs);
+        else o.breaker.onFailure();
+        return fail('error', `${verdict.reason}; retry would pass the deadline`);
+      }
+      try {
+        await o.sleep(wait, ctx.signal);
+      } catch {
+        o.breaker.onAbandon();
+        return fail('deadline', `deadline reached (${lastReason})`);
+      }
+    }
+    o.breaker.onFailure();
+    return fail('error', `${lastReason} after ${o.maxRetries + 1} attempts`);
+  }
+}
+
+class DeadlineSignal extends Error {}
