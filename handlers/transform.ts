@@ -2,6 +2,7 @@
  * Amazon Data Firehose record transformation Lambda. Everything here runs once per container (cold start):
  * configuration is parsed and validated, clients are created, then every invocation calls into the pure core.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -9,11 +10,24 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../src/config/index.ts';
 import { METRICS_NAMESPACE } from '../src/observability/metric-names.ts';
 import { createTransformHandler } from '../src/pipeline/handler.ts';
+import { buildStages } from '../src/pipeline/stages.ts';
+import type { Log } from '../src/model.ts';
 
 const SERVICE = 'cloudtrail-enricher';
 const config = loadConfig(process.env);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE });
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: SERVICE });
+
+const log: Log = {
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+};
+
+// Lookup (geo databases, cache, provider keys) and rules are built once per container; the rules file is
+// validated here, so an invalid one fails the cold start rather than any record.
+const stages = buildStages(config, { log, dynamoDb: config.lookup.cacheTableName === undefined ? undefined : new DynamoDBClient({}) });
 
 // Our own loop retries failed entries with backoff; the SDK's retries are kept small so the two do not multiply.
 let firehose: FirehoseClient | undefined;
@@ -21,14 +35,11 @@ let kinesis: KinesisClient | undefined;
 
 export const handler = createTransformHandler({
   config: config.core,
+  intel: stages.intel,
+  rules: stages.rules,
   firehose: () => (firehose ??= new FirehoseClient({ maxAttempts: 2 })),
   kinesis: () => (kinesis ??= new KinesisClient({ maxAttempts: 2 })),
-  log: {
-    debug: (message, extra) => logger.debug(message, extra ?? {}),
-    info: (message, extra) => logger.info(message, extra ?? {}),
-    warn: (message, extra) => logger.warn(message, extra ?? {}),
-    error: (message, extra) => logger.error(message, extra ?? {}),
-  },
+  log,
   metrics: {
     addMetric: (name, unit, value) => metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),
     publishStoredMetrics: () => metrics.publishStoredMetrics(),
