@@ -5,7 +5,7 @@ import type { SourceClassification } from '../model.ts';
  * Classifies CloudTrail's `sourceIPAddress`. The result decides what may ever leave the process:
  * only `public` addresses are looked up with third-party providers.
  *
- * - `public`: globally routable unicast IPv4/IPv6 (IPv4-mapped IPv6 is reduced to its IPv4).
+ * - `public`: globally routable unicast IPv4/IPv6 (IPv6 only within 2000::/3; IPv4-mapped IPv6 is reduced to its IPv4).
  * - `private`: organisation-internal space: RFC 1918, carrier-grade NAT (100.64.0.0/10), IPv6 unique-local (fc00::/7).
  * - `reserved`: everything else that is an address but not routable on the internet: loopback, link-local,
  *   documentation (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20), benchmarking,
@@ -50,6 +50,12 @@ function classifyString(address: string): SourceClassification {
   const tail = address.slice(lastColon + 1);
   if (tail.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(tail)) return { address, kind: 'invalid' };
 
+  if (lastColon === 1 && tail.includes('.')) {
+    // ipaddr.js reads the deprecated IPv4-compatible form `::a.b.c.d` as IPv4-mapped `::ffff:a.b.c.d`;
+    // it is the IPv6 address ::a.b.c.d (RFC 4291 §2.5.5.1), so build that one instead.
+    const o = ipaddr.IPv4.parse(tail).octets;
+    return fromParsed(address, new ipaddr.IPv6([0, 0, 0, 0, 0, 0, o[0]! * 256 + o[1]!, o[2]! * 256 + o[3]!]));
+  }
   const v6 = ipaddr.IPv6.parse(address);
   if (v6.isIPv4MappedAddress()) return fromParsed(address, v6.toIPv4Address());
   return fromParsed(address, v6);
@@ -58,8 +64,14 @@ function classifyString(address: string): SourceClassification {
 function fromParsed(address: string, parsed: ipaddr.IPv4 | ipaddr.IPv6): SourceClassification {
   const ipVersion = parsed.kind() === 'ipv4' ? 4 : 6;
   const ip = parsed.toString(); // ipaddr.js prints IPv6 in RFC 5952 compressed lower-case form
-  return { address, kind: kindOfRange(parsed.range()), ip, ipVersion };
+  let range = parsed.range();
+  // ipaddr.js calls every IPv6 address it has no name for `unicast`, but only 2000::/3 is global unicast
+  // (IANA); the rest (::/8, 4000::/3, fe00::/9, …) is reserved by the IETF and must never reach a provider.
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) range = 'reserved';
+  return { address, kind: kindOfRange(range), ip, ipVersion };
 }
+
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
 
 const PRIVATE_RANGES = new Set(['private', 'carrierGradeNat', 'uniqueLocal']);
 

@@ -61,6 +61,9 @@ export function decodeRecord(data: string, budget: DecompressionBudget): Decoded
  */
 export function decodeBase64Strict(data: string): Buffer | undefined {
   if (typeof data !== 'string' || data.length % 4 !== 0) return undefined;
+  // Node also decodes the URL-safe alphabet (`-`, `_`) without skipping it, so the length check below cannot
+  // catch it; Firehose always sends the standard alphabet.
+  if (data.includes('-') || data.includes('_')) return undefined;
   const bytes = Buffer.from(data, 'base64');
   let padding = 0;
   if (data.endsWith('==')) padding = 2;

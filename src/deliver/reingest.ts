@@ -2,8 +2,8 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { ReingestionError } from '../errors.ts';
 import type { Log, PartitionKeys } from '../model.ts';
 import { encodeEnvelope } from './envelope.ts';
-import { ENVELOPE_MAX_BODY_BYTES } from './limits.ts';
-import type { OutputLine, ReingestPart } from './plan.ts';
+import { ENVELOPE_MAX_BODY_BYTES, LAMBDA_RESPONSE_LIMIT } from './limits.ts';
+import { maxEnvelopeBody, type OutputLine, type ReingestPart } from './plan.ts';
 import { partitionId } from '../encode/partition.ts';
 
 /** One record to put back into the stream. */
@@ -88,6 +88,12 @@ function chunkBySize(lines: OutputLine[], maxBody: number): OutputLine[][] {
   return chunks;
 }
 
+/**
+ * A single line whose body is larger than this could never be returned when its envelope comes back (its base64
+ * alone exceeds the Lambda response limit): re-ingesting it would loop forever, so it is unsendable instead.
+ */
+const MAX_RETURNABLE_BODY = maxEnvelopeBody(LAMBDA_RESPONSE_LIMIT);
+
 function packChunk(
   lines: OutputLine[],
   origin: string,
@@ -98,6 +104,7 @@ function packChunk(
 ): boolean {
   const keys: PartitionKeys | undefined = mode === 's3' ? lines[0]!.keys : undefined;
   const body = mode === 's3' ? lines.map((l) => l.text + '\n').join('') : lines[0]!.text;
+  if (lines.length === 1 && Buffer.byteLength(body, 'utf8') > MAX_RETURNABLE_BODY) return false;
   const data = encodeEnvelope({ v: 1, pk: keys, n: lines.length, origin }, body);
   if (data.length <= limit) {
     out.push({ data, partitionKey, origin, lines: lines.length });

@@ -56,7 +56,7 @@ export function regionKey(value: unknown): string {
 export function dateKey(value: unknown, arrivalMs: number): string {
   if (typeof value === 'string') {
     const m = EVENT_DATE.exec(value);
-    if (m !== null) {
+    if (m !== null && isRealDay(Number(m[1]), Number(m[2]), Number(m[3]))) {
       const ms = Date.parse(value);
       if (!Number.isNaN(ms) && ms >= EARLIEST_DAY && ms <= arrivalMs + DAY_MS) {
         // CloudTrail writes UTC (`…Z`); an explicit offset is converted to its UTC day.
@@ -65,6 +65,11 @@ export function dateKey(value: unknown, arrivalMs: number): string {
     }
   }
   return utcDay(arrivalMs);
+}
+
+/** `Date.parse` rolls impossible days over (2026-02-30 → 2026-03-02) instead of rejecting them. */
+function isRealDay(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 export function utcDay(ms: number): string {
@@ -77,7 +82,9 @@ export function sanitisePartitionKeys(keys: PartitionKeys, arrivalMs: number, op
     keys.account === PARTITION_FALLBACK.account || keys.account === PARTITION_FALLBACK.accountNotAllowed
       ? keys.account
       : accountKey(keys.account, options.accountAllowlist);
-  const dt = /^\d{4}-\d{2}-\d{2}$/.test(keys.dt) ? dateKey(`${keys.dt}T00:00:00Z`, arrivalMs + DAY_MS) : utcDay(arrivalMs);
+  // The envelope was built at an earlier arrival, so its day may be up to one more day ahead; anything not
+  // accepted falls back to this arrival's day (not dateKey's fallback, which would be the shifted one).
+  const dt = /^\d{4}-\d{2}-\d{2}$/.test(keys.dt) && dateKey(`${keys.dt}T00:00:00Z`, arrivalMs + DAY_MS) === keys.dt ? keys.dt : utcDay(arrivalMs);
   return { account, region: regionKey(keys.region) === keys.region ? keys.region : PARTITION_FALLBACK.region, dt };
 }
 
