@@ -130,6 +130,12 @@ export class DefaultIpIntelligence implements IpIntelligence {
   readonly #log: Log;
   readonly #now: () => number;
   readonly #l1: LRUCache<string, CachedIp>;
+  /**
+   * Final answers (offline geo merged with every provider's entry) of complete lookups, until the earliest of
+   * their entries expires. A warm invocation then costs one map read per unique IP instead of a geo lookup,
+   * normalisation and merge: the lookup stays a small share of the per-event cost.
+   */
+  readonly #answers: LRUCache<string, { intel: IpIntel; until: number }>;
 
   constructor(config: LookupConfig, geo: GeoDatabase, deps: IpIntelligenceDeps = {}) {
     this.#config = config;
@@ -139,6 +145,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
     this.#providers = buildProviders(config, deps, this.#now);
     this.#keys = deps.keyResolver ?? createKeyResolver(config, deps);
     this.#l1 = new LRUCache<string, CachedIp>({ max: config.l1MaxEntries });
+    this.#answers = new LRUCache<string, { intel: IpIntel; until: number }>({ max: config.l1MaxEntries });
     if (deps.cache !== undefined) {
       this.#cache = deps.cache;
     } else if (config.cacheTableName !== undefined && this.#providers.length > 0) {
@@ -160,8 +167,18 @@ export class DefaultIpIntelligence implements IpIntelligence {
 
   async lookup(ips: readonly string[], options: LookupOptions): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats }> {
     const stats = emptyLookupStats();
-    const unique = [...new Set(ips)];
-    stats.uniqueIps = unique.length;
+    const intel = new Map<string, IpIntel>();
+    const nowMs = this.#now();
+    const unique: string[] = [];
+    for (const ip of new Set(ips)) {
+      const answer = this.#answers.get(ip);
+      if (answer !== undefined && answer.until > nowMs) {
+        intel.set(ip, answer.intel);
+        stats.l1Hits++;
+      } else unique.push(ip);
+    }
+    stats.uniqueIps = intel.size + unique.length;
+    if (unique.length === 0) return { intel, stats };
     const controller = new AbortController();
     // One listener per queued/in-flight request is expected: hundreds of unique IPs are normal.
     setMaxListeners(0, controller.signal);
@@ -176,25 +193,29 @@ export class DefaultIpIntelligence implements IpIntelligence {
       const failedDeadline = new Set<string>();
       if (normalised.size > 0) await this.#resolve([...new Set(normalised.values())], options.deadline, controller.signal, known, failedDeadline, stats);
 
-      const intel = new Map<string, IpIntel>();
       for (const ip of unique) {
         const n = normalised.get(ip);
         const entries = n !== undefined ? known.get(n) ?? {} : {};
         const bySource: NormalisedBySource = { offline: this.#geo.lookup(ip) };
         const providers: Record<string, Record<string, unknown>> = {};
         let complete = true;
+        // Offline data never changes within a container; provider answers are good until their entry expires.
+        let until = Number.MAX_SAFE_INTEGER;
         for (const { provider } of this.#providers) {
           if (n === undefined) break;
           const e = entries[provider.name];
           if (e === undefined) complete = false;
-          else if (e.status === 'found' && e.data !== undefined) {
+          else until = Math.min(until, e.expiresAt * 1000);
+          if (e !== undefined && e.status === 'found' && e.data !== undefined) {
             bySource[provider.name] = provider.normalise(e.data);
             providers[provider.name] = e.data;
           }
         }
         if (!complete && n !== undefined && failedDeadline.has(n)) stats.deadlineMisses++;
         const merged = mergeSources(bySource, this.#config.precedence);
-        intel.set(ip, { ...merged, ...(Object.keys(providers).length > 0 ? { providers } : {}), complete });
+        const answer: IpIntel = { ...merged, ...(Object.keys(providers).length > 0 ? { providers } : {}), complete };
+        intel.set(ip, answer);
+        if (complete) this.#answers.set(ip, { intel: answer, until });
       }
       return { intel, stats };
     } finally {

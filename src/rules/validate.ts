@@ -1,0 +1,89 @@
+/**
+ * Structural validation of a rules document against `rules/rules.schema.json` (ajv), turning ajv's
+ * JSON-pointer errors into messages a rule author can act on: the rule id and index, and the field.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import rulesSchema from '../../rules/rules.schema.json' with { type: 'json' };
+import { RulesValidationError } from '../errors.ts';
+
+export const CONDITION_KEYS = ['all', 'any', 'not', 'field', 'inWindow', 'timeOfDay', 'dayOfWeek'] as const;
+
+let validator: ValidateFunction | undefined;
+
+/** Compiled once per container, on first use. */
+function getValidator(): ValidateFunction {
+  if (!validator) {
+    // strictTypes/strictRequired off: the condition schema dispatches with if/then/else on `required` keys
+    // over untyped branches, by design (precise errors instead of anyOf noise).
+    const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false });
+    validator = ajv.compile(rulesSchema);
+  }
+  return validator;
+}
+
+/** `rules[3].when.all[0].in` style path from a JSON pointer. */
+export function pointerToPath(segments: readonly string[]): string {
+  let out = '';
+  for (const raw of segments) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(seg)) out += `[${seg}]`;
+    else out += out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+/**
+ * Where an error is, for humans: `rule "iam.admin" (rules[4]) field "when.all[1].in"` or
+ * `watchlist "trustedCidrs" field "entries[2]"` or `field "timezone"`.
+ */
+export function describeLocation(doc: unknown, segments: readonly string[]): string {
+  if (segments[0] === 'rules' && segments[1] !== undefined && /^\d+$/.test(segments[1])) {
+    const index = Number(segments[1]);
+    const rules = (doc as { rules?: unknown }).rules;
+    const rule = Array.isArray(rules) ? (rules[index] as unknown) : undefined;
+    const id = rule !== null && typeof rule === 'object' && typeof (rule as { id?: unknown }).id === 'string' ? (rule as { id: string }).id : undefined;
+    const label = id !== undefined ? `rule "${id}" (rules[${index}])` : `rule rules[${index}]`;
+    const field = pointerToPath(segments.slice(2));
+    return field ? `${label} field "${field}"` : label;
+  }
+  if (segments[0] === 'watchlists' && segments[1] !== undefined) {
+    const field = pointerToPath(segments.slice(2));
+    return field ? `watchlist "${segments[1]}" field "${field}"` : `watchlist "${segments[1]}"`;
+  }
+  const field = pointerToPath(segments);
+  return field ? `field "${field}"` : 'document';
+}
+
+function pointerSegments(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/');
+}
+
+function explain(error: ErrorObject): { segments: string[]; message: string } {
+  const segments = pointerSegments(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { segments: [...segments, String(params.missingProperty)], message: 'is required' };
+    case 'additionalProperties':
+      return { segments: [...segments, String(params.additionalProperty)], message: 'is not a known field' };
+    case 'false schema':
+      return { segments, message: `a condition needs one of the keys ${CONDITION_KEYS.join(', ')}` };
+    case 'enum':
+      return { segments, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'anyOf':
+      return { segments, message: 'must be a string or a non-empty list of strings' };
+    default:
+      return { segments, message: error.message ?? 'is invalid' };
+  }
+}
+
+/** Throws {@link RulesValidationError} naming the rule and field when `doc` does not match the schema. */
+export function assertRulesDocument(doc: unknown, source: string): void {
+  const validate = getValidator();
+  if (validate(doc)) return;
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+  const chosen = errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
+  if (!chosen) throw new RulesValidationError(`${source}: the rules document is invalid`);
+  const { segments, message } = explain(chosen);
+  throw new RulesValidationError(`${source}: ${describeLocation(doc, segments)} ${message}`);
+}
