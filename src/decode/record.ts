@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { Envelope } from '../deliver/envelope.ts';
 import { decodeEnvelope, gunzipError, isEnvelope } from '../deliver/envelope.ts';
+import { envelopeBodyProblem } from './envelope-body.ts';
 import { eventFromParsed, parseEventText, type EventItem } from './event-text.ts';
 import type { DecompressionBudget } from './limits.ts';
 
@@ -32,6 +33,8 @@ export function decodeRecord(data: string, budget: DecompressionBudget): Decoded
     const envelope = decodeEnvelope(bytes, limit);
     if (!envelope.ok) return { kind: 'failed', error: envelope.error };
     budget.remaining -= envelope.value.body.length;
+    const problem = envelopeBodyProblem(envelope.value);
+    if (problem !== undefined) return { kind: 'failed', error: problem };
     return { kind: 'reingested', envelope: envelope.value };
   }
 

@@ -38,8 +38,9 @@ export function isEnvelope(data: Buffer): boolean {
  * OpenSearch mode); speed matters more than the last few percent of ratio, and the 1,000 KiB record limit is
  * enforced on the compressed size by the caller.
  */
-export function encodeEnvelope(header: EnvelopeHeader, body: string): Buffer {
-  const compressed = gzipSync(JSON.stringify(header) + '\n' + body, { level: zlibConstants.Z_BEST_SPEED });
+export function encodeEnvelope(header: EnvelopeHeader, body: string | Buffer): Buffer {
+  const plain = Buffer.concat([Buffer.from(JSON.stringify(header) + '\n', 'utf8'), typeof body === 'string' ? Buffer.from(body, 'utf8') : body]);
+  const compressed = gzipSync(plain, { level: zlibConstants.Z_BEST_SPEED });
   return Buffer.concat([ENVELOPE_MAGIC, compressed]);
 }
 

@@ -2,10 +2,24 @@ import type { PartitionKeys } from '../model.ts';
 import { partitionId } from '../encode/partition.ts';
 import { base64Length, HEAVY_LINE_BYTES, LAMBDA_RESPONSE_LIMIT, RESPONSE_BUDGET } from './limits.ts';
 
-/** One output line (an enriched or skipped event) and the partition it belongs to. */
+/**
+ * One output line (an enriched or skipped event) and the partition it belongs to. The line is `text` followed by
+ * `tail`: for an enriched event, the original text up to its closing brace and `,"enrichment":{…}}`, kept apart
+ * so the original is written to the output without ever being copied into a new string.
+ */
 export interface OutputLine {
   readonly text: string;
+  readonly tail?: string;
   readonly keys: PartitionKeys;
+}
+
+/** UTF-8 size of a line without its newline. */
+export function lineBytes(line: OutputLine): number {
+  return Buffer.byteLength(line.text, 'utf8') + (line.tail === undefined ? 0 : Buffer.byteLength(line.tail, 'utf8'));
+}
+
+export function lineString(line: OutputLine): string {
+  return line.tail === undefined ? line.text : line.text + line.tail;
 }
 
 /** The planner's view of one input record. */
@@ -110,12 +124,12 @@ export function planResponse(inputs: readonly PlanInput[], options: PlanOptions)
     let take = 0;
     let bytes = 0;
     for (const line of first) {
-      const next = bytes + Buffer.byteLength(line.text, 'utf8') + 1;
+      const next = bytes + lineBytes(line) + 1;
       if (!withinBudget(base64Length(next))) break;
       bytes = next;
       take++;
     }
-    if (take === 0 && fits(base64Length(Buffer.byteLength(first[0]!.text, 'utf8') + 1))) take = 1;
+    if (take === 0 && fits(base64Length(lineBytes(first[0]!) + 1))) take = 1;
     if (take === 0) {
       records[i] = { recordId: input.recordId, result: 'Dropped' };
       reingest.push({ kind: 'lines', origin: input.recordId, lines: first });
@@ -146,17 +160,19 @@ export function maxEnvelopeBody(responseBudget: number = RESPONSE_BUDGET): numbe
 }
 
 function isHeavy(line: OutputLine): boolean {
-  return line.text.length * 3 > HEAVY_LINE_BYTES; // UTF-8 worst case ≤ 3 bytes per UTF-16 unit; exact check not needed
+  return (line.text.length + (line.tail?.length ?? 0)) * 3 > HEAVY_LINE_BYTES; // UTF-8 worst case ≤ 3 bytes per UTF-16 unit; exact check not needed
 }
 
 export function splitFirstGroup(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): { first: OutputLine[]; rest: OutputLine[] } {
   if (lines.length === 0) return { first: [], rest: [] };
   if (mode === 'opensearch') return { first: [lines[0]!], rest: lines.slice(1) };
-  const id = partitionId(lines[0]!.keys);
+  const keys = lines[0]!.keys;
+  const id = partitionId(keys);
   const first: OutputLine[] = [];
   const rest: OutputLine[] = [];
   for (const line of lines) {
-    if (partitionId(line.keys) === id) first.push(line);
+    // Keys are interned, so the same partition is usually the same object.
+    if (line.keys === keys || partitionId(line.keys) === id) first.push(line);
     else rest.push(line);
   }
   return { first, rest };
@@ -165,10 +181,23 @@ export function splitFirstGroup(lines: readonly OutputLine[], mode: 's3' | 'open
 /**
  * S3 mode: NDJSON, every line newline-terminated, so objects Firehose concatenates stay one event per line.
  * OpenSearch mode: the single document, no trailing newline.
+ * Lines are written straight into one buffer: concatenating them into a string first and encoding that is
+ * several times slower (the concatenation has to be flattened), and this runs for every returned record.
  */
 export function joinLines(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): Buffer {
-  if (mode === 'opensearch') return Buffer.from(lines.map((l) => l.text).join('\n'), 'utf8');
-  let text = '';
-  for (const line of lines) text += line.text + '\n';
-  return Buffer.from(text, 'utf8');
+  const newline = mode === 's3';
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit: allocate for the worst case and trim, rather than
+  // measuring every line first (that would read each line twice).
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) chars += lines[i]!.text.length + (lines[i]!.tail?.length ?? 0);
+  const buffer = Buffer.allocUnsafe(chars * 3 + lines.length);
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (!newline && i > 0) buffer[offset++] = 0x0a;
+    const line = lines[i]!;
+    offset += buffer.write(line.text, offset, 'utf8');
+    if (line.tail !== undefined) offset += buffer.write(line.tail, offset, 'utf8');
+    if (newline) buffer[offset++] = 0x0a;
+  }
+  return buffer.subarray(0, offset);
 }

@@ -3,7 +3,7 @@ import { ReingestionError } from '../errors.ts';
 import type { Log, PartitionKeys } from '../model.ts';
 import { encodeEnvelope } from './envelope.ts';
 import { ENVELOPE_MAX_BODY_BYTES, LAMBDA_RESPONSE_LIMIT } from './limits.ts';
-import { maxEnvelopeBody, type OutputLine, type ReingestPart } from './plan.ts';
+import { joinLines, lineBytes, maxEnvelopeBody, type OutputLine, type ReingestPart } from './plan.ts';
 import { partitionId } from '../encode/partition.ts';
 
 /** One record to put back into the stream. */
@@ -43,7 +43,7 @@ export function buildEnvelopes(parts: readonly ReingestPart[], options: Envelope
     const partitionKey = options.partitionKeyOf?.(part.origin);
     const limit = options.maxRecordBytes - (partitionKey === undefined ? 0 : Buffer.byteLength(partitionKey, 'utf8'));
     if (part.kind === 'envelope') {
-      const data = encodeEnvelope({ v: 1, pk: part.keys, n: part.lines, origin: part.origin }, part.body.toString('utf8'));
+      const data = encodeEnvelope({ v: 1, pk: part.keys, n: part.lines, origin: part.origin }, part.body);
       if (data.length > limit) unsendable.add(part.origin);
       else records.push({ data, partitionKey, origin: part.origin, lines: part.lines });
       continue;
@@ -75,7 +75,7 @@ function chunkBySize(lines: OutputLine[], maxBody: number): OutputLine[][] {
   let current: OutputLine[] = [];
   let bytes = 0;
   for (const line of lines) {
-    const size = Buffer.byteLength(line.text, 'utf8') + 1;
+    const size = lineBytes(line) + 1;
     if (current.length > 0 && bytes + size > maxBody) {
       chunks.push(current);
       current = [];
@@ -103,7 +103,7 @@ function packChunk(
   out: ReingestRecord[],
 ): boolean {
   const keys: PartitionKeys | undefined = mode === 's3' ? lines[0]!.keys : undefined;
-  const body = mode === 's3' ? lines.map((l) => l.text + '\n').join('') : lines[0]!.text;
+  const body = joinLines(lines, mode);
   if (lines.length === 1 && Buffer.byteLength(body, 'utf8') > MAX_RETURNABLE_BODY) return false;
   const data = encodeEnvelope({ v: 1, pk: keys, n: lines.length, origin }, body);
   if (data.length <= limit) {

@@ -31,30 +31,92 @@ const EARLIEST_DAY = Date.UTC(2013, 10, 1);
 const DAY_MS = 86_400_000;
 
 export function partitionKeysOf(event: CloudTrailEvent, arrivalMs: number, options: PartitionOptions = {}): PartitionKeys {
-  return {
-    account: accountKey(event.recipientAccountId, options.accountAllowlist),
-    region: regionKey(event.awsRegion),
-    dt: dateKey(event.eventTime, arrivalMs),
-  };
+  return internKeys(accountKey(event.recipientAccountId, options.accountAllowlist), regionKey(event.awsRegion), dateKey(event.eventTime, arrivalMs));
 }
 
 /** Keys for a line that is not a CloudTrail event (skipped): nothing in it is trusted. */
 export function fallbackPartitionKeys(arrivalMs: number): PartitionKeys {
-  return { account: PARTITION_FALLBACK.account, region: PARTITION_FALLBACK.region, dt: utcDay(arrivalMs) };
+  return internKeys(PARTITION_FALLBACK.account, PARTITION_FALLBACK.region, utcDay(arrivalMs));
+}
+
+/**
+ * One frozen object per partition: every event of a partition shares it (no allocation per event), and the
+ * planner can group lines by identity. Bounded like the set of partitions itself.
+ */
+const interned = new Map<string, Map<string, Map<string, PartitionKeys>>>();
+const ids = new WeakMap<PartitionKeys, string>();
+let internedCount = 0;
+
+function internKeys(account: string, region: string, dt: string): PartitionKeys {
+  // Nested maps: no key string is built per event.
+  let byRegion = interned.get(account);
+  if (byRegion === undefined) interned.set(account, (byRegion = new Map()));
+  let byDay = byRegion.get(region);
+  if (byDay === undefined) byRegion.set(region, (byDay = new Map()));
+  let keys = byDay.get(dt);
+  if (keys === undefined) {
+    if (internedCount >= 10_000) {
+      interned.clear();
+      internedCount = 0;
+      return internKeys(account, region, dt);
+    }
+    keys = Object.freeze({ account, region, dt });
+    byDay.set(dt, keys);
+    ids.set(keys, `${account}/${region}/${dt}`);
+    internedCount++;
+  }
+  return keys;
 }
 
 export function accountKey(value: unknown, allowlist?: ReadonlySet<string>): string {
-  if (typeof value !== 'string' || !ACCOUNT.test(value)) return PARTITION_FALLBACK.account;
+  if (typeof value !== 'string' || value.length !== 12 || !ACCOUNT.test(value)) return PARTITION_FALLBACK.account;
   if (allowlist !== undefined && !allowlist.has(value)) return PARTITION_FALLBACK.accountNotAllowed;
   return value;
 }
 
+/** Region values repeat in every event; remember the verdict per value (bounded). */
+const regionVerdicts = new Map<string, string>();
+
 export function regionKey(value: unknown): string {
-  return typeof value === 'string' && value.length <= 25 && REGION.test(value) ? value : PARTITION_FALLBACK.region;
+  if (typeof value !== 'string' || value.length > 25) return PARTITION_FALLBACK.region;
+  let key = regionVerdicts.get(value);
+  if (key === undefined) {
+    key = REGION.test(value) ? value : PARTITION_FALLBACK.region;
+    if (regionVerdicts.size >= 1024) regionVerdicts.clear();
+    regionVerdicts.set(value, key);
+  }
+  return key;
+}
+
+/** CloudTrail's own form, `2026-11-20T14:03:21Z` (optionally with fractions): checked without `Date.parse`. */
+const CANONICAL_UTC = /^(\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
+/** Day → its UTC midnight in ms (NaN for an impossible day). Bounded: days repeat heavily. */
+const dayStarts = new Map<string, number>();
+
+function dayStart(day: string): number {
+  let start = dayStarts.get(day);
+  if (start === undefined) {
+    const y = Number(day.slice(0, 4));
+    const m = Number(day.slice(5, 7));
+    const d = Number(day.slice(8, 10));
+    start = isRealDay(y, m, d) ? Date.UTC(y, m - 1, d) : NaN;
+    if (dayStarts.size >= 4096) dayStarts.clear();
+    dayStarts.set(day, start);
+  }
+  return start;
 }
 
 export function dateKey(value: unknown, arrivalMs: number): string {
   if (typeof value === 'string') {
+    const canonical = CANONICAL_UTC.exec(value);
+    if (canonical !== null) {
+      const day = canonical[1]!;
+      const start = dayStart(day);
+      // A whole day at or before arrival is within the window; only the day after arrival needs the exact time.
+      if (start >= EARLIEST_DAY && start <= arrivalMs) return day;
+      if (start >= EARLIEST_DAY && start <= arrivalMs + DAY_MS && Date.parse(value) <= arrivalMs + DAY_MS) return day;
+      return utcDay(arrivalMs);
+    }
     const m = EVENT_DATE.exec(value);
     if (m !== null && isRealDay(Number(m[1]), Number(m[2]), Number(m[3]))) {
       const ms = Date.parse(value);
@@ -85,9 +147,9 @@ export function sanitisePartitionKeys(keys: PartitionKeys, arrivalMs: number, op
   // The envelope was built at an earlier arrival, so its day may be up to one more day ahead; anything not
   // accepted falls back to this arrival's day (not dateKey's fallback, which would be the shifted one).
   const dt = /^\d{4}-\d{2}-\d{2}$/.test(keys.dt) && dateKey(`${keys.dt}T00:00:00Z`, arrivalMs + DAY_MS) === keys.dt ? keys.dt : utcDay(arrivalMs);
-  return { account, region: regionKey(keys.region) === keys.region ? keys.region : PARTITION_FALLBACK.region, dt };
+  return internKeys(account, regionKey(keys.region) === keys.region ? keys.region : PARTITION_FALLBACK.region, dt);
 }
 
 export function partitionId(keys: PartitionKeys): string {
-  return `${keys.account}/${keys.region}/${keys.dt}`;
+  return ids.get(keys) ?? `${keys.account}/${keys.region}/${keys.dt}`;
 }

@@ -10,9 +10,34 @@ export interface SourceEnrichment {
   readonly base: Enrichment;
   /** `"source":{…}` and, when present, `,"providers":{…}`. */
   readonly json: string;
+  /** `{"version":1,"status":"<status>",` + json: the start of every event's enrichment with this source. */
+  readonly opening: string;
 }
 
+/**
+ * The lookup stage returns the same `IpIntel` object for an address while its answer is cached, so the
+ * source part built from it (and its JSON text) is kept with it across warm invocations.
+ */
+const byIntel = new WeakMap<IpIntel, Map<string, SourceEnrichment>>();
+
 export function sourceEnrichment(source: SourceClassification, intel: IpIntel | undefined, lookedUp: boolean): SourceEnrichment {
+  if (intel === undefined) return buildSourceEnrichment(source, undefined, lookedUp);
+  let perAddress = byIntel.get(intel);
+  if (perAddress === undefined) {
+    perAddress = new Map();
+    byIntel.set(intel, perAddress);
+  }
+  const key = source.address ?? '';
+  let built = perAddress.get(key);
+  if (built === undefined) {
+    built = buildSourceEnrichment(source, intel, lookedUp);
+    // Bounded: one entry per textual form of the same IP (`8.8.8.8`, `::ffff:8.8.8.8`, …).
+    if (perAddress.size < 8) perAddress.set(key, built);
+  }
+  return built;
+}
+
+function buildSourceEnrichment(source: SourceClassification, intel: IpIntel | undefined, lookedUp: boolean): SourceEnrichment {
   const out: NonNullable<Enrichment['source']> = { kind: source.kind };
   if (source.address !== undefined) out.address = source.address;
   if (source.ip !== undefined) out.ip = source.ip;
@@ -28,15 +53,22 @@ export function sourceEnrichment(source: SourceClassification, intel: IpIntel | 
     base.providers = intel.providers;
     json += ',"providers":' + JSON.stringify(intel.providers);
   }
-  return { status, base, json };
+  return { status, base, json, opening: `{"version":1,"status":"${status}",${json}` };
 }
 
 /** The full `enrichment` JSON of one event, key order: version, status, source, providers, priority, risk. */
 export function enrichmentJson(source: SourceEnrichment, status: EnrichmentStatus, verdict: Verdict | undefined): string {
-  let json = `{"version":1,"status":"${status}",${source.json}`;
-  if (verdict !== undefined) json += `,"priority":"${verdict.priority}","risk":${JSON.stringify(verdict.risk)}`;
+  // The shared opening already carries the source's status; a rule failure can still turn it partial.
+  let json = status === source.status ? source.opening : `{"version":1,"status":"${status}",${source.json}`;
+  if (verdict !== undefined) {
+    // Most events match no rule: their risk is a constant.
+    const risk = verdict.risk.reasons.length === 0 && verdict.risk.score === 0 ? NO_RISK_JSON : JSON.stringify(verdict.risk);
+    json += `,"priority":"${verdict.priority}","risk":${risk}`;
+  }
   return json + '}';
 }
+
+const NO_RISK_JSON = '{"score":0,"reasons":[]}';
 
 function hasAny(value: object): boolean {
   for (const _ in value) return true;

@@ -12,7 +12,7 @@ import { decodeRecord, type DecodedRecord } from '../decode/record.ts';
 import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../deliver/limits.ts';
 import { maxEnvelopeBody, planResponse, type OutputLine, type PlanInput } from '../deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink } from '../deliver/reingest.ts';
-import { enrichedLine, skippedLine } from '../encode/line.ts';
+import { enrichedParts, skippedLine } from '../encode/line.ts';
 import { fallbackPartitionKeys, partitionKeysOf, sanitisePartitionKeys } from '../encode/partition.ts';
 import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
@@ -112,6 +112,7 @@ export async function transformBatch(
 
   // Enrich, judge and encode each event; then plan the response.
   const sourceCache = new Map<string, SourceEnrichment>();
+  const countryCounts = new Map<SourceEnrichment, number>();
   const inputs: PlanInput[] = new Array(records.length);
   for (let r = 0; r < records.length; r++) {
     const record = records[r]!;
@@ -127,10 +128,15 @@ export async function transformBatch(
       const keys = header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
       inputs[r] = { kind: 'passthrough', recordId: record.recordId, body, keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined, lines: header.n };
     } else {
-      const lines = encodeEvents(d.events, sources[r]!, arrival, intel.map, intel.lookedUp, sourceCache, deps.rules, config, summary, log);
+      const lines = encodeEvents(d.events, sources[r]!, arrival, intel.map, intel.lookedUp, sourceCache, countryCounts, deps.rules, config, summary, log);
       summary.eventsIn += lines.length;
       inputs[r] = lines.length === 0 ? { kind: 'dropped', recordId: record.recordId } : { kind: 'events', recordId: record.recordId, lines };
     }
+  }
+
+  for (const [shared, n] of countryCounts) {
+    const country = shared.base.source?.geo?.countryCode;
+    if (country !== undefined) summary.countries[country] = (summary.countries[country] ?? 0) + n;
   }
 
   const plan = planResponse(inputs, { mode: config.outputMode, responseBudget: config.responseBudget });
@@ -205,6 +211,7 @@ function encodeEvents(
   intel: ReadonlyMap<string, IpIntel>,
   lookedUp: boolean,
   cache: Map<string, SourceEnrichment>,
+  countryCounts: Map<SourceEnrichment, number>,
   rules: RuleEngine | undefined,
   config: CoreConfig,
   summary: InvocationSummary,
@@ -238,12 +245,9 @@ function encodeEvents(
     }
     if (status === 'partial') summary.partial++;
     if (verdict !== undefined) summary.byPriority[verdict.priority] = (summary.byPriority[verdict.priority] ?? 0) + 1;
-    const country = shared.base.source?.geo?.countryCode;
-    if (country !== undefined) summary.countries[country] = (summary.countries[country] ?? 0) + 1;
-    lines[e] = {
-      text: enrichedLine(item.text, enrichmentJson(shared, status, verdict)),
-      keys: partitionKeysOf(item.event, arrival, { accountAllowlist: config.accountAllowlist }),
-    };
+    countEvent(countryCounts, shared);
+    const { head, tail } = enrichedParts(item.text, enrichmentJson(shared, status, verdict));
+    lines[e] = { text: head, tail, keys: partitionKeysOf(item.event, arrival, { accountAllowlist: config.accountAllowlist }) };
   }
   return lines;
 }
@@ -265,6 +269,11 @@ async function lookupAll(
     log.error('lookup failed', { error: errorName(err) });
     return { map: new Map(), stats, lookedUp: true };
   }
+}
+
+/** Events per shared source, turned into per-country counts once per invocation. */
+function countEvent(counts: Map<SourceEnrichment, number>, shared: SourceEnrichment): void {
+  counts.set(shared, (counts.get(shared) ?? 0) + 1);
 }
 
 function safeDecode(record: FirehoseTransformationEventRecord, budget: ReturnType<typeof newDecompressionBudget>, log: Log): DecodedRecord {

@@ -8,9 +8,10 @@
  *   ASN:  GeoIP2-ASN.mmdb, GeoLite2-ASN.mmdb (MaxMind), else asn-ipv4.bin + asn-ipv6.bin (see asn-table.ts)
  */
 import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import maxmind, { type Reader, type Response } from 'maxmind';
+import maxmind, { Reader, type Response } from 'maxmind';
 import { ConfigError } from '../../errors.ts';
 import type { AsInfo, Geo } from '../../model.ts';
 import { parseIp } from '../address.ts';
@@ -131,6 +132,19 @@ async function openMmdb<T extends Response>(path: string): Promise<Reader<T>> {
   }
 }
 
+/**
+ * Opens an .mmdb file synchronously, on first use: the DB-IP IPv6 database (≈ 70 MB) is only read once an
+ * IPv6 source address shows up, which keeps cold start and memory down for the (usual) IPv4-only traffic.
+ */
+function openMmdbSync<T extends Response>(path: string): Reader<T> {
+  try {
+    // No decoder cache: answers are cached per IP by the lookup stage.
+    return new Reader<T>(readFileSync(path), { cache: { get: () => undefined, set: () => undefined } });
+  } catch (err) {
+    throw new ConfigError(`GEO_DB_DIR: cannot open ${path} as an .mmdb database`, { cause: err });
+  }
+}
+
 async function openAsnTable(path: string, family: 4 | 6): Promise<AsnTable> {
   try {
     const table = new AsnTable(await readFile(path));
@@ -159,11 +173,14 @@ export async function openGeoDatabase(dir: string): Promise<GeoDatabase> {
     city = (_v, ip) => geoFromMaxMind(reader.get(ip));
     citySource = mmCity;
   } else if (existsSync(join(dir, DBIP_CITY_FILES[4])) && existsSync(join(dir, DBIP_CITY_FILES[6]))) {
-    const [r4, r6] = await Promise.all([
-      openMmdb<DbIpCityRecord & Response>(join(dir, DBIP_CITY_FILES[4])),
-      openMmdb<DbIpCityRecord & Response>(join(dir, DBIP_CITY_FILES[6])),
-    ]);
-    city = (v, ip) => geoFromDbIp((v === 4 ? r4 : r6).get(ip));
+    const r4 = await openMmdb<DbIpCityRecord & Response>(join(dir, DBIP_CITY_FILES[4]));
+    const v6Path = join(dir, DBIP_CITY_FILES[6]);
+    let r6: Reader<DbIpCityRecord & Response> | undefined;
+    city = (v, ip) => {
+      if (v === 4) return geoFromDbIp(r4.get(ip));
+      r6 ??= openMmdbSync<DbIpCityRecord & Response>(v6Path);
+      return geoFromDbIp(r6.get(ip));
+    };
     citySource = join(dir, 'dbip-city-ipv{4,6}.mmdb');
   } else {
     throw new ConfigError(`GEO_DB_DIR: no city database in ${dir}; ${expected}`);

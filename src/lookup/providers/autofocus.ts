@@ -71,6 +71,9 @@ function classify(res: HttpResponse, now: number): Classified<ProviderAnswer> {
   if (parsed === undefined) return { kind: 'ok', value: { status: 'none' } };
   if (!parsed.ok) return parsed.verdict;
   if (body === undefined) return { kind: 'retry', reason: 'unexpected answer shape' };
+  // An error reported with HTTP 200 (`{"message": …}`, no indicator) is not "no data": caching it as a negative
+  // answer would hide the address's reputation for NEGATIVE_TTL_SECONDS. The message is not echoed.
+  if (!isObject(body['indicator']) && typeof body['message'] === 'string') return { kind: 'retry', reason: 'error answer with HTTP 200' };
   const trimmed = trimAutoFocus(body);
   return { kind: 'ok', value: trimmed !== undefined ? { status: 'found', data: trimmed } : { status: 'none' } };
 }

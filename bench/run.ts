@@ -1,0 +1,259 @@
+/**
+ * npm run bench — the transform measured the way a buyer would compare it. Everything runs in one process on
+ * the same inputs (except peak RSS and cold start, which need fresh processes), loopback only.
+ * Prints a Markdown table; BENCHMARKS.md keeps the figures with this command.
+ *
+ *   npm run bench                 full run (~1–2 minutes)
+ *   npm run bench -- --quick      smaller workloads, fewer repetitions
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, statSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FirehoseTransformationEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as esbuild from 'esbuild';
+import { loadConfig } from '../src/config/index.ts';
+import { openGeoDatabase, type GeoDatabase } from '../src/lookup/index.ts';
+import { buildStages } from '../src/pipeline/stages.ts';
+import { transformBatch, type TransformDeps } from '../src/pipeline/transform.ts';
+import type { RecordSink } from '../src/deliver/reingest.ts';
+import { buildGeoData } from '../scripts/build-geo-data.ts';
+import { startDynalite } from '../test/integration/lookup/dynalite.ts';
+import { floorPass } from './floor.ts';
+import { startProviders } from './providers.ts';
+import { invocations, makeWorkload, publicIpPool, type Workload } from './workload.ts';
+
+const QUICK = process.argv.includes('--quick');
+const EVENTS = QUICK ? 3_000 : 10_000;
+const REPS = QUICK ? 3 : 7;
+const BUFFERS_MB = [0.25, 1, 3];
+const GEO_DIR = resolve('data/geo');
+
+const sink: RecordSink = { maxBatchRecords: 500, maxBatchBytes: 4 * 1024 * 1024, sizeOf: (r) => r.data.length, putBatch: async () => ({ failed: [] }) };
+const context = { getRemainingTimeInMillis: () => 300_000 };
+const ms = (ns: bigint) => Number(ns) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function timeAll(batches: FirehoseTransformationEvent[], run: (e: FirehoseTransformationEvent) => unknown): Promise<{ total: number; per: number[] }> {
+  const per: number[] = [];
+  const t0 = process.hrtime.bigint();
+  for (const e of batches) {
+    const t = process.hrtime.bigint();
+    await run(e);
+    per.push(ms(process.hrtime.bigint() - t));
+  }
+  return { total: ms(process.hrtime.bigint() - t0), per };
+}
+
+interface Row {
+  workload: string;
+  bufferMb: number;
+  invocations: number;
+  floorMs: number;
+  coldMs: number;
+  warmMs: number;
+  eventsPerSec: number;
+  mbPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Record<string, string>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const compressed = workload.records.reduce((n, r) => n + r.length, 0);
+  for (const mb of BUFFERS_MB) {
+    const batches = invocations(workload, Math.round(mb * 1024 * 1024));
+    const floor: number[] = [];
+    const cold: number[] = [];
+    const warm: number[] = [];
+    let warmPer: number[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      floor.push((await timeAll(batches, floorPass)).total);
+
+      // Cold cache, offline geo only: a new container's stages (L1 empty), geo already open.
+      const offline = loadConfig({ GEO_DB_DIR: GEO_DIR });
+      const coldStages = buildStages(offline, { geo });
+      const coldDeps: TransformDeps = { config: offline.core, intel: await coldStages.intel, rules: coldStages.rules, sinkFor: () => sink };
+      cold.push((await timeAll(batches, (e) => transformBatch(e, context, coldDeps))).total);
+
+      // Warm cache, full enrichment: all four providers enabled; a first pass fills the L1 cache, the second is measured.
+      const full = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv });
+      const warmStages = buildStages(full, { geo });
+      const warmDeps: TransformDeps = { config: full.core, intel: await warmStages.intel, rules: warmStages.rules, sinkFor: () => sink };
+      await timeAll(batches, (e) => transformBatch(e, context, warmDeps));
+      const w = await timeAll(batches, (e) => transformBatch(e, context, warmDeps));
+      warm.push(w.total);
+      warmPer = warmPer.concat(w.per);
+    }
+    const warmMs = median(warm);
+    rows.push({
+      workload: workload.name,
+      bufferMb: mb,
+      invocations: batches.length,
+      floorMs: median(floor),
+      coldMs: median(cold),
+      warmMs,
+      eventsPerSec: workload.events / (warmMs / 1000),
+      mbPerSec: compressed / 1024 / 1024 / (warmMs / 1000),
+      p50: pct(warmPer, 50),
+      p99: pct(warmPer, 99),
+    });
+  }
+  return rows;
+}
+
+async function callsPerUniqueIp(workload: Workload, geo: GeoDatabase, providers: Awaited<ReturnType<typeof startProviders>>) {
+  const dynamo = await startDynalite(['bench-cache']);
+  const commands: Record<string, number> = {};
+  const counting = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  counting.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      const name = String(ctx.commandName ?? '?').replace(/Command$/, '');
+      commands[name] = (commands[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  const batches = invocations(workload, 1024 * 1024);
+  const env = { GEO_DB_DIR: GEO_DIR, CACHE_TABLE_NAME: 'bench-cache', ...providers.env() };
+  const run = async () => {
+    const config = loadConfig(env);
+    const stages = buildStages(config, { geo, dynamoDb: counting });
+    const deps: TransformDeps = { config: config.core, intel: await stages.intel, rules: stages.rules, sinkFor: () => sink };
+    return deps;
+  };
+  const measure = async (deps: TransformDeps) => {
+    providers.reset();
+    for (const k of Object.keys(commands)) delete commands[k];
+    let unique = 0;
+    for (const e of batches) unique += (await transformBatch(e, context, deps)).summary.lookup.uniqueIps;
+    return { providers: providers.counts(), dynamo: { ...commands }, unique };
+  };
+  const a = await run();
+  const coldRun = await measure(a);
+  const warmL1 = await measure(a);
+  const b = await run();
+  const warmDynamo = await measure(b);
+  counting.destroy();
+  await dynamo.close();
+  return { coldRun, warmL1, warmDynamo };
+}
+
+async function resolveThousand(geo: GeoDatabase, providers: Awaited<ReturnType<typeof startProviders>>, latencyMs: number) {
+  providers.latencyMs = latencyMs;
+  providers.reset();
+  const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providers.env() });
+  const intel = await buildStages(config, { geo }).intel;
+  const ips = publicIpPool(1000, 77);
+  const t0 = process.hrtime.bigint();
+  const { intel: answers, stats } = await intel.lookup(ips, { deadline: Date.now() + 60_000 });
+  const elapsed = ms(process.hrtime.bigint() - t0);
+  providers.latencyMs = 0;
+  const complete = [...answers.values()].filter((a) => a.complete).length;
+  return { elapsed, complete, calls: providers.counts(), providerCalls: stats.providerCalls };
+}
+
+async function bundleAndColdStart() {
+  const dir = mkdtempSync(join(tmpdir(), 'cte-bundle-'));
+  const outfile = join(dir, 'transform.mjs');
+  await esbuild.build({
+    entryPoints: ['handlers/transform.ts'],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outfile,
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'silent',
+  });
+  const size = statSync(outfile).size;
+  const script = `
+    const t0 = performance.now();
+    const { handler } = await import(${JSON.stringify(outfile)});
+    const tImport = performance.now();
+    const data = Buffer.from(JSON.stringify({ eventVersion: '1.09', eventTime: '2026-11-20T10:00:00Z', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', awsRegion: 'us-east-1', sourceIPAddress: '81.2.69.142', recipientAccountId: '111122223333' })).toString('base64');
+    const r = await handler({ invocationId: 'i', deliveryStreamArn: 'arn:aws:firehose:us-east-1:111122223333:deliverystream/x', region: 'us-east-1', records: [{ recordId: '1', approximateArrivalTimestamp: Date.now(), data }] }, { getRemainingTimeInMillis: () => 60000 });
+    const tFirst = performance.now();
+    if (r.records[0].result !== 'Ok') throw new Error('first invocation failed');
+    console.log(JSON.stringify({ importMs: tImport - t0, firstInvocationMs: tFirst - tImport, totalMs: tFirst - t0, rssMb: process.memoryUsage().rss / 1048576 }));`;
+  const runs: { importMs: number; firstInvocationMs: number; totalMs: number; rssMb: number }[] = [];
+  for (let i = 0; i < (QUICK ? 3 : 5); i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', RULES_FILE: resolve('rules/default.yaml') },
+      encoding: 'utf8',
+    });
+    runs.push(JSON.parse(out.trim().split('\n').pop()!));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const mid = (k: keyof (typeof runs)[number]) => median(runs.map((r) => r[k]));
+  return { bundleBytes: size, importMs: mid('importMs'), firstInvocationMs: mid('firstInvocationMs'), totalMs: mid('totalMs'), rssMb: mid('rssMb') };
+}
+
+function peakRss(bufferMb: number): { maxRssMb: number; afterGeoMb: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/rss-child.ts', String(bufferMb), String(EVENTS)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; afterGeoMb: number };
+}
+
+async function main() {
+  await buildGeoData();
+  const geo = await openGeoDatabase(GEO_DIR);
+  const providers = await startProviders();
+  const providersEnv = providers.env();
+  const realistic = makeWorkload(`realistic (${EVENTS.toLocaleString('en-US')} events, 300 IPs)`, EVENTS, publicIpPool(300, 1), 11);
+  const unique = makeWorkload(`worst case (all-unique IPs)`, EVENTS, publicIpPool(EVENTS, 2), 12);
+
+  const log = (s = '') => process.stdout.write(s + '\n');
+  log(`# cloudtrail-enricher benchmark — ${new Date().toISOString()}`);
+  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; repetitions: ${REPS} (median)`);
+  log(`command: npm run bench${QUICK ? ' -- --quick' : ''}`);
+  log(`workloads: ${realistic.events} events, ${(realistic.eventBytes / realistic.events).toFixed(0)} B/event average, ${realistic.records.length} CloudWatch Logs records (${realistic.uniquePublicIps} unique public IPs); worst case ${unique.uniquePublicIps} unique public IPs`);
+  log();
+  log('## Throughput (warm = full enrichment, all four providers enabled, answers in the L1 cache; cold = new container, offline geo only)');
+  log();
+  log('| workload | buffer | invocations | floor ms | cold ms | warm ms | warm ÷ floor | cold ÷ floor | events/s (warm) | MB/s in (warm) | p50 ms/inv | p99 ms/inv |');
+  log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const results = [];
+  for (const w of [realistic, unique]) {
+    for (const r of await throughput(w, geo, providersEnv)) {
+      results.push(r);
+      log(
+        `| ${r.workload} | ${r.bufferMb} MB | ${r.invocations} | ${r.floorMs.toFixed(1)} | ${r.coldMs.toFixed(1)} | ${r.warmMs.toFixed(1)} | **${(r.warmMs / r.floorMs).toFixed(2)}×** | **${(r.coldMs / r.floorMs).toFixed(2)}×** | ${Math.round(r.eventsPerSec).toLocaleString('en-US')} | ${r.mbPerSec.toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
+      );
+    }
+  }
+  log();
+  log('## Calls per unique IP (realistic workload, 1 MB buffers, DynamoDB = dynalite, providers = loopback)');
+  const calls = await callsPerUniqueIp(realistic, geo, providers);
+  log();
+  log('| phase | unique public IPs (Σ per invocation) | provider requests | DynamoDB commands |');
+  log('| --- | --- | --- | --- |');
+  for (const [phase, c] of [
+    ['new container, empty table', calls.coldRun],
+    ['same container again (L1 warm)', calls.warmL1],
+    ['new container, table warm', calls.warmDynamo],
+  ] as const) {
+    log(`| ${phase} | ${c.unique} | ${JSON.stringify(c.providers)} | ${JSON.stringify(c.dynamo)} |`);
+  }
+  log();
+  const thousand = await resolveThousand(geo, providers, 50);
+  log(`## 1,000 unique uncached IPs, 4 providers at 50 ms latency (concurrency 32, rate 1,000/s per provider)`);
+  log();
+  log(`resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; requests ${JSON.stringify(thousand.calls)}`);
+  log();
+  const rss = peakRss(3);
+  log(`## Memory`);
+  log();
+  log(`peak RSS processing the realistic workload at 3 MB buffers: **${rss.maxRssMb.toFixed(0)} MB** (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MB)`);
+  log();
+  const cold = await bundleAndColdStart();
+  log('## Cold start (bundled handler, minified, no geo data in the bundle)');
+  log();
+  log(`bundle **${(cold.bundleBytes / 1024).toFixed(0)} KiB**; import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MB`);
+  await providers.close();
+}
+
+await main();
