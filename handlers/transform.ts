@@ -2,9 +2,8 @@
  * Amazon Data Firehose record transformation Lambda. Everything here runs once per container (cold start):
  * configuration is parsed and validated, clients are created, then every invocation calls into the pure core.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../src/config/index.ts';
@@ -27,18 +26,21 @@ const log: Log = {
 
 // Lookup (geo databases, cache, provider keys) and rules are built once per container; the rules file is
 // validated here, so an invalid one fails the cold start rather than any record.
-const stages = buildStages(config, { log, dynamoDb: config.lookup.cacheTableName === undefined ? undefined : new DynamoDBClient({}) });
+// The DynamoDB client (for CACHE_TABLE_NAME) is created inside the lookup stage, only when the cache is used.
+const stages = buildStages(config, { log });
 
-// Our own loop retries failed entries with backoff; the SDK's retries are kept small so the two do not multiply.
-let firehose: FirehoseClient | undefined;
-let kinesis: KinesisClient | undefined;
+// The stream clients are loaded on the first re-ingestion (most invocations never re-ingest), so their modules
+// stay out of the cold start. Our own loop retries failed entries with backoff; the SDK's retries are kept small
+// so the two do not multiply.
+let firehose: Promise<FirehoseClient> | undefined;
+let kinesis: Promise<KinesisClient> | undefined;
 
 export const handler = createTransformHandler({
   config: config.core,
   intel: stages.intel,
   rules: stages.rules,
-  firehose: () => (firehose ??= new FirehoseClient({ maxAttempts: 2 })),
-  kinesis: () => (kinesis ??= new KinesisClient({ maxAttempts: 2 })),
+  firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => new FirehoseClient({ maxAttempts: 2 }))),
+  kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => new KinesisClient({ maxAttempts: 2 }))),
   log,
   metrics: {
     addMetric: (name, unit, value) => metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),

@@ -1,5 +1,5 @@
-import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
-import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   FIREHOSE_BATCH_MAX_BYTES,
   FIREHOSE_BATCH_MAX_RECORDS,
@@ -14,7 +14,7 @@ export class FirehoseSink implements RecordSink {
   readonly maxBatchBytes = FIREHOSE_BATCH_MAX_BYTES;
 
   constructor(
-    private readonly client: FirehoseClient,
+    private readonly client: FirehoseClient | (() => FirehoseClient | Promise<FirehoseClient>),
     private readonly deliveryStreamName: string,
   ) {}
 
@@ -23,7 +23,9 @@ export class FirehoseSink implements RecordSink {
   }
 
   async putBatch(records: readonly ReingestRecord[]): Promise<{ failed: { index: number; errorCode: string }[] }> {
-    const out = await this.client.send(
+    const client = typeof this.client === 'function' ? await this.client() : this.client;
+    const { PutRecordBatchCommand } = await import('@aws-sdk/client-firehose');
+    const out = await client.send(
       new PutRecordBatchCommand({ DeliveryStreamName: this.deliveryStreamName, Records: records.map((r) => ({ Data: r.data })) }),
     );
     const failed: { index: number; errorCode: string }[] = [];
@@ -42,7 +44,7 @@ export class KinesisSink implements RecordSink {
   readonly maxBatchBytes = KINESIS_BATCH_MAX_BYTES;
 
   constructor(
-    private readonly client: KinesisClient,
+    private readonly client: KinesisClient | (() => KinesisClient | Promise<KinesisClient>),
     private readonly streamArn: string,
   ) {}
 
@@ -52,7 +54,9 @@ export class KinesisSink implements RecordSink {
   }
 
   async putBatch(records: readonly ReingestRecord[]): Promise<{ failed: { index: number; errorCode: string }[] }> {
-    const out = await this.client.send(
+    const client = typeof this.client === 'function' ? await this.client() : this.client;
+    const { PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
+    const out = await client.send(
       new PutRecordsCommand({
         StreamARN: this.streamArn,
         Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey ?? r.origin.slice(0, 256) })),

@@ -5,7 +5,7 @@
  * deadline; nothing here throws for provider, cache or network failures.
  */
 import { setMaxListeners } from 'node:events';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { LRUCache } from 'lru-cache';
@@ -148,12 +148,10 @@ export class DefaultIpIntelligence implements IpIntelligence {
     this.#answers = new LRUCache<string, { intel: IpIntel; until: number }>({ max: config.l1MaxEntries });
     if (deps.cache !== undefined) {
       this.#cache = deps.cache;
-    } else if (config.cacheTableName !== undefined && this.#providers.length > 0) {
+    } else if (config.cacheTableName !== undefined && this.#providers.length > 0 && deps.dynamoDb !== undefined) {
       this.#cache = new DynamoDbIpCache({
-        // Created per instance (once per container), never in a static field.
-        client:
-          deps.dynamoDb ??
-          new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 }, maxAttempts: 3 }),
+        // Passed in (createIpIntelligence creates one per container when none is given), never a static field.
+        client: deps.dynamoDb,
         tableName: config.cacheTableName,
         log: this.#log,
       });
@@ -327,7 +325,13 @@ export class DefaultIpIntelligence implements IpIntelligence {
  */
 export async function createIpIntelligence(config: LookupConfig, deps: IpIntelligenceDeps = {}): Promise<DefaultIpIntelligence> {
   const geo = deps.geo ?? (await openGeoDatabase(config.geoDbDir));
-  const instance = new DefaultIpIntelligence(config, geo, deps);
+  let dynamoDb = deps.dynamoDb;
+  if (dynamoDb === undefined && deps.cache === undefined && config.cacheTableName !== undefined && PROVIDER_NAMES.some((p) => config.providers[p].enabled)) {
+    // Loaded only when the cache is used: the SDK's DynamoDB client is a large share of a cold start.
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    dynamoDb = new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 }, maxAttempts: 3 });
+  }
+  const instance = new DefaultIpIntelligence(config, geo, { ...deps, dynamoDb });
   (deps.log ?? silentLog).info('lookup stage ready', {
     geo: geo.sources,
     providers: instance.providerNames,

@@ -6,8 +6,6 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { Result } from '../model.ts';
 import type { LookupConfig, ProviderName } from './config.ts';
 import { scrubError } from './http/scrub.ts';
@@ -46,11 +44,22 @@ function asText(v: unknown): string | undefined {
 export function createKeyResolver(config: LookupConfig, deps: KeyResolverDeps = {}): KeyResolver {
   let ssm: ParameterGetter | undefined = deps.ssmProvider;
   let secrets: ParameterGetter | undefined = deps.secretsProvider;
-  // Created on first use (only when a key is stored there), never at import time.
-  const ssmProvider = (): ParameterGetter =>
-    (ssm ??= new SSMProvider(deps.ssm !== undefined ? { awsSdkV3Client: deps.ssm } : {}) as unknown as ParameterGetter);
-  const secretsProvider = (): ParameterGetter =>
-    (secrets ??= new SecretsProvider(deps.secretsManager !== undefined ? { awsSdkV3Client: deps.secretsManager } : {}) as unknown as ParameterGetter);
+  // Created on first use (only when a key is stored there), never at import time: the Powertools providers and
+  // their SDK clients are loaded only then, which keeps them out of the cold start of containers that do not need them.
+  const ssmProvider = async (): Promise<ParameterGetter> => {
+    if (ssm === undefined) {
+      const { SSMProvider } = await import('@aws-lambda-powertools/parameters/ssm');
+      ssm ??= new SSMProvider(deps.ssm !== undefined ? { awsSdkV3Client: deps.ssm } : {}) as unknown as ParameterGetter;
+    }
+    return ssm;
+  };
+  const secretsProvider = async (): Promise<ParameterGetter> => {
+    if (secrets === undefined) {
+      const { SecretsProvider } = await import('@aws-lambda-powertools/parameters/secrets');
+      secrets ??= new SecretsProvider(deps.secretsManager !== undefined ? { awsSdkV3Client: deps.secretsManager } : {}) as unknown as ParameterGetter;
+    }
+    return secrets;
+  };
   const maxAge = config.apiKeyMaxAgeSeconds;
 
   return async (provider) => {
@@ -62,9 +71,9 @@ export function createKeyResolver(config: LookupConfig, deps: KeyResolverDeps = 
     try {
       let value: string | undefined;
       if (ref.store === 'ssm') {
-        value = asText(await ssmProvider().get(ref.name, { decrypt: true, maxAge }));
+        value = asText(await (await ssmProvider()).get(ref.name, { decrypt: true, maxAge }));
       } else {
-        const raw = asText(await secretsProvider().get(ref.id, { maxAge }));
+        const raw = asText(await (await secretsProvider()).get(ref.id, { maxAge }));
         if (raw !== undefined && ref.field !== undefined) {
           let obj: unknown;
           try {

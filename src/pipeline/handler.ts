@@ -16,8 +16,9 @@ export interface TransformHandlerOptions {
   /** Built once per container (cold start) and reused, so caches survive warm invocations. */
   readonly intel?: IpIntelligence | Promise<IpIntelligence>;
   readonly rules?: RuleEngine;
-  readonly firehose: () => FirehoseClient;
-  readonly kinesis: () => KinesisClient;
+  /** Stream clients, created (and their modules loaded) on the first re-ingestion. */
+  readonly firehose: () => FirehoseClient | Promise<FirehoseClient>;
+  readonly kinesis: () => KinesisClient | Promise<KinesisClient>;
   /** Tests and the local runner can replace the stream the overflow goes to. */
   readonly sinkFor?: (event: FirehoseTransformationEvent) => RecordSink;
   readonly log?: Log;
@@ -41,8 +42,8 @@ export function createTransformHandler(options: TransformHandlerOptions): Transf
       if (sink === undefined) {
         sink =
           event.sourceKinesisStreamArn !== undefined
-            ? new KinesisSink(options.kinesis(), event.sourceKinesisStreamArn)
-            : new FirehoseSink(options.firehose(), deliveryStreamNameFromArn(event.deliveryStreamArn));
+            ? new KinesisSink(options.kinesis, event.sourceKinesisStreamArn)
+            : new FirehoseSink(options.firehose, deliveryStreamNameFromArn(event.deliveryStreamArn));
         sinks.set(key, sink);
       }
       return sink;

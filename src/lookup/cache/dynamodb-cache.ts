@@ -9,15 +9,17 @@
  * BatchGetItem ≤ 100 keys and BatchWriteItem ≤ 25 items per call (DynamoDB limits); UnprocessedKeys/UnprocessedItems
  * are retried with bounded exponential backoff; any DynamoDB error is a miss, never a failed lookup.
  */
-import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  type AttributeValue,
-  type BatchGetItemCommandOutput,
-  type DynamoDBClient,
-  type KeysAndAttributes,
-  type WriteRequest,
+import type {
+  AttributeValue,
+  BatchGetItemCommandOutput,
+  DynamoDBClient,
+  KeysAndAttributes,
+  WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+
+/** The SDK's DynamoDB module is loaded on first use (only containers with a cache table and providers need it). */
+let dynamoDbModule: Promise<typeof import('@aws-sdk/client-dynamodb')> | undefined;
+const sdk = () => (dynamoDbModule ??= import('@aws-sdk/client-dynamodb'));
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, silentLog, type Log, type Result } from '../../model.ts';
 import { PROVIDER_NAMES, type ProviderName } from '../config.ts';
 import { scrubError } from '../http/scrub.ts';
@@ -139,7 +141,7 @@ export class DynamoDbIpCache implements IpCache {
         try {
           const out: BatchGetItemCommandOutput = await this.#client.send(
             // Eventually consistent reads cost half; a cache tolerates a just-written item being missed.
-            new BatchGetItemCommand({ RequestItems: { [this.#table]: pending } }),
+            new (await sdk()).BatchGetItemCommand({ RequestItems: { [this.#table]: pending } }),
             { abortSignal: options.signal },
           );
           for (const item of out.Responses?.[this.#table] ?? []) {
@@ -177,7 +179,7 @@ export class DynamoDbIpCache implements IpCache {
           if (round > this.#retries || !(await this.#backoff(round, options.signal))) break;
         }
         try {
-          const out = await this.#client.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }), {
+          const out = await this.#client.send(new (await sdk()).BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }), {
             abortSignal: options.signal,
           });
           const left = out.UnprocessedItems?.[this.#table] ?? [];

@@ -3,7 +3,6 @@
  * backoff and full jitter that honour `Retry-After`, the per-provider limiter, the circuit breaker, and the
  * invocation deadline. Never throws: the answer is a Result whose error text is scrubbed of keys.
  */
-import got from 'got';
 import type { Result } from '../../model.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Limiter } from './limiter.ts';
@@ -26,7 +25,14 @@ export type HttpFetch = (request: HttpRequest & { timeoutMs: number; signal: Abo
 /** Providers answer in a few KB; anything far larger is not one of their documented answers. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
+/**
+ * `got` (and its HTTP/2, cache and DNS dependencies) is loaded on the first provider request, not at import:
+ * a container with no provider enabled never pays for it at cold start.
+ */
+let gotModule: Promise<typeof import('got')> | undefined;
+
 export const gotFetch: HttpFetch = async ({ url, headers, timeoutMs, signal }) => {
+  const got = (await (gotModule ??= import('got'))).default;
   const res = await got(url, {
     headers: { accept: 'application/json', 'user-agent': 'cloudtrail-enricher', ...headers },
     timeout: { request: timeoutMs },
