@@ -30,6 +30,7 @@ export interface RunTotals {
   partial: number;
   byPriority: Partial<Record<Priority, number>>;
   countries: Record<string, number>;
+  networks: Record<string, number>;
   uniqueIps: number;
   cacheHits: number;
   providerCalls: number;
@@ -60,6 +61,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
     totals.providerCalls += s.lookup.providerCalls;
     for (const [k, v] of Object.entries(s.byPriority)) totals.byPriority[k as Priority] = (totals.byPriority[k as Priority] ?? 0) + v;
     for (const [k, v] of Object.entries(s.countries)) totals.countries[k] = (totals.countries[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.networks)) totals.networks[k] = (totals.networks[k] ?? 0) + v;
     for (const [k, v] of Object.entries(s.failureReasons)) totals.failureReasons[k] = (totals.failureReasons[k] ?? 0) + v;
   };
 
@@ -113,6 +115,8 @@ function printSummary(t: RunTotals, outDir: string, write: (line: string) => voi
   write(`  by priority            ${priorities}`);
   const top = Object.entries(t.countries).sort((a, b) => b[1] - a[1]).slice(0, 8);
   write(`  top countries          ${top.length === 0 ? '(none)' : top.map(([c, v]) => `${c} ${n(v)}`).join(' · ')}`);
+  const nets = Object.entries(t.networks).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  write(`  top networks           ${nets.length === 0 ? '(none)' : nets.map(([c, v]) => `${c} ${n(v)}`).join(' · ')}`);
   write(`  IP lookups             ${n(t.uniqueIps)} unique public IPs per invocation (summed) · cache hits ${n(t.cacheHits)} · provider calls ${n(t.providerCalls)}`);
   if (Object.keys(t.failureReasons).length > 0) write(`  failures               ${JSON.stringify(t.failureReasons)}`);
   write(`  output                 ${n(t.partitions)} partitions, ${n(t.objects.length)} objects under ${outDir}/`);
@@ -134,6 +138,7 @@ function emptyTotals(): RunTotals {
     partial: 0,
     byPriority: {},
     countries: {},
+    networks: {},
     uniqueIps: 0,
     cacheHits: 0,
     providerCalls: 0,

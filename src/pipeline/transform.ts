@@ -4,20 +4,17 @@ import type {
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
-import { classifySource } from '../classify/source.ts';
 import type { CoreConfig } from '../config/core.ts';
-import type { EventItem } from '../decode/event-text.ts';
 import { newDecompressionBudget } from '../decode/limits.ts';
 import { decodeRecord, type DecodedRecord } from '../decode/record.ts';
 import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../deliver/limits.ts';
-import { maxEnvelopeBody, planResponse, type OutputLine, type PlanInput } from '../deliver/plan.ts';
+import { maxEnvelopeBody, planResponse, type PlanInput } from '../deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink } from '../deliver/reingest.ts';
-import { enrichedParts, skippedLine } from '../encode/line.ts';
-import { fallbackPartitionKeys, partitionKeysOf, sanitisePartitionKeys } from '../encode/partition.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
-import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
+import { fallbackPartitionKeys, sanitisePartitionKeys } from '../encode/partition.ts';
+import type { IpIntelligence } from '../lookup/types.ts';
+import { silentLog, type Log } from '../model.ts';
 import type { RuleEngine } from '../rules/types.ts';
-import { enrichmentJson, sourceEnrichment, type SourceEnrichment } from './enrichment.ts';
+import { emptyEnrichCounters, enrichEventGroups, errorName, type EnrichCounters, type EventGroup } from './enrich.ts';
 
 export interface TransformDeps {
   readonly config: CoreConfig;
@@ -34,13 +31,11 @@ export interface TransformDeps {
 }
 
 /** Counts of one invocation: logged as one line and published as metrics. */
-export interface InvocationSummary {
+export interface InvocationSummary extends EnrichCounters {
   records: number;
   ok: number;
   dropped: number;
   processingFailed: number;
-  /** CloudTrail events (and non-event messages) decoded from records that were not re-ingested ones. */
-  eventsIn: number;
   /** Of `eventsIn`: returned in this response. */
   eventsReturned: number;
   /** Of `eventsIn`: re-ingested for a later invocation. */
@@ -52,12 +47,7 @@ export interface InvocationSummary {
   reingestedRecords: number;
   reingestCalls: number;
   reingestRetries: number;
-  skipped: number;
-  partial: number;
-  byPriority: Partial<Record<Priority, number>>;
-  countries: Record<string, number>;
   failureReasons: Record<string, number>;
-  lookup: LookupStats;
   durationMs: number;
 }
 
@@ -87,32 +77,22 @@ export async function transformBatch(
   const budget = newDecompressionBudget(config.maxDecompressedPerRecord, config.maxDecompressedPerInvocation);
   const records = event.records;
 
-  // Decode every record once; classify every event's source once.
+  // Decode every record once.
   const decoded: DecodedRecord[] = new Array(records.length);
-  const sources: (SourceClassification | undefined)[][] = new Array(records.length);
-  const publicIps = new Set<string>();
+  const groups: EventGroup[] = [];
+  const groupOf: number[] = new Array(records.length).fill(-1);
   for (let r = 0; r < records.length; r++) {
     const d = safeDecode(records[r]!, budget, log);
     decoded[r] = d;
-    if (d.kind !== 'events') continue;
-    const classes: (SourceClassification | undefined)[] = new Array(d.events.length);
-    for (let e = 0; e < d.events.length; e++) {
-      const item = d.events[e]!;
-      if (!item.ok) continue;
-      const source = classifySource(item.event.sourceIPAddress);
-      classes[e] = source;
-      if (source.kind === 'public') publicIps.add(source.ip!);
+    if (d.kind === 'events') {
+      groupOf[r] = groups.length;
+      groups.push({ events: d.events, arrival: records[r]!.approximateArrivalTimestamp ?? started });
     }
-    sources[r] = classes;
   }
 
-  // Look up each unique public IP once for the whole invocation.
-  const intel = await lookupAll(deps.intel, [...publicIps], lookupDeadline, log);
-  summary.lookup = intel.stats;
+  // Classify, look up (once per unique public IP of the whole invocation), judge and encode every event.
+  const lines = await enrichEventGroups(groups, { config, intel: deps.intel, rules: deps.rules, log }, lookupDeadline, summary);
 
-  // Enrich, judge and encode each event; then plan the response.
-  const sourceCache = new Map<string, SourceEnrichment>();
-  const countryCounts = new Map<SourceEnrichment, number>();
   const inputs: PlanInput[] = new Array(records.length);
   for (let r = 0; r < records.length; r++) {
     const record = records[r]!;
@@ -128,15 +108,9 @@ export async function transformBatch(
       const keys = header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
       inputs[r] = { kind: 'passthrough', recordId: record.recordId, body, keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined, lines: header.n };
     } else {
-      const lines = encodeEvents(d.events, sources[r]!, arrival, intel.map, intel.lookedUp, sourceCache, countryCounts, deps.rules, config, summary, log);
-      summary.eventsIn += lines.length;
-      inputs[r] = lines.length === 0 ? { kind: 'dropped', recordId: record.recordId } : { kind: 'events', recordId: record.recordId, lines };
+      const recordLines = lines[groupOf[r]!]!;
+      inputs[r] = recordLines.length === 0 ? { kind: 'dropped', recordId: record.recordId } : { kind: 'events', recordId: record.recordId, lines: recordLines };
     }
-  }
-
-  for (const [shared, n] of countryCounts) {
-    const country = shared.base.source?.geo?.countryCode;
-    if (country !== undefined) summary.countries[country] = (summary.countries[country] ?? 0) + n;
   }
 
   const plan = planResponse(inputs, { mode: config.outputMode, responseBudget: config.responseBudget });
@@ -204,78 +178,6 @@ export async function transformBatch(
   return { result: { records: output }, summary };
 }
 
-function encodeEvents(
-  events: readonly EventItem[],
-  sources: readonly (SourceClassification | undefined)[],
-  arrival: number,
-  intel: ReadonlyMap<string, IpIntel>,
-  lookedUp: boolean,
-  cache: Map<string, SourceEnrichment>,
-  countryCounts: Map<SourceEnrichment, number>,
-  rules: RuleEngine | undefined,
-  config: CoreConfig,
-  summary: InvocationSummary,
-  log: Log,
-): OutputLine[] {
-  const lines: OutputLine[] = new Array(events.length);
-  for (let e = 0; e < events.length; e++) {
-    const item = events[e]!;
-    if (!item.ok) {
-      summary.skipped++;
-      lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
-      continue;
-    }
-    const source = sources[e]!;
-    const cacheKey = source.address ?? '';
-    let shared = cache.get(cacheKey);
-    if (shared === undefined) {
-      shared = sourceEnrichment(source, source.ip === undefined ? undefined : intel.get(source.ip), lookedUp);
-      cache.set(cacheKey, shared);
-    }
-    let status = shared.status;
-    let verdict: Verdict | undefined;
-    if (rules !== undefined) {
-      try {
-        verdict = rules.evaluate(item.event, shared.base);
-      } catch (err) {
-        // A rule must never fail a record; report the bug and deliver the event without a verdict.
-        log.error('rule evaluation failed', { error: errorName(err) });
-        status = 'partial';
-      }
-    }
-    if (status === 'partial') summary.partial++;
-    if (verdict !== undefined) summary.byPriority[verdict.priority] = (summary.byPriority[verdict.priority] ?? 0) + 1;
-    countEvent(countryCounts, shared);
-    const { head, tail } = enrichedParts(item.text, enrichmentJson(shared, status, verdict));
-    lines[e] = { text: head, tail, keys: partitionKeysOf(item.event, arrival, { accountAllowlist: config.accountAllowlist }) };
-  }
-  return lines;
-}
-
-async function lookupAll(
-  intel: IpIntelligence | undefined,
-  ips: string[],
-  deadline: number,
-  log: Log,
-): Promise<{ map: ReadonlyMap<string, IpIntel>; stats: LookupStats; lookedUp: boolean }> {
-  const stats = emptyLookupStats();
-  stats.uniqueIps = ips.length;
-  if (intel === undefined || ips.length === 0) return { map: new Map(), stats, lookedUp: intel !== undefined };
-  try {
-    const result = await intel.lookup(ips, { deadline });
-    return { map: result.intel, stats: result.stats, lookedUp: true };
-  } catch (err) {
-    // The lookup contract says it never throws; if it does, every public event is delivered `partial`.
-    log.error('lookup failed', { error: errorName(err) });
-    return { map: new Map(), stats, lookedUp: true };
-  }
-}
-
-/** Events per shared source, turned into per-country counts once per invocation. */
-function countEvent(counts: Map<SourceEnrichment, number>, shared: SourceEnrichment): void {
-  counts.set(shared, (counts.get(shared) ?? 0) + 1);
-}
-
 function safeDecode(record: FirehoseTransformationEventRecord, budget: ReturnType<typeof newDecompressionBudget>, log: Log): DecodedRecord {
   try {
     return decodeRecord(record.data, budget);
@@ -299,10 +201,6 @@ function safeRemaining(context: InvocationContext): number {
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
-/** Error class name and message without any payload: messages of our own errors never carry event data. */
-function errorName(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown';
-}
 
 function emptySummary(records: number): InvocationSummary {
   return {
@@ -310,7 +208,6 @@ function emptySummary(records: number): InvocationSummary {
     ok: 0,
     dropped: 0,
     processingFailed: 0,
-    eventsIn: 0,
     eventsReturned: 0,
     eventsReingested: 0,
     passthroughEvents: 0,
@@ -318,12 +215,8 @@ function emptySummary(records: number): InvocationSummary {
     reingestedRecords: 0,
     reingestCalls: 0,
     reingestRetries: 0,
-    skipped: 0,
-    partial: 0,
-    byPriority: {},
-    countries: {},
+    ...emptyEnrichCounters(),
     failureReasons: {},
-    lookup: emptyLookupStats(),
     durationMs: 0,
   };
 }
