@@ -63,7 +63,9 @@ function classifyString(address: string): SourceClassification {
 
 function fromParsed(address: string, parsed: ipaddr.IPv4 | ipaddr.IPv6): SourceClassification {
   const ipVersion = parsed.kind() === 'ipv4' ? 4 : 6;
-  const ip = parsed.toString(); // ipaddr.js prints IPv6 in RFC 5952 compressed lower-case form
+  // RFC 5952: lower case, longest run of zero groups compressed, a single zero group never (`b00c:0:2`).
+  // ipaddr.js's toString() would also compress a lone zero group, which is a different key for caches.
+  const ip = parsed.kind() === 'ipv4' ? parsed.toString() : (parsed as ipaddr.IPv6).toRFC5952String();
   let range = parsed.range();
   // ipaddr.js calls every IPv6 address it has no name for `unicast`, but only 2000::/3 is global unicast
   // (IANA); the rest (::/8, 4000::/3, fe00::/9, …) is reserved by the IETF and must never reach a provider.
