@@ -1,5 +1,6 @@
 /**
- * Stand-alone entry for `npm run rules:test -- …` / `npm run rules:validate -- …` (see ./cli.ts).
+ * Stand-alone entry for `npm run rules:test -- …` / `npm run rules:validate -- …` /
+ * `npm run rules:compile -- FILE.yaml` (see ./cli.ts).
  * The only process-touching line of the rules CLI lives here.
  */
 import { runRulesCli } from './cli.ts';
