@@ -1,6 +1,6 @@
 /**
  * The lookup stage (IP intelligence): offline geolocation/ASN, an L1 + DynamoDB cache, and four optional providers.
- * See docs/lookup.md.
+ * See README.md, "IP intelligence".
  */
 export {
   parseLookupConfig,

@@ -1,6 +1,6 @@
 /**
  * The rules stage: compile a declarative rules file once per container, then judge each enriched event
- * (`enrichment.priority`, `enrichment.risk`). See docs/rules.md.
+ * (`enrichment.priority`, `enrichment.risk`). See README.md, "Rules".
  */
 export type { RuleEngine } from './types.ts';
 export { parseRulesConfig, defaultRulesFile, RULES_CONFIG_VARIABLES, type RulesConfig, type Env } from './config.ts';
