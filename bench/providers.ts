@@ -11,6 +11,38 @@ export interface LoopbackProviders {
   close(): Promise<void>;
 }
 
+/** About one address in twenty is known-bad, as in real traffic; the rest are clean (deterministic per IP). */
+function isBad(ip: string): boolean {
+  let h = 0;
+  for (let i = 0; i < ip.length; i++) h = (h * 31 + ip.charCodeAt(i)) | 0;
+  return Math.abs(h) % 20 === 0;
+}
+
+/** Environment enabling all four providers against `baseUrl`, with a paid plan's concurrency and rate. */
+export function providerEnv(baseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    IPSTACK_ENABLED: 'true',
+    IPSTACK_API_KEY: 'bench-ipstack-key',
+    IPSTACK_BASE_URL: `${baseUrl}/ipstack`,
+    IPQUALITYSCORE_ENABLED: 'true',
+    IPQUALITYSCORE_API_KEY: 'bench-ipqs-key',
+    IPQUALITYSCORE_BASE_URL: `${baseUrl}/ipqs`,
+    AUTOFOCUS_ENABLED: 'true',
+    AUTOFOCUS_API_KEY: 'bench-autofocus-key',
+    AUTOFOCUS_BASE_URL: `${baseUrl}/autofocus`,
+    ABUSEIPDB_ENABLED: 'true',
+    ABUSEIPDB_API_KEY: 'bench-abuseipdb-key',
+    ABUSEIPDB_BASE_URL: `${baseUrl}/abuseipdb`,
+    ...Object.fromEntries(
+      ['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [
+        [`${p}_CONCURRENCY`, '64'],
+        [`${p}_RATE_PER_SECOND`, '2000'],
+      ]),
+    ),
+    ...extra,
+  };
+}
+
 export async function startProviders(latencyMs = 0): Promise<LoopbackProviders> {
   const state = { latencyMs };
   const server = await startFakeServer((req) => {
@@ -20,9 +52,19 @@ export async function startProviders(latencyMs = 0): Promise<LoopbackProviders> 
       const ips = ip.split(',');
       return { delayMs, body: ips.length > 1 ? ips.map((one) => documented.ipstack(one)) : documented.ipstack(ip) };
     }
-    if (req.path.startsWith('/ipqs/')) return { delayMs, body: documented.ipqualityscore() };
-    if (req.path.startsWith('/autofocus')) return { delayMs, body: documented.autofocusUnknown() };
-    if (req.path.startsWith('/abuseipdb')) return { delayMs, body: documented.abuseipdb(req.query.get('ipAddress') ?? '') };
+    if (req.path.startsWith('/ipqs/')) {
+      const bad = documented.ipqualityscore();
+      return { delayMs, body: isBad(ip) ? bad : { ...bad, fraud_score: 12, proxy: false, vpn: false, recent_abuse: false, abuse_velocity: 'none', connection_type: 'Corporate' } };
+    }
+    if (req.path.startsWith('/autofocus')) {
+      const value = req.query.get('indicatorValue') ?? '';
+      return { delayMs, body: isBad(value) ? documented.autofocus(value) : documented.autofocusUnknown() };
+    }
+    if (req.path.startsWith('/abuseipdb')) {
+      const value = req.query.get('ipAddress') ?? '';
+      const bad = documented.abuseipdb(value);
+      return { delayMs, body: isBad(value) ? bad : { data: { ...bad.data, abuseConfidenceScore: 0, totalReports: 0, numDistinctUsers: 0, lastReportedAt: null } } };
+    }
     return { status: 404, body: { message: 'not found' } };
   });
   return {
@@ -33,27 +75,7 @@ export async function startProviders(latencyMs = 0): Promise<LoopbackProviders> 
     set latencyMs(v: number) {
       state.latencyMs = v;
     },
-    env: (extra = {}) => ({
-      IPSTACK_ENABLED: 'true',
-      IPSTACK_API_KEY: 'bench-ipstack-key',
-      IPSTACK_BASE_URL: `${server.baseUrl}/ipstack`,
-      IPQUALITYSCORE_ENABLED: 'true',
-      IPQUALITYSCORE_API_KEY: 'bench-ipqs-key',
-      IPQUALITYSCORE_BASE_URL: `${server.baseUrl}/ipqs`,
-      AUTOFOCUS_ENABLED: 'true',
-      AUTOFOCUS_API_KEY: 'bench-autofocus-key',
-      AUTOFOCUS_BASE_URL: `${server.baseUrl}/autofocus`,
-      ABUSEIPDB_ENABLED: 'true',
-      ABUSEIPDB_API_KEY: 'bench-abuseipdb-key',
-      ABUSEIPDB_BASE_URL: `${server.baseUrl}/abuseipdb`,
-      ...Object.fromEntries(
-        ['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [
-          [`${p}_CONCURRENCY`, '32'],
-          [`${p}_RATE_PER_SECOND`, '1000'],
-        ]),
-      ),
-      ...extra,
-    }),
+    env: (extra = {}) => providerEnv(server.baseUrl, extra),
     counts: () => {
       const counts: Record<string, number> = {};
       for (const r of server.requests) {

@@ -6,7 +6,8 @@
  *   npm run bench                 full run (~1–2 minutes)
  *   npm run bench -- --quick      smaller workloads, fewer repetitions
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { cpus, totalmem } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,14 +16,14 @@ import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as esbuild from 'esbuild';
 import { loadConfig } from '../src/config/index.ts';
-import { openGeoDatabase, type GeoDatabase } from '../src/lookup/index.ts';
+import { createIpIntelligence, openGeoDatabase, type GeoDatabase } from '../src/lookup/index.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
 import { transformBatch, type TransformDeps } from '../src/pipeline/transform.ts';
 import type { RecordSink } from '../src/deliver/reingest.ts';
 import { buildGeoData } from '../scripts/build-geo-data.ts';
 import { startDynalite } from '../test/integration/lookup/dynalite.ts';
 import { floorPass } from './floor.ts';
-import { startProviders } from './providers.ts';
+import { providerEnv, startProviders } from './providers.ts';
 import { invocations, makeWorkload, publicIpPool, type Workload } from './workload.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -70,19 +71,20 @@ async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Re
     const cold: number[] = [];
     const warm: number[] = [];
     let warmPer: number[] = [];
+    const offline = loadConfig({ GEO_DB_DIR: GEO_DIR });
+    const offlineRules = buildStages(offline, { geo }).rules;
+    const full = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv });
+    const fullRules = buildStages(full, { geo }).rules;
     for (let rep = 0; rep < REPS; rep++) {
       floor.push((await timeAll(batches, floorPass)).total);
 
-      // Cold cache, offline geo only: a new container's stages (L1 empty), geo already open.
-      const offline = loadConfig({ GEO_DB_DIR: GEO_DIR });
-      const coldStages = buildStages(offline, { geo });
-      const coldDeps: TransformDeps = { config: offline.core, intel: await coldStages.intel, rules: coldStages.rules, sinkFor: () => sink };
+      // Cold cache, offline geo only: a fresh lookup stage (empty caches) per repetition; the databases are open
+      // and the rules compiled, as after a container's first invocation.
+      const coldDeps: TransformDeps = { config: offline.core, intel: await createIpIntelligence(offline.lookup, { geo }), rules: offlineRules, sinkFor: () => sink };
       cold.push((await timeAll(batches, (e) => transformBatch(e, context, coldDeps))).total);
 
       // Warm cache, full enrichment: all four providers enabled; a first pass fills the L1 cache, the second is measured.
-      const full = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv });
-      const warmStages = buildStages(full, { geo });
-      const warmDeps: TransformDeps = { config: full.core, intel: await warmStages.intel, rules: warmStages.rules, sinkFor: () => sink };
+      const warmDeps: TransformDeps = { config: full.core, intel: await createIpIntelligence(full.lookup, { geo }), rules: fullRules, sinkFor: () => sink };
       await timeAll(batches, (e) => transformBatch(e, context, warmDeps));
       const w = await timeAll(batches, (e) => transformBatch(e, context, warmDeps));
       warm.push(w.total);
@@ -103,6 +105,48 @@ async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Re
     });
   }
   return rows;
+}
+
+/** Quantities that drive the bill, scaled to one million events (realistic workload, warm, full enrichment). */
+async function perMillion(workload: Workload, geo: GeoDatabase, providersEnv: Record<string, string>, bufferMb: number) {
+  const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv });
+  const stages = buildStages(config, { geo });
+  const reingested: Buffer[] = [];
+  const counting: RecordSink = { ...sink, putBatch: async (records) => (records.forEach((r) => reingested.push(r.data)), { failed: [] }) };
+  const deps: TransformDeps = { config: config.core, intel: await stages.intel, rules: stages.rules, sinkFor: () => counting };
+  const batches = invocations(workload, Math.round(bufferMb * 1024 * 1024));
+  for (const e of batches) await transformBatch(e, context, deps); // fill the cache
+  reingested.length = 0;
+  let out = 0;
+  let outGz = 0;
+  let records = 0;
+  const t0 = process.hrtime.bigint();
+  for (const e of batches) {
+    const { result } = await transformBatch(e, context, deps);
+    for (const r of result.records) {
+      if (r.result !== 'Ok') continue;
+      const body = Buffer.from(r.data!, 'base64');
+      out += body.length;
+      outGz += gzipSync(body).length;
+      records++;
+    }
+  }
+  const cpuMs = ms(process.hrtime.bigint() - t0);
+  const scale = 1_000_000 / workload.events;
+  const inBytes = workload.records.reduce((n, r) => n + r.length, 0);
+  // Firehose bills each ingested record rounded up to 5 KB.
+  const billedIn = workload.records.reduce((n, r) => n + Math.max(r.length, 5120), 0) + reingested.reduce((n, r) => n + Math.max(r.length, 5120), 0);
+  return {
+    rawGb: (workload.eventBytes * scale) / 1e9,
+    ingestedGb: (inBytes * scale) / 1e9,
+    billedGb: (billedIn * scale) / 1e9,
+    reingestedRecords: reingested.length * scale,
+    outputGb: (out * scale) / 1e9,
+    outputGzGb: (outGz * scale) / 1e9,
+    invocations: batches.length * scale,
+    cpuSeconds: (cpuMs * scale) / 1000,
+    records: records * scale,
+  };
 }
 
 async function callsPerUniqueIp(workload: Workload, geo: GeoDatabase, providers: Awaited<ReturnType<typeof startProviders>>) {
@@ -142,18 +186,28 @@ async function callsPerUniqueIp(workload: Workload, geo: GeoDatabase, providers:
   return { coldRun, warmL1, warmDynamo };
 }
 
-async function resolveThousand(geo: GeoDatabase, providers: Awaited<ReturnType<typeof startProviders>>, latencyMs: number) {
-  providers.latencyMs = latencyMs;
-  providers.reset();
-  const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providers.env() });
-  const intel = await buildStages(config, { geo }).intel;
-  const ips = publicIpPool(1000, 77);
-  const t0 = process.hrtime.bigint();
-  const { intel: answers, stats } = await intel.lookup(ips, { deadline: Date.now() + 60_000 });
-  const elapsed = ms(process.hrtime.bigint() - t0);
-  providers.latencyMs = 0;
-  const complete = [...answers.values()].filter((a) => a.complete).length;
-  return { elapsed, complete, calls: providers.counts(), providerCalls: stats.providerCalls };
+/**
+ * 1,000 unique uncached public IPs through all four providers answering after `latencyMs`. The providers run in
+ * a separate process, as remote services would, so their CPU is not counted against the lookup.
+ */
+async function resolveThousand(geo: GeoDatabase, latencyMs: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/provider-server.ts', String(latencyMs)], { stdio: ['pipe', 'pipe', 'ignore'] });
+  try {
+    const baseUrl = await new Promise<string>((resolveUrl, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolveUrl(d.toString('utf8').trim()));
+      child.once('exit', () => reject(new Error('provider server exited')));
+    });
+    const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providerEnv(baseUrl) });
+    const intel = await buildStages(config, { geo }).intel;
+    const ips = publicIpPool(1000, 77);
+    const t0 = process.hrtime.bigint();
+    const { intel: answers, stats } = await intel.lookup(ips, { deadline: Date.now() + 60_000 });
+    const elapsed = ms(process.hrtime.bigint() - t0);
+    const complete = [...answers.values()].filter((a) => a.complete).length;
+    return { elapsed, complete, providerCalls: stats.providerCalls };
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 async function bundleAndColdStart() {
@@ -239,6 +293,15 @@ async function main() {
     }
   }
   log();
+  log('## Per million events (realistic workload, warm cache, full enrichment; inputs to the cost table in the README)');
+  log();
+  log('| Lambda buffer | raw CloudTrail GB | ingested (compressed) GB | Firehose-billed GB (5 KB rounding, incl. re-ingested) | re-ingested records | NDJSON out GB | out gzip GB | invocations | Lambda CPU s (this machine, 1 core) |');
+  log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const mb of [0.25, 1]) {
+    const m = await perMillion(realistic, geo, providersEnv, mb);
+    log(`| ${mb} MB | ${m.rawGb.toFixed(2)} | ${m.ingestedGb.toFixed(3)} | ${m.billedGb.toFixed(3)} | ${Math.round(m.reingestedRecords)} | ${m.outputGb.toFixed(2)} | ${m.outputGzGb.toFixed(3)} | ${Math.round(m.invocations)} | ${m.cpuSeconds.toFixed(1)} |`);
+  }
+  log();
   log('## Calls per unique IP (realistic workload, 1 MB buffers, DynamoDB = dynalite, providers = loopback)');
   const calls = await callsPerUniqueIp(realistic, geo, providers);
   log();
@@ -252,10 +315,10 @@ async function main() {
     log(`| ${phase} | ${c.unique} | ${JSON.stringify(c.providers)} | ${JSON.stringify(c.dynamo)} |`);
   }
   log();
-  const thousand = await resolveThousand(geo, providers, 50);
-  log(`## 1,000 unique uncached IPs, 4 providers at 50 ms latency (concurrency 32, rate 1,000/s per provider)`);
+  const thousand = await resolveThousand(geo, 50);
+  log(`## 1,000 unique uncached IPs, 4 providers at 50 ms latency (per provider: concurrency 64, rate 2,000/s; providers in another process)`);
   log();
-  log(`resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; requests ${JSON.stringify(thousand.calls)}`);
+  log(`resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; provider requests ${thousand.providerCalls} (4 × 1,000)`);
   log();
   const rss = peakRss(3);
   log(`## Memory`);
