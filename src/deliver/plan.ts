@@ -9,17 +9,19 @@ import { base64Length, HEAVY_LINE_BYTES, LAMBDA_RESPONSE_LIMIT, RESPONSE_BUDGET 
  */
 export interface OutputLine {
   readonly text: string;
+  /** Bytes shared by many lines (an enrichment prefix), between `text` and `tail`. */
+  readonly shared?: Buffer;
   readonly tail?: string;
   readonly keys: PartitionKeys;
 }
 
 /** UTF-8 size of a line without its newline. */
 export function lineBytes(line: OutputLine): number {
-  return Buffer.byteLength(line.text, 'utf8') + (line.tail === undefined ? 0 : Buffer.byteLength(line.tail, 'utf8'));
+  return Buffer.byteLength(line.text, 'utf8') + (line.shared?.length ?? 0) + (line.tail === undefined ? 0 : Buffer.byteLength(line.tail, 'utf8'));
 }
 
 export function lineString(line: OutputLine): string {
-  return line.tail === undefined ? line.text : line.text + line.tail;
+  return line.text + (line.shared === undefined ? '' : line.shared.toString('utf8')) + (line.tail ?? '');
 }
 
 /** The planner's view of one input record. */
@@ -160,7 +162,7 @@ export function maxEnvelopeBody(responseBudget: number = RESPONSE_BUDGET): numbe
 }
 
 function isHeavy(line: OutputLine): boolean {
-  return (line.text.length + (line.tail?.length ?? 0)) * 3 > HEAVY_LINE_BYTES; // UTF-8 worst case ≤ 3 bytes per UTF-16 unit; exact check not needed
+  return (line.text.length + (line.tail?.length ?? 0)) * 3 + (line.shared?.length ?? 0) > HEAVY_LINE_BYTES; // UTF-8 worst case ≤ 3 bytes per UTF-16 unit; exact check not needed
 }
 
 export function splitFirstGroup(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): { first: OutputLine[]; rest: OutputLine[] } {
@@ -189,13 +191,19 @@ export function joinLines(lines: readonly OutputLine[], mode: 's3' | 'opensearch
   // UTF-8 needs at most 3 bytes per UTF-16 code unit: allocate for the worst case and trim, rather than
   // measuring every line first (that would read each line twice).
   let chars = 0;
-  for (let i = 0; i < lines.length; i++) chars += lines[i]!.text.length + (lines[i]!.tail?.length ?? 0);
-  const buffer = Buffer.allocUnsafe(chars * 3 + lines.length);
+  let shared = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    chars += line.text.length + (line.tail?.length ?? 0);
+    shared += line.shared?.length ?? 0;
+  }
+  const buffer = Buffer.allocUnsafe(chars * 3 + shared + lines.length);
   let offset = 0;
   for (let i = 0; i < lines.length; i++) {
     if (!newline && i > 0) buffer[offset++] = 0x0a;
     const line = lines[i]!;
     offset += buffer.write(line.text, offset, 'utf8');
+    if (line.shared !== undefined) offset += line.shared.copy(buffer, offset);
     if (line.tail !== undefined) offset += buffer.write(line.tail, offset, 'utf8');
     if (newline) buffer[offset++] = 0x0a;
   }

@@ -12,13 +12,20 @@ export function enrichedLine(text: string, enrichmentJson: string): string {
 
 /** The same line as two strings: the original text before its closing brace (a slice, not a copy) and the rest. */
 export function enrichedParts(text: string, enrichmentJson: string): { head: string; tail: string } {
+  const { end, empty } = closingBrace(text);
+  return { head: text.slice(0, end), tail: (empty ? '"enrichment":' : ',"enrichment":') + enrichmentJson + '}' };
+}
+
+/**
+ * Where the `enrichment` key goes in an event's JSON text: the index of its closing brace, and whether the
+ * object is empty (then no comma). The text parsed as a JSON object, so its last non-blank character is `}`.
+ */
+export function closingBrace(text: string): { end: number; empty: boolean } {
   let end = text.length - 1;
   while (end > 0 && isJsonWhitespace(text.charCodeAt(end))) end--;
-  // The text parsed as a JSON object, so text[end] is its closing brace. Look back for an empty object.
   let before = end - 1;
   while (before > 0 && isJsonWhitespace(text.charCodeAt(before))) before--;
-  const empty = text.charCodeAt(before) === 0x7b; // '{'
-  return { head: text.slice(0, end), tail: (empty ? '"enrichment":' : ',"enrichment":') + enrichmentJson + '}' };
+  return { end, empty: text.charCodeAt(before) === 0x7b }; // '{'
 }
 
 /** A message that is not a CloudTrail event: kept verbatim under `enrichment.raw`, never dropped. */

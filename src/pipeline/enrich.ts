@@ -2,12 +2,12 @@ import { classifySource } from '../classify/source.ts';
 import type { CoreConfig } from '../config/core.ts';
 import type { EventItem } from '../decode/event-text.ts';
 import type { OutputLine } from '../deliver/plan.ts';
-import { enrichedParts, skippedLine } from '../encode/line.ts';
+import { closingBrace, enrichedParts, skippedLine } from '../encode/line.ts';
 import { fallbackPartitionKeys, partitionKeysOf } from '../encode/partition.ts';
 import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
 import type { RuleEngine } from '../rules/types.ts';
-import { enrichmentJson, sourceEnrichment, type SourceEnrichment } from './enrichment.ts';
+import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
 
 /** Events decoded from one input (a Firehose record, a CloudTrail file), and when that input arrived. */
 export interface EventGroup {
@@ -145,8 +145,15 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     if (status === 'partial') counters.partial++;
     if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
-    const { head, tail } = enrichedParts(item.text, enrichmentJson(shared, status, verdict));
-    lines[e] = { text: head, tail, keys: partitionKeysOf(item.event, arrival, partitionOptions) };
+    const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    const { end, empty } = closingBrace(item.text);
+    if (status === shared.status && !empty) {
+      // The common case: original text, the source's shared prefix (bytes), this event's verdict.
+      lines[e] = { text: item.text.slice(0, end), shared: shared.prefix, tail: verdictTail(verdict), keys };
+    } else {
+      const { head, tail } = enrichedParts(item.text, enrichmentJson(shared, status, verdict));
+      lines[e] = { text: head, tail, keys };
+    }
   }
   return lines;
 }
