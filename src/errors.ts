@@ -27,3 +27,15 @@ export class SecretError extends EnricherError {}
 
 /** The IP cache (DynamoDB) failed after retries. The lookup treats this as a miss, never as a record failure. */
 export class CacheError extends EnricherError {}
+
+/** A compact ASN table file is not in the expected format (build it with npm run build:data). */
+export class AsnTableFormatError extends EnricherError {}
+
+/** Some objects of a backfill notification failed in a retryable way; thrown so the event source retries. */
+export class BackfillRetryableError extends EnricherError {}
+
+/** The replay command was given options it cannot use (names the option). */
+export class ReplayOptionsError extends EnricherError {}
+
+/** An S3 Object Lambda event is not a GetObject request this function can answer. */
+export class ObjectLambdaEventError extends EnricherError {}

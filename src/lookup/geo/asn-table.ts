@@ -15,7 +15,7 @@
  *      asn u32[count], org u32[count] (index into the string table)
  *      orgOffsets u32[orgCount + 1] (byte offsets into the blob), blob
  */
-import { EnricherError } from '../../errors.ts';
+import { AsnTableFormatError } from '../../errors.ts';
 
 const MAGIC = Buffer.from([0x43, 0x54, 0x41, 0x53, 0x4e, 0x00, 0x00, 0x01]);
 const BOM = 0x01020304;
@@ -29,7 +29,6 @@ export interface AsnRange {
   organization: string;
 }
 
-export class AsnTableFormatError extends EnricherError {}
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
@@ -244,3 +243,5 @@ export class AsnTable {
     return found >= 0 && ip <= at(this.#v6EndHi!, this.#v6EndLo!, found) ? found : -1;
   }
 }
+
+export { AsnTableFormatError };

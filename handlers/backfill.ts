@@ -1,0 +1,37 @@
+/**
+ * Backfill Lambda: S3 `ObjectCreated` notifications (direct, SQS, EventBridge) and S3 Batch Operations tasks over
+ * CloudTrail objects, enriched into the output bucket in the layout Firehose writes. Everything here runs once per
+ * container (cold start): configuration is parsed and validated, clients are created; invocations call the core.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createBackfillHandler, parseBackfillConfig } from '../src/backfill/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { buildStages } from '../src/pipeline/stages.ts';
+import type { Log } from '../src/model.ts';
+
+const SERVICE = 'cloudtrail-enricher';
+const config = loadConfig(process.env);
+const backfill = parseBackfillConfig(process.env);
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE });
+
+const log: Log = {
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+};
+
+// Lookup and rules once per container (an invalid rules file fails the cold start, not an object).
+const stages = buildStages(config, { log });
+// One client per container; AWS_ENDPOINT_URL_S3 and the region come from the environment as usual.
+const s3 = new S3Client({});
+
+export const handler = createBackfillHandler({
+  s3,
+  config: config.core,
+  backfill,
+  intel: stages.intel,
+  rules: stages.rules,
+  log,
+});

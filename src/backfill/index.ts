@@ -1,0 +1,31 @@
+/**
+ * Backfill: enriches historical CloudTrail objects from S3 into the output bucket, in the layout Firehose writes.
+ * Entry points: handlers/backfill.ts (S3 notifications, S3 Batch Operations) and `cloudtrail-enricher backfill`.
+ */
+export {
+  BACKFILL_CONFIG_VARIABLES,
+  DEFAULT_OBJECT_LIMITS,
+  OBJECT_LIMIT_VARIABLES,
+  checkPrefix,
+  parseBackfillConfig,
+  parseObjectLimits,
+  type BackfillConfig,
+  type BackfillDestination,
+  type ObjectLimits,
+} from './config.ts';
+export { backfillObject, groupByPartition, type BackfillDeps, type BackfillObjectOptions, type BackfillOutcome, type S3Sender, type WrittenObject } from './core.ts';
+export { parseBackfillEvent, type BackfillInvocation, type BatchTask } from './events.ts';
+export {
+  BackfillRetryableError,
+  batchResult,
+  createBackfillHandler,
+  type BackfillHandler,
+  type BackfillHandlerOptions,
+  type BatchResponse,
+  type BatchResultCode,
+  type NotificationSummary,
+} from './handler.ts';
+export { classifyKey, decodeEventKey, outputKeyFor, outputNameFor, parseS3Uri, refFromEncodedKey, refFromRawKey, type KeyVerdict, type ObjectRef } from './keys.ts';
+export { decodeCloudTrailObject, readBounded, type DecodedObject, type ObjectProblem } from './object.ts';
+export { listObjects, runBackfill, type BackfillTotals, type RunBackfillOptions } from './run.ts';
+export { classifyFailure, isMissing, type FailureClass } from './s3-errors.ts';
