@@ -33,10 +33,16 @@ export function parseIp(address: string): ParsedIp | undefined {
   return { text: p.toRFC5952String(), version: 6, value: toBigInt(p.toByteArray()) };
 }
 
-/** True only for a strictly parsed address whose ipaddr.js range is `unicast` (public). */
+/**
+ * True only for a strictly parsed, globally routable unicast address. ipaddr.js calls every IPv6 address it has
+ * no name for `unicast`, but only 2000::/3 is global unicast (IANA), so that is required too.
+ */
 export function isPublicUnicast(address: string): boolean {
   const parsed = parseIp(address);
   if (parsed === undefined) return false;
-  const range = parsed.version === 4 ? ipaddr.IPv4.parse(parsed.text).range() : ipaddr.IPv6.parse(parsed.text).range();
-  return range === 'unicast';
+  if (parsed.version === 4) return ipaddr.IPv4.parse(parsed.text).range() === 'unicast';
+  const v6 = ipaddr.IPv6.parse(parsed.text);
+  return v6.range() === 'unicast' && v6.match(GLOBAL_UNICAST_V6);
 }
+
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];

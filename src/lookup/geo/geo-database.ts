@@ -62,8 +62,17 @@ interface MaxMindAsnRecord {
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
-/** English country name from an ISO 3166-1 alpha-2 code (DB-IP Lite only carries the code). */
+const countryNames = new Map<string, string | undefined>();
+
+/** English country name from an ISO 3166-1 alpha-2 code (DB-IP Lite only carries the code). Memoised: ~250 codes. */
 export function countryNameOf(code: string): string | undefined {
+  if (countryNames.has(code)) return countryNames.get(code);
+  const name = lookupCountryName(code);
+  if (countryNames.size < 1024) countryNames.set(code, name);
+  return name;
+}
+
+function lookupCountryName(code: string): string | undefined {
   if (!/^[A-Z]{2}$/.test(code)) return undefined;
   try {
     const name = regionNames.of(code);
@@ -79,8 +88,16 @@ const coord = (v: unknown, limit: number): number | undefined =>
 
 /** Drops undefined fields; undefined when nothing is left ("fields without data are omitted"). */
 export function compact<T extends object>(o: T): T | undefined {
-  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== '')) as T;
-  return Object.keys(out).length > 0 ? out : undefined;
+  const out: Record<string, unknown> = {};
+  let any = false;
+  for (const key in o) {
+    const v = (o as Record<string, unknown>)[key];
+    if (v !== undefined && v !== null && v !== '') {
+      out[key] = v;
+      any = true;
+    }
+  }
+  return any ? (out as T) : undefined;
 }
 
 export function geoFromDbIp(r: DbIpCityRecord | null | undefined): Geo | undefined {

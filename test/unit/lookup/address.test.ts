@@ -19,6 +19,11 @@ describe('isPublicUnicast', () => {
     for (const ip of refused) expect(isPublicUnicast(ip), ip).to.equal(false);
   });
 
+  it('refuses IPv6 outside global unicast 2000::/3 that ipaddr.js still calls unicast', () => {
+    for (const ip of ['::2', '::808:808', '4000::1', 'fe00::1', '1000::1', 'e000::1']) expect(isPublicUnicast(ip), ip).to.equal(false);
+    expect(isPublicUnicast('2606:4700:4700::1111')).to.equal(true);
+  });
+
   it('never accepts an address in an RFC 1918 range', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (a, b, c) => {
