@@ -15,7 +15,7 @@ commands:
   run [paths…]   enrich CloudTrail files (.json.gz with Records, .json, .ndjson; directories are walked)
                  through a local Firehose and the real handler; writes the S3 layout to --out
     --out DIR          output directory (default: out)
-    --buffer-mb N      Firehose Lambda buffer size in MB, 0.2–3 (default: 1)
+    --buffer-mb N      Firehose Lambda buffer size in MB, 0.2–3 (default: 0.25, as deployed)
 
   backfill       enrich CloudTrail objects in S3 into the Firehose layout of another prefix (S3 → S3);
                  re-running overwrites earlier output (deterministic keys), digests are skipped
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { out: { type: 'string', default: 'out' }, 'buffer-mb': { type: 'string', default: '1' } },
+    options: { out: { type: 'string', default: 'out' }, 'buffer-mb': { type: 'string', default: '0.25' } },
   });
   const bufferMb = Number(values['buffer-mb']);
   if (!Number.isFinite(bufferMb) || bufferMb < 0.2 || bufferMb > 3) {
