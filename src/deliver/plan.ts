@@ -188,8 +188,9 @@ export function splitFirstGroup(lines: readonly OutputLine[], mode: 's3' | 'open
  */
 export function joinLines(lines: readonly OutputLine[], mode: 's3' | 'opensearch'): Buffer {
   const newline = mode === 's3';
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit: allocate for the worst case and trim, rather than
-  // measuring every line first (that would read each line twice).
+  // Sized for ASCII (CloudTrail is nearly all ASCII) plus headroom, and grown when a part could not fit even if
+  // every character took 3 bytes: measuring every line first would read it twice, and sizing for the worst
+  // case would triple the memory of large responses.
   let chars = 0;
   let shared = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -197,15 +198,31 @@ export function joinLines(lines: readonly OutputLine[], mode: 's3' | 'opensearch
     chars += line.text.length + (line.tail?.length ?? 0);
     shared += line.shared?.length ?? 0;
   }
-  const buffer = Buffer.allocUnsafe(chars * 3 + shared + lines.length);
+  let buffer = Buffer.allocUnsafe(chars + shared + lines.length + 4096);
   let offset = 0;
+  const room = (bytes: number): void => {
+    if (offset + bytes <= buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, offset + bytes));
+    buffer.copy(grown, 0, 0, offset);
+    buffer = grown;
+  };
   for (let i = 0; i < lines.length; i++) {
-    if (!newline && i > 0) buffer[offset++] = 0x0a;
     const line = lines[i]!;
+    room(line.text.length * 3 + 1);
+    if (!newline && i > 0) buffer[offset++] = 0x0a;
     offset += buffer.write(line.text, offset, 'utf8');
-    if (line.shared !== undefined) offset += line.shared.copy(buffer, offset);
-    if (line.tail !== undefined) offset += buffer.write(line.tail, offset, 'utf8');
-    if (newline) buffer[offset++] = 0x0a;
+    if (line.shared !== undefined) {
+      room(line.shared.length);
+      offset += line.shared.copy(buffer, offset);
+    }
+    if (line.tail !== undefined) {
+      room(line.tail.length * 3);
+      offset += buffer.write(line.tail, offset, 'utf8');
+    }
+    if (newline) {
+      room(1);
+      buffer[offset++] = 0x0a;
+    }
   }
   return buffer.subarray(0, offset);
 }

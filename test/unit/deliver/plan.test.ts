@@ -277,3 +277,19 @@ describe('joinLines', () => {
     expect(joinLines([lines[0]!], 'opensearch').toString('utf8')).to.equal(lines[0]!.text);
   });
 });
+
+describe('joinLines', () => {
+  const keys = { account: '111122223333', region: 'us-east-1', dt: '2026-11-20' };
+
+  it('writes multi-byte text exactly, growing past its ASCII-sized first buffer', () => {
+    const lines = Array.from({ length: 300 }, (_, i) => ({
+      text: `{"i":${i},"u":"${'日本語😀é'.repeat(i % 7 === 0 ? 2000 : 3)}"`,
+      shared: Buffer.from(',"enrichment":{"version":1', 'utf8'),
+      tail: `,"note":"${'Ωμέγα'.repeat(i % 5)}"}}`,
+      keys,
+    }));
+    const expected = lines.map((l) => l.text + l.shared.toString('utf8') + l.tail + '\n').join('');
+    expect(joinLines(lines, 's3').toString('utf8')).to.equal(expected);
+    expect(joinLines(lines.slice(0, 1), 'opensearch').toString('utf8')).to.equal(expected.split('\n')[0]);
+  });
+});
