@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { cpus, totalmem } from 'node:os';
-import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
@@ -259,9 +259,17 @@ async function bundleAndColdStart() {
     });
     runs.push(JSON.parse(out.trim().split('\n').pop()!));
   }
+  // Peak RSS of the bundled handler (no tsx in the process) over the realistic workload at 3 MB buffers.
+  const eventsFile = join(dir, 'events.json');
+  writeFileSync(eventsFile, JSON.stringify(invocations(makeWorkload('rss', EVENTS, publicIpPool(300, 1), 11), 3 * 1024 * 1024)));
+  const rssOut = execFileSync(process.execPath, ['bench/rss-bundle.mjs', outfile, eventsFile], {
+    env: { PATH: process.env.PATH, GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+    encoding: 'utf8',
+  });
+  const bundledMaxRssMb = (JSON.parse(rssOut.trim().split('\n').pop()!) as { maxRssMb: number }).maxRssMb;
   rmSync(dir, { recursive: true, force: true });
   const mid = (k: keyof (typeof runs)[number]) => median(runs.map((r) => r[k]));
-  return { bundleBytes: size, totalBytes: total, importMs: mid('importMs'), firstInvocationMs: mid('firstInvocationMs'), totalMs: mid('totalMs'), rssMb: mid('rssMb') };
+  return { bundledMaxRssMb, bundleBytes: size, totalBytes: total, importMs: mid('importMs'), firstInvocationMs: mid('firstInvocationMs'), totalMs: mid('totalMs'), rssMb: mid('rssMb') };
 }
 
 function peakRss(bufferMb: number): { maxRssMb: number; afterGeoMb: number } {
@@ -327,10 +335,13 @@ async function main() {
   const rss = peakRss(3);
   log(`## Memory`);
   log();
-  log(`peak RSS processing the realistic workload at 3 MB buffers: **${rss.maxRssMb.toFixed(0)} MB** (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MB)`);
+  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MB)`);
   log();
   const cold = await bundleAndColdStart();
   log('## Cold start (bundled handler, minified, no geo data in the bundle)');
+  log();
+  log();
+  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MB**`);
   log();
   log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MB`);
   await providers.close();
