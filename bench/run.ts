@@ -223,6 +223,7 @@ async function bundleAndColdStart() {
     minify: true,
     keepNames: true,
     splitting: true,
+    mainFields: ['module', 'main'],
     platform: 'node',
     target: 'node20',
     format: 'esm',

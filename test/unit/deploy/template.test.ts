@@ -4,9 +4,11 @@
  * (@aws-cdk/aws-service-spec) and against the constants the code shares with it.
  */
 import { execFile } from 'node:child_process';
+import { startFirehoseServer } from '../../helpers/loopback.ts';
+import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -221,6 +223,43 @@ describe('serverless deployment (generated CloudFormation)', function () {
         const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
         await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url], { cwd: work, env });
       } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('packaged bundle at run time', () => {
+    it('re-ingests through the lazily loaded Firehose client of the packaged bundle', async function () {
+      this.timeout(60_000);
+      const work = await mkdtemp(join(tmpdir(), 'cte-bundle-'));
+      const firehose = await startFirehoseServer();
+      try {
+        for (const [name, content] of await readZip(join(s3.dir, 'transform.zip'))) {
+          await mkdir(dirname(join(work, name)), { recursive: true });
+          await writeFile(join(work, name), content);
+        }
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env.PATH,
+          LAMBDA_TASK_ROOT: work,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'AKIDBUNDLE',
+          AWS_SECRET_ACCESS_KEY: 'bundle-secret',
+          AWS_ENDPOINT_URL_FIREHOSE: firehose.url,
+          GEO_DB_DIR: resolve('data/geo'),
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+        };
+        // Two events of two regions in one record: the second partition must be re-ingested with PutRecordBatch.
+        const event = firehoseEvent([firehoseRecord(cwlRecordOf([cloudTrailEvent(), cloudTrailEvent({ awsRegion: 'eu-west-1' })]))]);
+        const probe =
+          'const { handler } = await import(process.argv[1]); const r = await handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 }); console.log(JSON.stringify(r.records.map((x) => x.result)));';
+        const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], { cwd: work, env });
+        expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal(['Ok']);
+        expect(firehose.targets).to.include('Firehose_20150804.PutRecordBatch');
+        expect(firehose.records).to.have.length(1);
+      } finally {
+        await firehose.close();
         await rm(work, { recursive: true, force: true });
       }
     });
