@@ -4,23 +4,15 @@
  * container (cold start): configuration is parsed and validated, clients are created; invocations call the core.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { createBackfillHandler, parseBackfillConfig } from '../src/backfill/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
-import type { Log } from '../src/model.ts';
+import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';
 
-const SERVICE = 'cloudtrail-enricher';
 const config = loadConfig(process.env);
 const backfill = parseBackfillConfig(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE });
 
-const log: Log = {
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-};
+const log = powertoolsLog(process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE);
 
 // Lookup and rules once per container (an invalid rules file fails the cold start, not an object).
 const stages = buildStages(config, { log });

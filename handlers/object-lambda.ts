@@ -3,24 +3,16 @@
  * Configuration, clients and enrichment stages are built once per container (cold start).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { parseObjectLimits } from '../src/backfill/config.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createObjectLambdaHandler } from '../src/object-lambda/index.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
-import type { Log } from '../src/model.ts';
+import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';
 
-const SERVICE = 'cloudtrail-enricher';
 const config = loadConfig(process.env);
 const limits = parseObjectLimits(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE });
 
-const log: Log = {
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-};
+const log = powertoolsLog(process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE);
 
 const stages = buildStages(config, { log });
 // WriteGetObjectResponse goes to https://<RequestRoute>.s3-object-lambda.<region>.amazonaws.com: the SDK adds the

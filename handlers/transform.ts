@@ -4,25 +4,17 @@
  */
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../src/config/index.ts';
 import { METRICS_NAMESPACE } from '../src/observability/metric-names.ts';
 import { createTransformHandler } from '../src/pipeline/handler.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
-import type { Log } from '../src/model.ts';
+import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';
 
-const SERVICE = 'cloudtrail-enricher';
 const config = loadConfig(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE });
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: SERVICE });
 
-const log: Log = {
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-};
+const log = powertoolsLog(process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE);
 
 // Lookup (geo databases, cache, provider keys) and rules are built once per container; the rules file is
 // validated here, so an invalid one fails the cold start rather than any record.
