@@ -1,8 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/index.ts';
-import { createTransformHandler } from '../pipeline/handler.ts';
 import { buildStages } from '../pipeline/stages.ts';
-import { runLocal } from './run.ts';
+import { localHandler, runLocal } from './run.ts';
 import { ConfigError } from '../errors.ts';
 import { checkPrefix, parseObjectLimits } from '../backfill/config.ts';
 import { parseS3Uri } from '../backfill/keys.ts';
@@ -63,20 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     inputs: positionals.length > 0 ? positionals : ['sample'],
     outDir: values.out!,
     bufferBytes: Math.round(bufferMb * 1024 * 1024),
-    makeHandler: (sink, onSummary) =>
-      createTransformHandler({
-        config: config.core,
-        intel: stages.intel,
-        rules: stages.rules,
-        firehose: () => {
-          throw new Error('the local run re-ingests in process');
-        },
-        kinesis: () => {
-          throw new Error('the local run re-ingests in process');
-        },
-        sinkFor: () => sink,
-        onSummary,
-      }),
+    makeHandler: localHandler(config.core, stages),
   });
   return 0;
 }

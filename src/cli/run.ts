@@ -1,7 +1,10 @@
 import { rm } from 'node:fs/promises';
 import type { PartitionKeys, Priority } from '../model.ts';
 import type { InvocationSummary } from '../pipeline/transform.ts';
-import type { TransformHandler } from '../pipeline/handler.ts';
+import { createTransformHandler, type TransformHandler } from '../pipeline/handler.ts';
+import type { CoreConfig } from '../config/core.ts';
+import type { IpIntelligence } from '../lookup/types.ts';
+import type { RuleEngine } from '../rules/types.ts';
 import { readEventTexts } from './inputs.ts';
 import { LocalFirehose } from './local-firehose.ts';
 import { CloudWatchLogsPacker } from './pack.ts';
@@ -37,6 +40,17 @@ export interface RunTotals {
   partitions: number;
   objects: string[];
   failureReasons: Record<string, number>;
+}
+
+/**
+ * The real transform handler with the given stages, re-ingesting into the local stream (no AWS client is used).
+ */
+export function localHandler(core: CoreConfig, stages: { intel?: Promise<IpIntelligence>; rules?: RuleEngine }): RunOptions['makeHandler'] {
+  const noClient = (): never => {
+    throw new Error('the local run re-ingests in process');
+  };
+  return (sink, onSummary) =>
+    createTransformHandler({ config: core, intel: stages.intel, rules: stages.rules, firehose: noClient, kinesis: noClient, sinkFor: () => sink, onSummary });
 }
 
 /**

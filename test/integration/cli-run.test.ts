@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { loadConfig } from '../../src/config/index.ts';
-import { createTransformHandler } from '../../src/pipeline/handler.ts';
 import { buildStages } from '../../src/pipeline/stages.ts';
-import { runLocal, type RunTotals } from '../../src/cli/run.ts';
+import { localHandler, runLocal, type RunTotals } from '../../src/cli/run.ts';
 
 /**
  * `cloudtrail-enricher run` over the bundled sample: the real handler behind a local Firehose, output in the
@@ -29,20 +28,7 @@ describe('cloudtrail-enricher run over the bundled sample', function () {
       bufferBytes: 1024 * 1024,
       write: (line) => printed.push(line),
       progress: () => {},
-      makeHandler: (sink, onSummary) =>
-        createTransformHandler({
-          config: config.core,
-          intel: stages.intel,
-          rules: stages.rules,
-          firehose: () => {
-            throw new Error('not used');
-          },
-          kinesis: () => {
-            throw new Error('not used');
-          },
-          sinkFor: () => sink,
-          onSummary,
-        }),
+      makeHandler: localHandler(config.core, stages),
     });
   });
 
