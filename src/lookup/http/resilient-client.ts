@@ -76,6 +76,38 @@ export const gotFetch: HttpFetch = async ({ url, headers, timeoutMs, signal }) =
   return { status: res.statusCode, headers: res.headers, body: res.body.length > MAX_BODY_BYTES ? '' : res.body };
 };
 
+/**
+ * A signal of its own for each request, aborted when the invocation's deadline signal aborts. Hundreds of
+ * requests share one deadline; giving each of them a listener on it made every new listener scan all the others
+ * (EventTarget checks for duplicates), quadratic in the number of requests of an invocation.
+ */
+const children = new WeakMap<AbortSignal, Set<AbortController>>();
+
+export function childSignal(parent: AbortSignal): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, release: () => {} };
+  }
+  let set = children.get(parent);
+  if (set === undefined) {
+    const created = new Set<AbortController>();
+    children.set(parent, created);
+    parent.addEventListener(
+      'abort',
+      () => {
+        for (const c of created) c.abort(parent.reason);
+        created.clear();
+      },
+      { once: true },
+    );
+    set = created;
+  }
+  set.add(controller);
+  const owner = set;
+  return { signal: controller.signal, release: () => void owner.delete(controller) };
+}
+
 /** What a provider makes of one HTTP answer. */
 export type Classified<T> =
   | { kind: 'ok'; value: T }
@@ -155,6 +187,19 @@ export class ResilientClient {
    * The deadline (epoch ms) bounds every wait and every attempt; `signal` aborts in-flight work at the deadline.
    */
   async call<T>(
+    request: HttpRequest,
+    classify: (res: HttpResponse) => Classified<T>,
+    ctx: { deadline: number; signal: AbortSignal; secrets: readonly string[] },
+  ): Promise<Result<T, LookupFailure>> {
+    const child = childSignal(ctx.signal);
+    try {
+      return await this.#call(request, classify, { ...ctx, signal: child.signal });
+    } finally {
+      child.release();
+    }
+  }
+
+  async #call<T>(
     request: HttpRequest,
     classify: (res: HttpResponse) => Classified<T>,
     ctx: { deadline: number; signal: AbortSignal; secrets: readonly string[] },
