@@ -8,18 +8,10 @@ import { createTransformHandler, type TransformHandler } from '../../src/pipelin
 import { buildStages } from '../../src/pipeline/stages.ts';
 import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord, lambdaContext, outputLines } from '../helpers/factories.ts';
 import { MemorySink } from '../helpers/sinks.ts';
-import { documented, startFakeServer, type FakeServer, type RecordedRequest } from './lookup/fake-provider-server.ts';
+import { healthyAnswer, routeOf, startFakeServer, type FakeServer } from './lookup/fake-provider-server.ts';
 import { startDynalite, type LocalDynamo } from './lookup/dynalite.ts';
 
 const KEYS = { IPSTACK: 'ipstack-e2e-key-111', IPQUALITYSCORE: 'ipqs-e2e-key-222', AUTOFOCUS: 'autofocus-e2e-key-333', ABUSEIPDB: 'abuseipdb-e2e-key-444' };
-
-/** The IP a provider request is about (ipstack and IPQualityScore carry it in the path). */
-function ipOf(req: RecordedRequest): string {
-  if (req.path.startsWith('/ipstack/')) return req.path.slice('/ipstack/'.length);
-  if (req.path.startsWith('/ipqs/')) return req.path.split('/').pop()!;
-  if (req.path.startsWith('/autofocus')) return req.query.get('indicatorValue') ?? '';
-  return req.query.get('ipAddress') ?? '';
-}
 
 /**
  * The transform handler with everything enabled: offline geo/ASN, the DynamoDB cache (dynalite), all four
@@ -74,13 +66,7 @@ describe('transform handler with offline geo, DynamoDB cache, four providers and
 
   before(async () => {
     await buildGeoData();
-    server = await startFakeServer((req) => {
-      const ip = ipOf(req);
-      if (req.path.startsWith('/ipstack/')) return { body: documented.ipstack(ip) };
-      if (req.path.startsWith('/ipqs/')) return { body: documented.ipqualityscore() };
-      if (req.path.startsWith('/autofocus')) return { body: documented.autofocus(ip) };
-      return { body: documented.abuseipdb(ip) };
-    });
+    server = await startFakeServer(healthyAnswer);
     dynamo = await startDynalite(['e2e-cache']);
   });
 
@@ -114,7 +100,7 @@ describe('transform handler with offline geo, DynamoDB cache, four providers and
     const byProvider = new Map<string, string[]>();
     for (const req of server.requests) {
       const name = req.path.split('/')[1]!;
-      byProvider.set(name, [...(byProvider.get(name) ?? []), ipOf(req)]);
+      byProvider.set(name, [...(byProvider.get(name) ?? []), routeOf(req).ip]);
     }
     for (const name of ['ipstack', 'ipqs', 'autofocus', 'abuseipdb']) expect(byProvider.get(name)?.sort(), name).to.deep.equal([...publicIps].sort());
 

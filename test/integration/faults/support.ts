@@ -22,7 +22,7 @@ import { createTransformHandler, type TransformHandler } from '../../../src/pipe
 import { buildStages } from '../../../src/pipeline/stages.ts';
 import type { InvocationSummary } from '../../../src/pipeline/transform.ts';
 import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, lambdaContext, outputLines, plainData } from '../../helpers/factories.ts';
-import { documented, type RecordedRequest, type ScriptedResponse } from '../lookup/fake-provider-server.ts';
+import { documented, PROVIDER_ROUTES, routeOf, type ProviderRoute, type RecordedRequest, type ScriptedResponse } from '../lookup/fake-provider-server.ts';
 
 export const KEYS = {
   IPSTACK: 'ipstk-SECRET-0a1b2c3d4e5f60718293',
@@ -31,41 +31,9 @@ export const KEYS = {
   ABUSEIPDB: 'abuse-SECRET-ffeeddccbbaa00998877',
 } as const;
 
-export type ProviderRoute = 'ipstack' | 'ipqualityscore' | 'autofocus' | 'abuseipdb';
-export const PROVIDER_ROUTES: readonly ProviderRoute[] = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'];
+export { PROVIDER_ROUTES, healthyAnswer, routeOf, type ProviderRoute } from '../lookup/fake-provider-server.ts';
 
 const PREFIX: Record<ProviderRoute, string> = { ipstack: '/ipstack', ipqualityscore: '/ipqs', autofocus: '/autofocus', abuseipdb: '/abuseipdb' };
-
-/** Which provider a request was meant for, the IP it asks about, and the key it carried. */
-export function routeOf(req: RecordedRequest): { provider: ProviderRoute; ip: string; key: string | undefined } {
-  if (req.path.startsWith('/ipstack/')) return { provider: 'ipstack', ip: req.path.slice('/ipstack/'.length), key: req.query.get('access_key') ?? undefined };
-  if (req.path.startsWith('/ipqs/')) {
-    const parts = req.path.split('/'); // ['', 'ipqs', 'api', 'json', 'ip', key, ip]
-    return { provider: 'ipqualityscore', ip: parts[6] ?? '', key: parts[5] };
-  }
-  if (req.path.startsWith('/autofocus/')) return { provider: 'autofocus', ip: req.query.get('indicatorValue') ?? '', key: header(req, 'apikey') };
-  return { provider: 'abuseipdb', ip: req.query.get('ipAddress') ?? '', key: header(req, 'key') };
-}
-
-function header(req: RecordedRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** The documented success answer of each provider. */
-export function healthyAnswer(req: RecordedRequest): ScriptedResponse {
-  const { provider, ip } = routeOf(req);
-  switch (provider) {
-    case 'ipstack':
-      return { body: documented.ipstack(ip) };
-    case 'ipqualityscore':
-      return { body: documented.ipqualityscore() };
-    case 'autofocus':
-      return { body: documented.autofocus(ip) };
-    case 'abuseipdb':
-      return { body: documented.abuseipdb(ip) };
-  }
-}
 
 /** Each provider's documented way of reporting an error with HTTP 200 (a rejected key). */
 export function errorAs200(req: RecordedRequest): ScriptedResponse {

@@ -168,3 +168,39 @@ export const documented = {
   }),
   abuseipdbError: (status: number, detail: string) => ({ errors: [{ detail, status }] }),
 };
+
+/** One loopback server plays all four providers, each under its own path prefix (`/ipstack`, `/ipqs`, `/autofocus`, `/abuseipdb`). */
+export type ProviderRoute = 'ipstack' | 'ipqualityscore' | 'autofocus' | 'abuseipdb';
+export const PROVIDER_ROUTES: readonly ProviderRoute[] = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'];
+
+
+/** Which provider a request was meant for, the IP it asks about, and the key it carried. */
+export function routeOf(req: RecordedRequest): { provider: ProviderRoute; ip: string; key: string | undefined } {
+  if (req.path.startsWith('/ipstack/')) return { provider: 'ipstack', ip: req.path.slice('/ipstack/'.length), key: req.query.get('access_key') ?? undefined };
+  if (req.path.startsWith('/ipqs/')) {
+    const parts = req.path.split('/'); // ['', 'ipqs', 'api', 'json', 'ip', key, ip]
+    return { provider: 'ipqualityscore', ip: parts[6] ?? '', key: parts[5] };
+  }
+  if (req.path.startsWith('/autofocus/')) return { provider: 'autofocus', ip: req.query.get('indicatorValue') ?? '', key: header(req, 'apikey') };
+  return { provider: 'abuseipdb', ip: req.query.get('ipAddress') ?? '', key: header(req, 'key') };
+}
+
+function header(req: RecordedRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The documented success answer of each provider. */
+export function healthyAnswer(req: RecordedRequest): ScriptedResponse {
+  const { provider, ip } = routeOf(req);
+  switch (provider) {
+    case 'ipstack':
+      return { body: documented.ipstack(ip) };
+    case 'ipqualityscore':
+      return { body: documented.ipqualityscore() };
+    case 'autofocus':
+      return { body: documented.autofocus(ip) };
+    case 'abuseipdb':
+      return { body: documented.abuseipdb(ip) };
+  }
+}

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { buildGeoData } from '../../../scripts/build-geo-data.ts';
 import { createIpIntelligence, parseLookupConfig, type LookupConfig } from '../../../src/lookup/index.ts';
 import type { Log } from '../../../src/model.ts';
-import { documented, startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from './fake-provider-server.ts';
+import { documented, routeOf, startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from './fake-provider-server.ts';
 import { startDynalite, type LocalDynamo } from './dynalite.ts';
 
 const KEYS = {
@@ -11,16 +11,6 @@ const KEYS = {
   AUTOFOCUS: 'autofocus-KEY-cccccccccc3333',
   ABUSEIPDB: 'abuseipdb-KEY-dddddddddd4444',
 };
-
-type Route = 'ipstack' | 'ipqualityscore' | 'autofocus' | 'abuseipdb';
-
-/** One loopback server plays all four providers, each under its own path prefix. */
-function routeOf(req: RecordedRequest): { provider: Route; ip: string } {
-  if (req.path.startsWith('/ipstack/')) return { provider: 'ipstack', ip: req.path.slice('/ipstack/'.length) };
-  if (req.path.startsWith('/ipqs/')) return { provider: 'ipqualityscore', ip: req.path.split('/')[6]! };
-  if (req.path.startsWith('/autofocus/')) return { provider: 'autofocus', ip: req.query.get('indicatorValue')! };
-  return { provider: 'abuseipdb', ip: req.query.get('ipAddress')! };
-}
 
 function answer(req: RecordedRequest): ScriptedResponse {
   const { provider, ip } = routeOf(req);
