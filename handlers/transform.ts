@@ -32,6 +32,7 @@ export const handler = createTransformHandler({
   config: config.core,
   intel: stages.intel,
   rules: stages.rules,
+  alerts: stages.alerts,
   firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => new FirehoseClient({ ...REINGEST_CLIENT_CONFIG }))),
   kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => new KinesisClient({ ...REINGEST_CLIENT_CONFIG }))),
   log,

@@ -1,5 +1,6 @@
 import { LOOKUP_CONFIG_VARIABLES, parseLookupConfig, type LookupConfig } from '../lookup/index.ts';
 import { RULES_CONFIG_VARIABLES, parseRulesConfig, type RulesConfig } from '../rules/index.ts';
+import { ALERT_CONFIG_VARIABLES, parseAlertConfig, type AlertConfig } from '../alert/config.ts';
 import { CORE_CONFIG_VARIABLES, parseCoreConfig, type ConfigVariable, type CoreConfig, type Env } from './core.ts';
 
 export type { ConfigVariable, CoreConfig, Env } from './core.ts';
@@ -16,6 +17,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   ...CORE_CONFIG_VARIABLES,
   ...LOOKUP_CONFIG_VARIABLES,
   ...RULES_CONFIG_VARIABLES,
+  ...ALERT_CONFIG_VARIABLES,
   ...POWERTOOLS_VARIABLES,
 ];
 
@@ -23,9 +25,10 @@ export interface AppConfig {
   readonly core: CoreConfig;
   readonly lookup: LookupConfig;
   readonly rules: RulesConfig;
+  readonly alerts: AlertConfig;
 }
 
 /** Parses and validates the whole configuration once, at cold start. Throws `ConfigError` naming the variable. */
 export function loadConfig(env: Env): AppConfig {
-  return { core: parseCoreConfig(env), lookup: parseLookupConfig(env), rules: parseRulesConfig(env) };
+  return { core: parseCoreConfig(env), lookup: parseLookupConfig(env), rules: parseRulesConfig(env), alerts: parseAlertConfig(env) };
 }

@@ -21,4 +21,9 @@ export const MetricName = {
   CacheHits: 'CacheHits',
   ProviderCalls: 'ProviderCalls',
   ProviderErrors: 'ProviderErrors',
+  /** Findings sent (EventBridge / Security Hub), duplicates and grouped repeats not sent, findings given up. */
+  AlertsSent: 'AlertsSent',
+  AlertsDuplicate: 'AlertsDuplicate',
+  AlertsGrouped: 'AlertsGrouped',
+  AlertsFailed: 'AlertsFailed',
 } as const;

@@ -23,6 +23,7 @@ export function summaryLogFields(summary: InvocationSummary): Record<string, unk
     reingest: { records: summary.reingestedRecords, calls: summary.reingestCalls, retried: summary.reingestRetries },
     lookup: summary.lookup,
     byPriority: summary.byPriority,
+    alerts: summary.alerts,
     failureReasons: summary.failureReasons,
     durationMs: summary.durationMs,
   };
@@ -46,6 +47,10 @@ export function publishSummaryMetrics(summary: InvocationSummary, metrics: Metri
   count(MetricName.CacheHits, summary.lookup.l1Hits + summary.lookup.cacheHits);
   count(MetricName.ProviderCalls, summary.lookup.providerCalls);
   count(MetricName.ProviderErrors, summary.lookup.providerErrors);
+  count(MetricName.AlertsSent, summary.alerts.sent);
+  count(MetricName.AlertsDuplicate, summary.alerts.duplicates);
+  count(MetricName.AlertsGrouped, summary.alerts.grouped);
+  count(MetricName.AlertsFailed, summary.alerts.failed);
   metrics.publishStoredMetrics();
 }
 

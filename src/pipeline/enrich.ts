@@ -7,6 +7,7 @@ import { fallbackPartitionKeys, partitionKeysOf } from '../encode/partition.ts';
 import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
 import type { RuleEngine } from '../rules/types.ts';
+import type { Candidate } from '../alert/finding.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
 
 /** Events decoded from one input (a Firehose record, a CloudTrail file), and when that input arrived. */
@@ -21,6 +22,8 @@ export interface EnrichDeps {
   readonly intel?: IpIntelligence;
   /** The rules stage; without it, events carry no priority or risk. */
   readonly rules?: RuleEngine;
+  /** The alert stage's collector for this invocation: every judged event is offered to it. */
+  readonly alerts?: { consider(candidate: Candidate): void };
   readonly log?: Log;
 }
 
@@ -78,6 +81,7 @@ export async function enrichEventGroups(
     cache: new Map(),
     perSource: new Map(),
     rules: deps.rules,
+    alerts: deps.alerts,
     config: deps.config,
     counters,
     log,
@@ -108,6 +112,7 @@ interface EncodeState {
   /** Events per shared source, turned into per-country and per-network counts once at the end. */
   readonly perSource: Map<SourceEnrichment, number>;
   readonly rules: RuleEngine | undefined;
+  readonly alerts: EnrichDeps['alerts'];
   readonly config: CoreConfig;
   readonly counters: EnrichCounters;
   readonly log: Log;
@@ -143,7 +148,10 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
       }
     }
     if (status === 'partial') counters.partial++;
-    if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
+    if (verdict !== undefined) {
+      counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
+      state.alerts?.consider({ event: item.event, text: item.text, enrichment: shared.base, verdict });
+    }
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
     const { end, empty } = closingBrace(item.text);

@@ -9,6 +9,7 @@ import type { IpIntelligence } from '../lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
 import { publishReingestFailure, publishSummaryMetrics, summaryLogFields, type MetricsSink } from '../observability/report.ts';
 import type { RuleEngine } from '../rules/types.ts';
+import type { AlertStage } from '../alert/stage.ts';
 import { transformBatch, type InvocationSummary } from './transform.ts';
 
 export interface TransformHandlerOptions {
@@ -16,6 +17,8 @@ export interface TransformHandlerOptions {
   /** Built once per container (cold start) and reused, so caches survive warm invocations. */
   readonly intel?: IpIntelligence | Promise<IpIntelligence>;
   readonly rules?: RuleEngine;
+  /** Findings to EventBridge / Security Hub (built once per container: its memory of sent findings is the L1). */
+  readonly alerts?: AlertStage;
   /** Stream clients, created (and their modules loaded) on the first re-ingestion. */
   readonly firehose: () => FirehoseClient | Promise<FirehoseClient>;
   readonly kinesis: () => KinesisClient | Promise<KinesisClient>;
@@ -56,6 +59,7 @@ export function createTransformHandler(options: TransformHandlerOptions): Transf
         config: options.config,
         intel,
         rules: options.rules,
+        alerts: options.alerts,
         sinkFor,
         log,
         now: options.now,

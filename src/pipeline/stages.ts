@@ -1,5 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppConfig } from '../config/index.ts';
+import { createAlertStage, type AlertDeps } from '../alert/index.ts';
+import type { AlertStage } from '../alert/stage.ts';
 import { createIpIntelligence, type IpIntelligenceDeps } from '../lookup/index.ts';
 import type { IpIntelligence } from '../lookup/types.ts';
 import type { Log } from '../model.ts';
@@ -11,11 +13,14 @@ export interface Stages {
   /** Opening the geo databases is asynchronous; the first invocation awaits it. */
   readonly intel: Promise<IpIntelligence>;
   readonly rules: RuleEngine;
+  /** Undefined when findings go nowhere (no bus, no Security Hub). */
+  readonly alerts?: AlertStage;
 }
 
 export interface StageDeps extends Omit<IpIntelligenceDeps, 'dynamoDb' | 'log'> {
   readonly dynamoDb?: Pick<DynamoDBClient, 'send'>;
   readonly log?: Log;
+  readonly alertClients?: Omit<AlertDeps, 'log'>;
 }
 
 /**
@@ -27,5 +32,6 @@ export function buildStages(config: AppConfig, deps: StageDeps = {}): Stages {
   const intel = createIpIntelligence(config.lookup, deps);
   // Keep an early failure (unreadable geo database) from being an unhandled rejection before the first invocation.
   intel.catch(() => undefined);
-  return { intel, rules };
+  const alerts = createAlertStage(config.alerts, { ...deps.alertClients, dynamoDb: deps.alertClients?.dynamoDb ?? deps.dynamoDb, log: deps.log });
+  return { intel, rules, alerts };
 }

@@ -14,6 +14,7 @@ import { fallbackPartitionKeys, sanitisePartitionKeys } from '../encode/partitio
 import type { IpIntelligence } from '../lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
 import type { RuleEngine } from '../rules/types.ts';
+import { emptyAlertStats, type AlertStage, type AlertStats } from '../alert/stage.ts';
 import { emptyEnrichCounters, enrichEventGroups, errorName, type EnrichCounters, type EventGroup } from './enrich.ts';
 
 export interface TransformDeps {
@@ -22,6 +23,8 @@ export interface TransformDeps {
   readonly intel?: IpIntelligence;
   /** The rules stage; without it, events carry no priority or risk. */
   readonly rules?: RuleEngine;
+  /** The alert stage; without it, no findings are sent. */
+  readonly alerts?: AlertStage;
   /** Where overflow goes: the delivery stream itself, or the source Kinesis stream. */
   readonly sinkFor: (event: FirehoseTransformationEvent) => RecordSink;
   readonly log?: Log;
@@ -48,6 +51,8 @@ export interface InvocationSummary extends EnrichCounters {
   reingestCalls: number;
   reingestRetries: number;
   failureReasons: Record<string, number>;
+  /** Findings of this invocation (sent, duplicates, grouped, failed). */
+  alerts: AlertStats;
   durationMs: number;
 }
 
@@ -91,7 +96,8 @@ export async function transformBatch(
   }
 
   // Classify, look up (once per unique public IP of the whole invocation), judge and encode every event.
-  const lines = await enrichEventGroups(groups, { config, intel: deps.intel, rules: deps.rules, log }, lookupDeadline, summary);
+  const alerts = deps.alerts?.begin(now);
+  const lines = await enrichEventGroups(groups, { config, intel: deps.intel, rules: deps.rules, alerts, log }, lookupDeadline, summary);
   // Parsed events are no longer needed (only text slices and verdicts are): let them be collected before the
   // response and the envelopes are built.
   groups.length = 0;
@@ -145,6 +151,11 @@ export async function transformBatch(
     summary.reingestCalls = outcome.calls;
     summary.reingestRetries = outcome.retried;
   }
+
+  // Alerts go out once the records' data is safe (re-ingested overflow accepted), within the same deadline; a
+  // failed alert never fails the invocation. Pass-through records are never judged again, so they never alert.
+  // See docs/alerts.md, "Ordering".
+  if (alerts !== undefined && alerts.size > 0) summary.alerts = (await alerts.send({ deadline: invocationDeadline, now })).stats;
 
   const originals = new Map<string, string>();
   if (envelopes.unsendable.size > 0) for (const record of records) originals.set(record.recordId, record.data);
@@ -228,6 +239,7 @@ function emptySummary(records: number): InvocationSummary {
     reingestRetries: 0,
     ...emptyEnrichCounters(),
     failureReasons: {},
+    alerts: emptyAlertStats(),
     durationMs: 0,
   };
 }
