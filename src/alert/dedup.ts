@@ -10,7 +10,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../model.ts';
-import { callSignal, errorText, inParallel } from './util.ts';
+import { bounded, callSignal, errorText, inParallel } from './util.ts';
 
 export const DEDUP_KEY_ATTRIBUTE = 'pk';
 export const DEDUP_TTL_ATTRIBUTE = 'expiresAt';
@@ -116,7 +116,7 @@ export class DynamoDbDedup implements DedupStore {
       const token = randomUUID();
       const nowSeconds = Math.floor(options.now() / 1000);
       try {
-        await client.send(
+        await bounded(client.send(
           new PutItemCommand({
             TableName: this.tableName,
             Item: {
@@ -131,7 +131,7 @@ export class DynamoDbDedup implements DedupStore {
             ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
           }),
           { abortSignal: signal },
-        );
+        ), signal);
         out.set(r.key, { kind: 'claimed', token });
       } catch (err) {
         if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
@@ -140,7 +140,7 @@ export class DynamoDbDedup implements DedupStore {
             const again = callSignal(options);
             if (again === undefined) return;
             try {
-              await client.send(
+              await bounded(client.send(
                 new UpdateItemCommand({
                   TableName: this.tableName,
                   Key: { [DEDUP_KEY_ATTRIBUTE]: { S: r.key } },
@@ -150,7 +150,7 @@ export class DynamoDbDedup implements DedupStore {
                   ExpressionAttributeValues: { ':n': { N: String(r.repeats) } },
                 }),
                 { abortSignal: again },
-              );
+              ), again);
             } catch (e) {
               this.log?.debug('alert group repeat count not updated', { error: errorText(e) });
             }
@@ -169,7 +169,7 @@ export class DynamoDbDedup implements DedupStore {
       const signal = callSignal(options);
       if (signal === undefined) return;
       try {
-        await client.send(
+        await bounded(client.send(
           new DeleteItemCommand({
             TableName: this.tableName,
             Key: { [DEDUP_KEY_ATTRIBUTE]: { S: c.key } },
@@ -178,7 +178,7 @@ export class DynamoDbDedup implements DedupStore {
             ExpressionAttributeValues: { ':token': { S: c.token } },
           }),
           { abortSignal: signal },
-        );
+        ), signal);
       } catch (err) {
         this.log?.debug('alert claim not released', { error: errorText(err) });
       }

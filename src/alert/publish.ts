@@ -4,7 +4,7 @@
  * to `maxAttempts` and never past the invocation deadline; the SDK clients make one attempt per call.
  */
 import type { Finding } from './finding.ts';
-import { backoffMs, callSignal, errorText } from './util.ts';
+import { backoffMs, bounded, callSignal, errorText } from './util.ts';
 
 export interface PublishOptions {
   readonly deadline: number;
@@ -69,7 +69,7 @@ export async function sendWithRetries(count: number, calls: EntryCalls, options:
         }
         callCount++;
         try {
-          const answer = await calls.send(indices, signal);
+          const answer = await bounded(calls.send(indices, signal), signal);
           indices.forEach((index, position) => {
             const code = answer.entryErrors[position];
             if (code === undefined) return;
