@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/index.ts';
 import { buildStages } from '../pipeline/stages.ts';
 import { localHandler, runLocal } from './run.ts';
+import { FindingCollector, localAlertStage } from '../alert/index.ts';
 import { ConfigError } from '../errors.ts';
 import { checkPrefix, parseObjectLimits } from '../backfill/config.ts';
 import { parseS3Uri } from '../backfill/keys.ts';
@@ -58,11 +59,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(process.env);
   const stages = buildStages(config);
+  // The findings the deployed function would send, written to <out>/findings.ndjson (nothing leaves the machine).
+  const findings = new FindingCollector();
   await runLocal({
     inputs: positionals.length > 0 ? positionals : ['sample'],
     outDir: values.out!,
     bufferBytes: Math.round(bufferMb * 1024 * 1024),
-    makeHandler: localHandler(config.core, stages),
+    makeHandler: localHandler(config.core, { ...stages, alerts: localAlertStage(config.alerts, findings) }),
+    findings,
   });
   return 0;
 }

@@ -1,4 +1,7 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AlertStage } from '../alert/stage.ts';
+import type { Finding } from '../alert/finding.ts';
 import type { PartitionKeys, Priority } from '../model.ts';
 import type { InvocationSummary } from '../pipeline/transform.ts';
 import { createTransformHandler, type TransformHandler } from '../pipeline/handler.ts';
@@ -18,6 +21,8 @@ export interface RunOptions {
   readonly makeHandler: (sink: LocalFirehose['sink'], onSummary: (s: InvocationSummary) => void) => TransformHandler;
   readonly write?: (line: string) => void;
   readonly progress?: (line: string) => void;
+  /** The findings the run would send (written to <out>/findings.ndjson). */
+  readonly findings?: { readonly findings: readonly Finding[] };
 }
 
 export interface RunTotals {
@@ -40,17 +45,21 @@ export interface RunTotals {
   partitions: number;
   objects: string[];
   failureReasons: Record<string, number>;
+  findings: number;
+  findingsByPriority: Partial<Record<Priority, number>>;
+  /** A few findings, highest priority first, as one readable line each. */
+  topFindings: string[];
 }
 
 /**
  * The real transform handler with the given stages, re-ingesting into the local stream (no AWS client is used).
  */
-export function localHandler(core: CoreConfig, stages: { intel?: Promise<IpIntelligence>; rules?: RuleEngine }): RunOptions['makeHandler'] {
+export function localHandler(core: CoreConfig, stages: { intel?: Promise<IpIntelligence>; rules?: RuleEngine; alerts?: AlertStage }): RunOptions['makeHandler'] {
   const noClient = (): never => {
     throw new Error('the local run re-ingests in process');
   };
   return (sink, onSummary) =>
-    createTransformHandler({ config: core, intel: stages.intel, rules: stages.rules, firehose: noClient, kinesis: noClient, sinkFor: () => sink, onSummary });
+    createTransformHandler({ config: core, intel: stages.intel, rules: stages.rules, alerts: stages.alerts, firehose: noClient, kinesis: noClient, sinkFor: () => sink, onSummary });
 }
 
 /**
@@ -112,6 +121,14 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   totals.reingestedRecords = firehose.reingestedRecords;
   totals.partitions = layout.partitions;
   totals.objects = layout.objects;
+  if (options.findings !== undefined) {
+    const found = options.findings.findings;
+    await writeFile(join(options.outDir, 'findings.ndjson'), found.map((f) => JSON.stringify(f) + '\n').join(''));
+    totals.findings = found.length;
+    for (const f of found) totals.findingsByPriority[f.priority] = (totals.findingsByPriority[f.priority] ?? 0) + 1;
+    const rank = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3 } as const;
+    totals.topFindings = [...found].sort((a, b) => rank[a.priority] - rank[b.priority] || b.score - a.score).slice(0, 5).map((f) => f.summary);
+  }
   printSummary(totals, options.outDir, write);
   return totals;
 }
@@ -133,6 +150,9 @@ function printSummary(t: RunTotals, outDir: string, write: (line: string) => voi
   write(`  top networks           ${nets.length === 0 ? '(none)' : nets.map(([c, v]) => `${c} ${n(v)}`).join(' · ')}`);
   write(`  IP lookups             ${n(t.uniqueIps)} unique public IPs per invocation (summed) · cache hits ${n(t.cacheHits)} · provider calls ${n(t.providerCalls)}`);
   if (Object.keys(t.failureReasons).length > 0) write(`  failures               ${JSON.stringify(t.failureReasons)}`);
+  const findings = (['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const).filter((p) => (t.findingsByPriority[p] ?? 0) > 0).map((p) => `${p} ${n(t.findingsByPriority[p]!)}`);
+  write(`  findings               ${n(t.findings)}${findings.length > 0 ? ` (${findings.join(' · ')})` : ''} → ${outDir}/findings.ndjson`);
+  for (const line of t.topFindings) write(`    ${line}`);
   write(`  output                 ${n(t.partitions)} partitions, ${n(t.objects.length)} objects under ${outDir}/`);
   const lost = t.eventsRead - t.eventsDelivered;
   write(`  conservation           ${lost === 0 ? 'every event delivered exactly once' : `${n(lost)} events NOT delivered (see errors/ prefix)`}`);
@@ -159,6 +179,9 @@ function emptyTotals(): RunTotals {
     partitions: 0,
     objects: [],
     failureReasons: {},
+    findings: 0,
+    findingsByPriority: {},
+    topFindings: [],
   };
 }
 

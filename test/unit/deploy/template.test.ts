@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
+import { startEventBridgeServer } from '../../integration/alert/servers.ts';
 import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,9 @@ import { expect } from 'chai';
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, PARTITION_KEY_NAMES } from '../../../src/model.ts';
 import { PARTITION_FALLBACK, regionKey } from '../../../src/encode/partition.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
+import { FINDING_SCHEMA } from '../../../src/alert/schema.ts';
+import { FINDING_DETAIL_TYPE, FINDING_SOURCE } from '../../../src/alert/finding.ts';
+import { DEDUP_KEY_ATTRIBUTE, DEDUP_TTL_ATTRIBUTE } from '../../../src/alert/dedup.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
 import { iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
 
@@ -55,6 +59,8 @@ const S3_STAGE_PARAMS = {
   abuseipdbEnabled: 'true',
   apiKeyKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555',
   accountAllowlist: '111122223333,444455556666',
+  securityHubEnabled: 'true',
+  alertGroupWindow: '1h',
 };
 
 const OPENSEARCH_STAGE_PARAMS = {
@@ -260,6 +266,43 @@ describe('serverless deployment (generated CloudFormation)', function () {
         expect(firehose.records).to.have.length(1);
       } finally {
         await firehose.close();
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+
+    it('sends findings through the lazily loaded EventBridge client of the packaged bundle', async function () {
+      this.timeout(60_000);
+      const work = await mkdtemp(join(tmpdir(), 'cte-bundle-'));
+      const eventBridge = await startEventBridgeServer();
+      try {
+        for (const [name, content] of await readZip(join(s3.dir, 'transform.zip'))) {
+          await mkdir(dirname(join(work, name)), { recursive: true });
+          await writeFile(join(work, name), content);
+        }
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env.PATH,
+          LAMBDA_TASK_ROOT: work,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'AKIDBUNDLE',
+          AWS_SECRET_ACCESS_KEY: 'bundle-secret',
+          AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+          ALERTS_EVENT_BUS_NAME: 'bundle-findings',
+          GEO_DB_DIR: resolve('data/geo'),
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+        };
+        const event = firehoseEvent([firehoseRecord(cwlRecordOf([cloudTrailEvent({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', readOnly: false })]))]);
+        const probe =
+          'const { handler } = await import(process.argv[1]); const r = await handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 }); console.log(JSON.stringify(r.records.map((x) => x.result)));';
+        const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], { cwd: work, env });
+        expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal(['Ok']);
+        expect(eventBridge.targets).to.deep.equal(['AWSEvents.PutEvents']);
+        expect(eventBridge.accepted.map((e) => [e.EventBusName, e.Source, (JSON.parse(e.Detail) as { eventName: string }).eventName])).to.deep.equal([
+          ['bundle-findings', 'cloudtrail-enricher', 'StopLogging'],
+        ]);
+      } finally {
+        await eventBridge.close();
         await rm(work, { recursive: true, force: true });
       }
     });
@@ -683,6 +726,62 @@ describe('serverless deployment (generated CloudFormation)', function () {
       }
       const subscription = props(s3.resources, 'AlarmEmailSubscription');
       expect(subscription).to.include({ Protocol: 'email', Endpoint: S3_STAGE_PARAMS.alarmEmail });
+    });
+  });
+
+  describe('alerts', () => {
+    it('creates the findings bus and the once-each table (pk String, TTL expiresAt) and points the transform at them', () => {
+      expect(props(s3.resources, 'FindingsBus').Name).to.equal('cloudtrail-enricher-test-findings');
+      const table = props(s3.resources, 'AlertsDedupTable');
+      expect(table.KeySchema).to.deep.equal([{ AttributeName: DEDUP_KEY_ATTRIBUTE, KeyType: 'HASH' }]);
+      expect(table.AttributeDefinitions).to.deep.equal([{ AttributeName: DEDUP_KEY_ATTRIBUTE, AttributeType: 'S' }]);
+      expect(table.TimeToLiveSpecification).to.deep.equal({ AttributeName: DEDUP_TTL_ATTRIBUTE, Enabled: true });
+      const env = transformEnvironment(s3.resources);
+      expect(env.ALERTS_EVENT_BUS_NAME).to.deep.equal({ 'Fn::If': ['AlertsEnabled', { Ref: 'FindingsBus' }, { Ref: 'AWS::NoValue' }] });
+      expect(env.ALERTS_DEDUP_TABLE_NAME).to.deep.equal({ 'Fn::If': ['AlertsEnabled', { Ref: 'AlertsDedupTable' }, { Ref: 'AWS::NoValue' }] });
+      expect(env.ALERT_MIN_PRIORITY).to.equal('HIGH');
+      expect(env.ALERT_GROUP_WINDOW).to.deep.equal({ 'Fn::If': ['HasAlertGroupWindow', '1h', { Ref: 'AWS::NoValue' }] });
+    });
+
+    it('allows events:PutEvents on that bus only and securityhub:BatchImportFindings on the default product only', () => {
+      const put = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/PutFindingsOnOwnBus');
+      expect(put?.statement.Action).to.equal('events:PutEvents');
+      expect(put?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['FindingsBus', 'Arn'] });
+      const hub = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/ImportFindingsIntoDefaultProduct');
+      expect(hub?.statement.Action).to.equal('securityhub:BatchImportFindings');
+      expect(iamValues(hub?.statement.Resource)).to.deep.equal(['arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default']);
+      const dedup = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/AlertsDedup');
+      expect(iamValues(dedup?.statement.Action).sort()).to.deep.equal(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+      expect(dedup?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['AlertsDedupTable', 'Arn'] });
+      const env = transformEnvironment(s3.resources);
+      expect(JSON.stringify(env.SECURITY_HUB_PRODUCT_ARN)).to.include(iamValues(hub?.statement.Resource)[0]!);
+    });
+
+    it('routes CRITICAL findings to the alarm topic with a one-line input transformer reading fields the finding has', () => {
+      const rule = props(s3.resources, 'CriticalFindingsRule');
+      expect(rule.EventBusName).to.deep.equal({ Ref: 'FindingsBus' });
+      expect(rule.EventPattern).to.deep.equal({ source: [FINDING_SOURCE], 'detail-type': [FINDING_DETAIL_TYPE], detail: { priority: ['CRITICAL'] } });
+      const [target] = list(rule.Targets, 'Targets').map((t) => obj(t, 'target'));
+      expect(target!.Arn).to.deep.equal({ Ref: 'AlarmTopic' });
+      const transformer = obj(target!.InputTransformer, 'InputTransformer');
+      const paths = obj(transformer.InputPathsMap, 'InputPathsMap');
+      // Every path names a field of the finding schema (generated from the code).
+      for (const [name, path] of Object.entries(paths)) {
+        let node: Record<string, unknown> = FINDING_SCHEMA as unknown as Record<string, unknown>;
+        for (const part of String(path).replace(/^\$\.detail\./, '').split('.')) {
+          const key = part.replace(/\[\d+\]$/, '');
+          const child = (node.properties as Record<string, Record<string, unknown>> | undefined)?.[key];
+          expect(child, `${name}: ${String(path)}`).to.not.equal(undefined);
+          node = part.endsWith(']') ? (child!.items as Record<string, unknown>) : child!;
+        }
+      }
+      const template = String(transformer.InputTemplate);
+      expect(template).to.match(/^"[^"\n]+"$/);
+      for (const name of Object.keys(paths)) expect(template).to.include(`<${name}>`);
+      const policy = obj(props(s3.resources, 'AlarmTopicFindingsPolicy').PolicyDocument, 'PolicyDocument');
+      const [statement] = list(policy.Statement, 'Statement').map((x) => obj(x, 'statement'));
+      expect(statement).to.deep.include({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } });
+      expect(JSON.stringify(statement!.Condition)).to.include('CriticalFindingsRule');
     });
   });
 
