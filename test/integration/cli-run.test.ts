@@ -7,6 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { loadConfig } from '../../src/config/index.ts';
 import { buildStages } from '../../src/pipeline/stages.ts';
 import { localHandler, runLocal, type RunTotals } from '../../src/cli/run.ts';
+import { FindingCollector, localAlertStage, type Finding } from '../../src/alert/index.ts';
 
 /**
  * `cloudtrail-enricher run` over the bundled sample: the real handler behind a local Firehose, output in the
@@ -22,14 +23,31 @@ describe('cloudtrail-enricher run over the bundled sample', function () {
     outDir = await mkdtemp(join(tmpdir(), 'cte-run-'));
     const config = loadConfig({});
     const stages = buildStages(config);
+    const findings = new FindingCollector();
     totals = await runLocal({
+      findings,
       inputs: ['sample'],
       outDir,
       bufferBytes: 1024 * 1024,
       write: (line) => printed.push(line),
       progress: () => {},
-      makeHandler: localHandler(config.core, stages),
+      makeHandler: localHandler(config.core, { ...stages, alerts: localAlertStage(config.alerts, findings) }),
     });
+  });
+
+  it('writes the findings it would send to findings.ndjson, once each, and counts them in the summary', async () => {
+    const lines = (await readFile(join(outDir, 'findings.ndjson'), 'utf8')).trimEnd().split('\n');
+    const found = lines.map((l) => JSON.parse(l) as Finding);
+    const atLeastHigh = (totals.byPriority.CRITICAL ?? 0) + (totals.byPriority.HIGH ?? 0);
+    expect(found.length).to.equal(totals.findings);
+    expect(found.length).to.equal(atLeastHigh);
+    expect(new Set(found.map((f) => f.id)).size).to.equal(found.length);
+    expect(found.every((f) => f.priority === 'CRITICAL' || f.priority === 'HIGH')).to.equal(true);
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(await readFile('schema/finding.schema.json', 'utf8')) as object);
+    expect(found.filter((f) => !(validate(f) as boolean)).map((f) => f.id)).to.deep.equal([]);
+    const text = printed.join('\n');
+    expect(text).to.match(new RegExp(`findings\\s+${totals.findings.toLocaleString('en-US')} \\(CRITICAL \\d+ · HIGH [\\d,]+\\)`));
+    expect(text).to.match(/\n {4}CRITICAL [\w.-]+( \(\+\d+\))?: \w+ by /);
   });
 
   after(async () => {
