@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.ts';
-import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD } from '../decode/limits.ts';
+import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD } from '../1-decode/limits.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ReingestionError } from '../../../src/errors.ts';
-import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
+import type { GeoDatabase } from '../../../src/3-lookup/geo/geo-database.ts';
 import { startFirehoseServer, type CallPolicy, type EntryPolicy } from '../../helpers/loopback.ts';
 import { coldStart, conservation, drive, faultBatch, sharedGeo, type DriveOutcome, type FaultBatch } from './support.ts';
 
