@@ -1,4 +1,4 @@
-import type { Envelope } from '../8-deliver/envelope.ts';
+import type { Envelope } from '../codec/envelope.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

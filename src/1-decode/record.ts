@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import type { Envelope } from '../8-deliver/envelope.ts';
-import { decodeEnvelope, gunzipError, isEnvelope } from '../8-deliver/envelope.ts';
+import type { Envelope } from '../codec/envelope.ts';
+import { decodeEnvelope, gunzipError, isEnvelope } from '../codec/envelope.ts';
 import { envelopeBodyProblem } from './envelope-body.ts';
 import { eventFromParsed, parseEventText, type EventItem } from './event-text.ts';
 import { chargeParsed, type DecompressionBudget } from './limits.ts';

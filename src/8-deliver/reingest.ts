@@ -1,7 +1,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { ReingestionError } from '../errors.ts';
 import type { Log, PartitionKeys } from '../model.ts';
-import { encodeEnvelope } from './envelope.ts';
+import { encodeEnvelope } from '../codec/envelope.ts';
 import { ENVELOPE_MAX_BODY_BYTES, LAMBDA_RESPONSE_LIMIT } from './limits.ts';
 import { joinLines, lineBytes, maxEnvelopeBody, type OutputLine, type ReingestPart } from './plan.ts';
 import { partitionId } from '../7-encode/partition.ts';

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { eventFromParsed, type EventItem } from '../../1-decode/event-text.ts';
-import { gunzipError } from '../../8-deliver/envelope.ts';
+import { gunzipError } from '../../codec/envelope.ts';
 import type { ObjectLimits } from './config.ts';
 
 const gunzipAsync = promisify(gunzip);

@@ -7,7 +7,7 @@ import type { IpIntelligence } from '../../3-lookup/types.ts';
 import type { RuleEngine } from '../../5-rules/types.ts';
 import { readEventTexts } from './inputs.ts';
 import { LocalFirehose } from './local-firehose.ts';
-import { CloudWatchLogsPacker } from './pack.ts';
+import { CloudWatchLogsPacker } from '../../codec/cloudwatch-logs-pack.ts';
 import { writeS3Layout } from './s3-layout.ts';
 
 export interface RunOptions {

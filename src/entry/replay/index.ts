@@ -4,7 +4,7 @@
  * Entry point: `cloudtrail-enricher replay`.
  */
 import { FilterLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CloudWatchLogsPacker } from '../cli/pack.ts';
+import { CloudWatchLogsPacker } from '../../codec/cloudwatch-logs-pack.ts';
 import { FIREHOSE_MAX_RECORD_BYTES } from '../../8-deliver/limits.ts';
 import { reingest, type RecordSink, type ReingestRecord } from '../../8-deliver/reingest.ts';
 import { ReplayOptionsError } from '../../errors.ts';

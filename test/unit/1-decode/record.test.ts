@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { decodeBase64Strict, decodeRecord, type DecodedRecord } from '../../../src/1-decode/record.ts';
 import { newDecompressionBudget } from '../../../src/1-decode/limits.ts';
-import { encodeEnvelope } from '../../../src/8-deliver/envelope.ts';
+import { encodeEnvelope } from '../../../src/codec/envelope.ts';
 import type { EventItem } from '../../../src/1-decode/event-text.ts';
 import { cloudTrailEvent, cloudWatchLogsData, cwlRecordOf, plainData } from '../../helpers/factories.ts';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { decodeEnvelope, type Envelope } from '../../../src/8-deliver/envelope.ts';
+import { decodeEnvelope, type Envelope } from '../../../src/codec/envelope.ts';
 import { ENVELOPE_MAX_BODY_BYTES, FIREHOSE_BATCH_MAX_RECORDS, FIREHOSE_MAX_RECORD_BYTES } from '../../../src/8-deliver/limits.ts';
 import type { OutputLine, ReingestPart } from '../../../src/8-deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink, type ReingestRecord, type RetryOptions } from '../../../src/8-deliver/reingest.ts';

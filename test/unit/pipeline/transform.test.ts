@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseCoreConfig, type CoreConfig } from '../../../src/config/core.ts';
-import { encodeEnvelope } from '../../../src/8-deliver/envelope.ts';
+import { encodeEnvelope } from '../../../src/codec/envelope.ts';
 import type { IpIntelligence, LookupOptions } from '../../../src/3-lookup/types.ts';
 import { emptyLookupStats } from '../../../src/3-lookup/types.ts';
 import type { CloudTrailEvent, Enrichment, IpIntel, Verdict } from '../../../src/model.ts';

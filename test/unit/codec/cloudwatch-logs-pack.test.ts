@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { gunzipSync } from 'node:zlib';
-import { CloudWatchLogsPacker, type PackOptions } from '../../../../src/entry/cli/pack.ts';
-import { decodeRecord } from '../../../../src/1-decode/record.ts';
-import { newDecompressionBudget } from '../../../../src/1-decode/limits.ts';
-import { cloudTrailEvent } from '../../../helpers/factories.ts';
+import { CloudWatchLogsPacker, type PackOptions } from '../../../src/codec/cloudwatch-logs-pack.ts';
+import { decodeRecord } from '../../../src/1-decode/record.ts';
+import { newDecompressionBudget } from '../../../src/1-decode/limits.ts';
+import { cloudTrailEvent } from '../../helpers/factories.ts';
 
 interface Payload {
   messageType: string;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { decodeEnvelope, encodeEnvelope, ENVELOPE_MAGIC, gunzipError, isEnvelope, type EnvelopeHeader } from '../../../src/8-deliver/envelope.ts';
+import { decodeEnvelope, encodeEnvelope, ENVELOPE_MAGIC, gunzipError, isEnvelope, type EnvelopeHeader } from '../../../src/codec/envelope.ts';
 
 const BODY = '{"eventName":"A","enrichment":{"version":1,"status":"complete"}}\n{"eventName":"B","enrichment":{"version":1,"status":"skipped"}}\n';
 
