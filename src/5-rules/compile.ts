@@ -146,10 +146,6 @@ export function priorityFromScore(score: number): Priority {
   return 'LOW';
 }
 
-export function comparePriority(a: Priority, b: Priority): number {
-  return PRIORITY_RANK[a] - PRIORITY_RANK[b];
-}
-
 /** Upper bound on values an `in` / watchlist can hold, to keep cold start and memory bounded. */
 const MAX_LIST_ENTRIES = 1_000_000;
 

@@ -8,7 +8,6 @@ export { loadRuleEngine, parseRulesText, type LoadDeps } from './load.ts';
 export {
   compileRules,
   priorityFromScore,
-  comparePriority,
   SCORE_PRIORITY_THRESHOLDS,
   DEFAULT_ALLOWED_COUNTRIES,
   WatchlistName,

@@ -20,10 +20,6 @@ export function lineBytes(line: OutputLine): number {
   return Buffer.byteLength(line.text, 'utf8') + (line.shared?.length ?? 0) + (line.tail === undefined ? 0 : Buffer.byteLength(line.tail, 'utf8'));
 }
 
-export function lineString(line: OutputLine): string {
-  return line.text + (line.shared === undefined ? '' : line.shared.toString('utf8')) + (line.tail ?? '');
-}
-
 /** The planner's view of one input record. */
 export type PlanInput =
   | { readonly kind: 'failed'; readonly recordId: string; readonly data: string }

@@ -13,7 +13,8 @@
  * (so enriched output can be re-judged); otherwise `--enrichment FILE` (a JSON enrichment object), else
  * an empty one. Exit code: 0 ok, 1 an expectation failed, 2 usage or rules error.
  *
- * Mounted by the lead as `cloudtrail-enricher rules …`; also `npm run rules:test -- …`.
+ * Run as `npm run rules:test -- …` / `rules:validate` / `rules:compile` (./rules-main.ts); the
+ * `cloudtrail-enricher rules …` command mounts the same function.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EnricherError } from '../../errors.ts';
