@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
-import { startEventBridgeServer } from '../../integration/alert/servers.ts';
+import { startEventBridgeServer } from '../../integration/6-alert/servers.ts';
 import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +14,11 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, PARTITION_KEY_NAMES } from '../../../src/model.ts';
-import { PARTITION_FALLBACK, regionKey } from '../../../src/encode/partition.ts';
+import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
-import { FINDING_SCHEMA } from '../../../src/alert/schema.ts';
-import { FINDING_DETAIL_TYPE, FINDING_SOURCE } from '../../../src/alert/finding.ts';
-import { DEDUP_KEY_ATTRIBUTE, DEDUP_TTL_ATTRIBUTE } from '../../../src/alert/dedup.ts';
+import { FINDING_SCHEMA } from '../../../src/6-alert/schema.ts';
+import { FINDING_DETAIL_TYPE, FINDING_SOURCE } from '../../../src/6-alert/finding.ts';
+import { DEDUP_KEY_ATTRIBUTE, DEDUP_TTL_ATTRIBUTE } from '../../../src/6-alert/dedup.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
 import { iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
 
@@ -160,8 +160,8 @@ async function configVariables(): Promise<{ name: string; default?: string }[]> 
   // CONFIG_VARIABLES is the union; the stage lists are read too so no variable is missed while it is assembled.
   const modules: [string, string][] = [
     ['../../../src/config/index.ts', 'CONFIG_VARIABLES'],
-    ['../../../src/lookup/config.ts', 'LOOKUP_CONFIG_VARIABLES'],
-    ['../../../src/rules/config.ts', 'RULES_CONFIG_VARIABLES'],
+    ['../../../src/3-lookup/config.ts', 'LOOKUP_CONFIG_VARIABLES'],
+    ['../../../src/5-rules/config.ts', 'RULES_CONFIG_VARIABLES'],
   ];
   const variables = new Map<string, { name: string; default?: string }>();
   for (const [path, name] of modules) {

@@ -1,0 +1,40 @@
+import type { IpIntel } from '../model.ts';
+
+/** Counters the lookup stage reports for the invocation summary and metrics. */
+export interface LookupStats {
+  uniqueIps: number;
+  l1Hits: number;
+  cacheHits: number;
+  cacheMisses: number;
+  providerCalls: number;
+  providerErrors: number;
+  /** IPs left without a complete answer because the deadline passed. */
+  deadlineMisses: number;
+  /**
+   * Addresses (IPv6: /64 prefixes) not resolved beyond the in-memory cache because the invocation already had
+   * MAX_PROVIDER_LOOKUPS_PER_INVOCATION of them: their events are `partial`.
+   */
+  lookupsCapped: number;
+  /** Provider values dropped as untrusted: numbers out of the schema's range, unparseable timestamps. */
+  valuesDropped: number;
+  /** Cache items too large for DynamoDB (400 KB item limit) that were not written. */
+  cacheItemsSkipped: number;
+}
+
+export interface LookupOptions {
+  /** Epoch milliseconds by which lookups must be settled; anything unresolved by then is `complete: false`. */
+  deadline: number;
+}
+
+/**
+ * The lookup stage: given the unique *public* IPs of one invocation, return what is known about each.
+ * Implementations never throw for provider, cache or network failures: they return `complete: false` instead.
+ * Every requested IP is present in the returned map.
+ */
+export interface IpIntelligence {
+  lookup(ips: readonly string[], options: LookupOptions): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats }>;
+}
+
+export function emptyLookupStats(): LookupStats {
+  return { uniqueIps: 0, l1Hits: 0, cacheHits: 0, cacheMisses: 0, providerCalls: 0, providerErrors: 0, deadlineMisses: 0, lookupsCapped: 0, valuesDropped: 0, cacheItemsSkipped: 0 };
+}
