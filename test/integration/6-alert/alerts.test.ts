@@ -96,7 +96,9 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
 
   /** A new container: configuration, stages (with their own SDK clients) and handler built from scratch. */
   function container(env: Record<string, string> = {}, sink = new MemorySink()): { handler: TransformHandler; recorded: Recorded } {
-    const config = loadConfig({ GEO_DB_DIR: resolve('data/geo'), ALERTS_EVENT_BUS_NAME: BUS, ...env });
+    // A generous call timeout unless a test is about timeouts: on a loaded machine a call cut after the endpoint
+    // accepted it is resent (at least once), which is not what these tests look at.
+    const config = loadConfig({ GEO_DB_DIR: resolve('data/geo'), ALERTS_EVENT_BUS_NAME: BUS, ALERT_CALL_TIMEOUT_MS: '15000', ...env });
     const recorded: Recorded = { logs: [], metrics: new Map() };
     const record = (level: string) => (message: string, extra?: Record<string, unknown>) => void recorded.logs.push({ level, message, extra });
     const log = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
