@@ -713,7 +713,7 @@ function createConditionCompiler(
           }
           default: {
             // regex, cidr, inWatchlist, equalsField: the compiled predicate for this one operator.
-            const [pred] = valuePredicates({ field: c.field, [op]: operand } as ConditionDoc, where);
+            const [pred] = valuePredicates({ field: c.field, [op]: operand }, where);
             tests.push(`${constant(pred)}(t, c)`);
           }
         }
@@ -759,7 +759,7 @@ export function possibleValues(cond: ConditionDoc, field: string): Set<string> |
   if (cond.field !== undefined) {
     if ((cond.field !== field && cond.field !== `$.${field}`) || cond.ignoreCase === true) return undefined;
     if (typeof cond.equals === 'string') return new Set([cond.equals]);
-    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set(cond.in as string[]);
+    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set(cond.in);
     return undefined;
   }
   if (cond.all !== undefined) {
@@ -859,7 +859,7 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
   const byName = new Map<string, CompiledRule[]>();
   for (const set of names) for (const name of set ?? []) byName.set(name, []);
   for (const [name, list] of byName) {
-    for (const [i, rule] of compiled.entries()) if (names[i] === undefined || names[i]!.has(name)) list.push(rule);
+    for (const [i, rule] of compiled.entries()) if (names[i] === undefined || names[i].has(name)) list.push(rule);
   }
 
   const idle: Enrichment = { version: 1, status: 'skipped' };

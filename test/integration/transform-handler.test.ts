@@ -36,7 +36,7 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
       REINGEST_MAX_DELAY_MS: '5',
       POWERTOOLS_SERVICE_NAME: 'cloudtrail-enricher',
     });
-    ({ handler } = (await import('../../handlers/transform.ts')) as { handler: Handler });
+    ({ handler } = (await import('../../handlers/transform.ts')));
   });
 
   after(async () => {

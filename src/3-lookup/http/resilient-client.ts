@@ -225,7 +225,7 @@ export class ResilientClient {
             return classify(res);
           } catch (err) {
             if (ctx.signal.aborted) throw new DeadlineSignal();
-            return { kind: 'retry', reason: scrubError(err, ctx.secrets) } as Classified<T>;
+            return { kind: 'retry', reason: scrubError(err, ctx.secrets) };
           }
         }, ctx.signal);
       } catch {

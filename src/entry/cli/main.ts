@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   const stages = buildStages(config);
   await runLocal({
     inputs: positionals.length > 0 ? positionals : ['sample'],
-    outDir: values.out!,
+    outDir: values.out,
     bufferBytes: Math.round(bufferMb * 1024 * 1024),
     makeHandler: localHandler(config.core, stages),
   });

@@ -212,7 +212,7 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
     if (args.enrichment !== undefined) {
       const parsed = JSON.parse(readFile(args.enrichment)) as unknown;
       if (!isObject(parsed)) throw new UsageError(`${args.enrichment}: expected a JSON object`);
-      baseEnrichment = { version: 1, status: 'complete', ...(parsed as Partial<Enrichment>) } as Enrichment;
+      baseEnrichment = { version: 1, status: 'complete', ...(parsed as Partial<Enrichment>) };
     }
     for (const file of args.files) events = events.concat(eventsFromText(readFile(file), file));
   } catch (error) {

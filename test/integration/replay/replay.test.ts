@@ -263,7 +263,7 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
       });
       console.log = (...args: unknown[]) => void printed.push(args.join(' '));
       console.error = (...args: unknown[]) => void printed.push(args.join(' '));
-      process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stderr.write;
+      process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
     });
 
     after(() => {

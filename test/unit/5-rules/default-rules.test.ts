@@ -18,7 +18,7 @@ function engine(watchlists: Record<string, unknown[]> = {}): CompiledRuleEngine 
   const d = defaultDoc();
   for (const [name, entries] of Object.entries(watchlists)) {
     d.watchlists[name] = { ...d.watchlists[name], entries };
-    delete d.watchlists[name]!.file;
+    delete d.watchlists[name].file;
   }
   return compileRules(d, { source: RULES_FILE, baseDir: dirname(RULES_FILE) });
 }

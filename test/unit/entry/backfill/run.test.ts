@@ -26,7 +26,7 @@ function pagedBucket(keys: readonly string[]): { s3: S3Sender; inputs: Record<st
       KeyCount: page.length,
     };
   };
-  return { s3: { send } as unknown as S3Sender, inputs };
+  return { s3: { send }, inputs };
 }
 
 describe('listObjects', () => {
