@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import { isValidTimezone } from './time.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../config/env.ts';
+
+export type { Env };
 
 export interface RulesConfig {
   /** Absolute path of the rules file (YAML or JSON). */

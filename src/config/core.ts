@@ -7,7 +7,10 @@ import {
 } from '../1-decode/limits.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../8-deliver/reingest.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+import { boolVar, intVar, numberVar, type Env } from './env.ts';
+
+// The helpers moved to ./env.ts; re-exported for the callers that imported them from here.
+export { boolVar, intVar, numberVar, type Env };
 
 export interface ConfigVariable {
   readonly name: string;
@@ -96,33 +99,4 @@ function parseAccountAllowlist(value: string | undefined): ReadonlySet<string> |
     if (!/^\d{12}$/.test(id)) throw new ConfigError(`ACCOUNT_ALLOWLIST must list 12-digit account ids separated by commas, got ${JSON.stringify(id)}`);
   }
   return new Set(ids);
-}
-
-export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-export function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-export function boolVar(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
