@@ -42,6 +42,10 @@ interface Template {
   [key: string]: unknown;
 }
 
+interface IsmPolicy {
+  policy: { states: { transitions: { conditions?: { min_index_age?: string } }[] }[]; ism_template: { index_patterns: string[] }[]; [key: string]: unknown };
+}
+
 async function json<T>(file: string): Promise<T> {
   return JSON.parse(await readFile(join(RESOURCE_DIR, file), 'utf8')) as T;
 }
@@ -64,9 +68,11 @@ export async function setupRequests(options: SetupOptions, boundary = 'cloudtrai
   });
   if (options.service === 'es') {
     // OpenSearch Serverless has no ISM (its data lifecycle policies are set on the collection instead).
-    const policy = await json<{ policy: Record<string, any> }>('ism-policy.json');
-    policy.policy.states[0].transitions[0].conditions.min_index_age = `${options.retentionDays}d`;
-    policy.policy.ism_template[0].index_patterns = patterns;
+    const policy = await json<IsmPolicy>('ism-policy.json');
+    for (const state of policy.policy.states) {
+      for (const transition of state.transitions) if (transition.conditions?.min_index_age !== undefined) transition.conditions.min_index_age = `${options.retentionDays}d`;
+    }
+    for (const template of policy.policy.ism_template) template.index_patterns = patterns;
     requests.push({ target: 'opensearch', method: 'PUT', path: `/_plugins/_ism/policies/${ISM_POLICY_ID}`, body: policy, what: `ISM policy ${ISM_POLICY_ID} (delete after ${options.retentionDays} days)` });
   }
   const ndjson = (await readFile(join(RESOURCE_DIR, 'dashboards.ndjson'), 'utf8'))

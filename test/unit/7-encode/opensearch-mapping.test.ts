@@ -164,6 +164,7 @@ describe('OpenSearch mapping (simulated) against every document the transform em
     let located = 0;
     for (const [i, doc] of docs.entries()) {
       expectIndexed(doc, [modern, legacy]);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read field by field below
       const { enrichment, ...original } = JSON.parse(doc) as Record<string, unknown> & { enrichment: Record<string, any> };
       expect(original).to.deep.equal(JSON.parse(texts[i]!));
       expect(enrichment.displaced).to.equal(undefined);
