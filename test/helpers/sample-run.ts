@@ -3,6 +3,7 @@
  * process and hands back the output directory and its enriched lines, parsed.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,23 +27,24 @@ export interface SampleRun {
 }
 
 let running: Promise<SampleRun> | undefined;
-let users = 0;
+const roots: string[] = [];
 
+/** The one sample run of this test process (the Athena and report tests share it). */
 export function sampleRun(): Promise<SampleRun> {
-  users++;
   running ??= start();
   return running;
 }
 
-export async function releaseSampleRun(): Promise<void> {
-  if (--users > 0 || running === undefined) return;
-  const run = await running;
-  running = undefined;
-  await run.cleanup();
-}
+/** The run's folder is removed when the test process exits (other test files may still read it). */
+export async function releaseSampleRun(): Promise<void> {}
+
+process.once('exit', () => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
 
 async function start(): Promise<SampleRun> {
   const root = await mkdtemp(join(tmpdir(), 'cte-sample-'));
+  roots.push(root);
   const outDir = join(root, 'out');
   const env = { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
   const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'run', join(REPO, 'sample'), '--out', outDir], {
