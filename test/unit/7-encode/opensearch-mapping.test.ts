@@ -213,6 +213,25 @@ describe('OpenSearch mapping (simulated) against every document the transform em
     expectIndexed(doc!, [modern, legacy]);
   });
 
+  it('builds every dashboard panel on a field the mapping indexes and can aggregate', async () => {
+    const lines = (await readFile(join(DIR, 'dashboards.ndjson'), 'utf8')).split('\n').filter((l) => l !== '');
+    const objects = lines.map((l) => JSON.parse(l) as { type: string; id: string; attributes: Record<string, string>; references: { id: string; type: string }[] });
+    const typeOf = (path: string): string | undefined => {
+      let node: Mapping | undefined = modern;
+      for (const part of path.split('.')) node = node?.properties?.[part];
+      return node?.type;
+    };
+    const pattern = objects.find((o) => o.type === 'index-pattern')!;
+    expect(typeOf(pattern.attributes.timeFieldName!)).to.equal('date');
+    const ids = new Set(objects.map((o) => o.id));
+    for (const o of objects) for (const ref of o.references) expect(ids.has(ref.id), `${o.id} → ${ref.id}`).to.equal(true);
+    const fields = objects.filter((o) => o.type === 'visualization').flatMap((o) => (JSON.parse(o.attributes.visState!) as { aggs: { params: { field?: string } }[] }).aggs.map((a) => a.params.field).filter((f): f is string => f !== undefined));
+    expect(fields).to.include.members(['enrichment.source.geo.location', 'eventTime', 'enrichment.priority', 'userIdentity.arn', 'enrichment.source.ip', 'enrichment.source.geo.countryCode', 'enrichment.risk.reasons.rule']);
+    for (const field of fields) expect(['keyword', 'ip', 'geo_point', 'date'], field).to.include(typeOf(field));
+    const dashboard = objects.find((o) => o.type === 'dashboard')!;
+    expect(JSON.parse(dashboard.attributes.panelsJSON!)).to.have.length(objects.length - 2);
+  });
+
   it('accepts a message that is not a CloudTrail event', async () => {
     const docs = await documents(['hello', '[1,2]', `{"x":"${'y'.repeat(50_000)}"`], {});
     for (const doc of docs) expectIndexed(doc, [modern, legacy]);
