@@ -105,39 +105,44 @@ export interface OpenSearchExtras {
  * geo location, search copies, displaced fields).
  */
 export function opensearchDocument(event: CloudTrailEvent, enrichment: Record<string, unknown>, arrivalMs: number): string {
+  let misfits: string[] | undefined;
+  for (const key in event) {
+    if (!fitsAtRoot(key, event[key])) (misfits ??= []).push(key);
+  }
+  addGeoPoint(enrichment);
+  const search = searchCopies(event);
+  if (search !== undefined) enrichment.search = search;
+  const timeOk = isStrictUtcTime(event.eventTime);
+  if (misfits === undefined && timeOk) {
+    // The common case: the event as parsed, then its enrichment (no copy of the event object).
+    const text = JSON.stringify(event);
+    return `${text.length > 2 ? text.slice(0, -1) + ',' : '{'}"enrichment":${JSON.stringify(enrichment)}}`;
+  }
   const doc: Record<string, unknown> = {};
   const displaced: Record<string, unknown> = {};
-  let moved = false;
-  for (const key of Object.keys(event)) {
-    const value = event[key];
-    const mapping = ROOT[key];
-    const ok =
-      key !== 'enrichment' &&
-      !key.startsWith('_') &&
-      plainName(key) &&
-      withinParserLimits(value, 1) &&
-      (mapping === undefined || fits(value, mapping, key));
-    if (ok) defineField(doc, key, value);
-    else {
-      defineField(displaced, key, value);
-      moved = true;
-    }
-  }
+  const moved = new Set(misfits ?? []);
+  for (const key in event) defineField(moved.has(key) ? displaced : doc, key, event[key]);
   if (!isStrictUtcTime(doc.eventTime)) {
     doc.eventTime = new Date(arrivalMs).toISOString();
     enrichment.eventTimeFrom = 'arrival';
   }
-  if (moved) enrichment.displaced = JSON.stringify(displaced);
-  addGeoPoint(enrichment);
-  const search = searchCopies(event);
-  if (search !== undefined) enrichment.search = search;
+  if (moved.size > 0) enrichment.displaced = JSON.stringify(displaced);
   doc.enrichment = enrichment;
   return JSON.stringify(doc);
 }
 
+/** Whether a top-level field stays where it is: a name OpenSearch maps as is, within parser limits, fitting its mapping. */
+function fitsAtRoot(key: string, value: unknown): boolean {
+  if (key === 'enrichment' || key.startsWith('_') || !plainName(key)) return false;
+  const mapping = ROOT[key];
+  if (mapping !== undefined && !fits(value, mapping, key)) return false;
+  return typeof value !== 'object' || value === null || withinParserLimits(value, 1);
+}
+
 /** An own data property even for names like `__proto__` (assignment would set the prototype instead). */
 function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function addGeoPoint(enrichment: Record<string, unknown>): void {

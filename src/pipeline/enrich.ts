@@ -151,7 +151,9 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
     if (opensearch) {
       // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
-      lines[e] = { text: opensearchDocument(item.event, JSON.parse(enrichmentJson(shared, status, verdict)) as Record<string, unknown>, arrival), keys };
+      const enrichment: Record<string, unknown> = { ...shared.base, status };
+      if (verdict !== undefined) Object.assign(enrichment, { priority: verdict.priority, risk: verdict.risk });
+      lines[e] = { text: opensearchDocument(item.event, enrichment, arrival), keys };
       continue;
     }
     const { end, empty } = closingBrace(item.text);
