@@ -222,7 +222,7 @@ async function defaultS3Control(region: string | undefined): Promise<{ send(comm
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const mib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 const reasons = (r: Record<string, number>) => {
   const entries = Object.entries(r).filter(([, v]) => v > 0);
   return entries.length === 0 ? '0' : entries.map(([k, v]) => `${k} ${n(v)}`).join(' · ');
@@ -231,7 +231,7 @@ const reasons = (r: Record<string, number>) => {
 /** On a terminal a progress bar (objects, bytes, events/s, ETA); otherwise one plain line every 5 s. */
 function progressDisplay(io: CommandIo, json: boolean): { update: (p: BackfillProgress) => void; stop: () => void } {
   let bar: { update(value: number, payload: Record<string, string>): void; stop(): void; start(total: number, value: number, payload: Record<string, string>): void } | undefined;
-  let last = 0;
+  let last = Date.now();
   let started = false;
   const payload = (p: BackfillProgress) => {
     const seconds = Math.max(0.001, (Date.now() - p.startedAt) / 1000);
