@@ -226,19 +226,18 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
 
     it('stops cleanly on the first interrupt of the command: summary, checkpoint, exit 130', async () => {
       const stop = new AbortController();
+      // Ctrl-C pressed while the command lists: it stops before its first object.
+      stop.abort();
       const printed: string[] = [];
       const code = await backfillCommand(['--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/cli-stop/`, '--concurrency', '1'], {
         out: (l) => {
           printed.push(l);
         },
-        err: () => {
-          stop.abort();
-        },
+        err: () => {},
         isTty: false,
         s3: () => local.newClient(),
         interrupts: { stop: stop.signal, abandon: new AbortController().signal },
       });
-      // The plain progress display speaks first (at the start): the run stops before its first object.
       expect(code).to.equal(130);
       expect(printed.join('\n')).to.include('interrupted: checkpoint saved');
       const resumed = await backfillCommand(['--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/cli-stop/`, '--json'], {
