@@ -218,7 +218,7 @@ async function defaultS3(region: string | undefined): Promise<S3Client> {
 
 async function defaultS3Control(region: string | undefined): Promise<{ send(command: unknown): Promise<unknown> }> {
   const { S3ControlClient } = await import('@aws-sdk/client-s3-control');
-  return new S3ControlClient(region !== undefined ? { region } : {}) as unknown as { send(command: unknown): Promise<unknown> };
+  return new S3ControlClient(region !== undefined ? { region } : {});
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
