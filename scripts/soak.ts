@@ -15,7 +15,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
-import { decodeEnvelope } from '../src/deliver/envelope.ts';
+import { decodeEnvelope } from '../src/codec/envelope.ts';
 import { ReingestionError } from '../src/errors.ts';
 import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, lambdaContext, outputLines } from '../test/helpers/factories.ts';
 import { startFirehoseServer } from '../test/helpers/loopback.ts';
