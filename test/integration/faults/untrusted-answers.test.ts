@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
+import type { GeoDatabase } from '../../../src/3-lookup/geo/geo-database.ts';
 import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { startDynalite, type LocalDynamo } from '../lookup/dynalite.ts';

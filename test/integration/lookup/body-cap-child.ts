@@ -1,5 +1,5 @@
 /** Child process of body-cap.test.ts: one provider request through gotFetch with a capped heap; prints the outcome and peak RSS. */
-import { gotFetch } from '../../../src/lookup/http/resilient-client.ts';
+import { gotFetch } from '../../../src/3-lookup/http/resilient-client.ts';
 
 const url = process.argv[2]!;
 const outcome = await gotFetch({ url, timeoutMs: 30_000, signal: new AbortController().signal }).then(

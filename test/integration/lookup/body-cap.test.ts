@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { gotFetch, MAX_BODY_BYTES } from '../../../src/lookup/http/resilient-client.ts';
+import { gotFetch, MAX_BODY_BYTES } from '../../../src/3-lookup/http/resilient-client.ts';
 
 const CHILD = fileURLToPath(new URL('./body-cap-child.ts', import.meta.url));
 const FIFTY_MB = 50 * 1024 * 1024;
