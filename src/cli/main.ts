@@ -171,15 +171,15 @@ async function backfillCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   if (source === undefined) return usageError('--source must be s3://BUCKET[/PREFIX] (e.g. --source s3://trail-bucket/AWSLogs/111122223333/)', 'backfill');
   if (dest === undefined) return usageError('--dest must be s3://BUCKET[/PREFIX] (e.g. --dest s3://output-bucket/enriched/)', 'backfill');
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) return usageError('--concurrency must be an integer from 1 to 64');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) return usageError('--concurrency must be an integer from 1 to 64', 'backfill');
   const destPrefix = dest.prefix === '' || dest.prefix.endsWith('/') ? dest.prefix : `${dest.prefix}/`;
   try {
     checkPrefix(destPrefix, '--dest prefix');
   } catch (err) {
-    return usageError((err as Error).message);
+    return usageError((err as Error).message, 'backfill');
   }
   if (source.bucket === dest.bucket && (destPrefix === '' || source.prefix.startsWith(destPrefix))) {
-    return usageError('--source must not lie inside --dest (the backfill would read its own output)');
+    return usageError('--source must not lie inside --dest (the backfill would read its own output)', 'backfill');
   }
   const config = loadConfig(env);
   const limits = parseObjectLimits(env);
@@ -216,12 +216,12 @@ async function replayCommand(args: string[]): Promise<number> {
   const { values } = parsed;
   const logGroup = values['log-group'];
   const stream = values['delivery-stream'];
-  if (logGroup === undefined || logGroup === '') return usageError('--log-group is required');
-  if (stream === undefined || !/^[a-zA-Z0-9_.-]{1,64}$/.test(stream)) return usageError('--delivery-stream must be a delivery stream name (1–64 of a-z A-Z 0-9 _ . -)');
+  if (logGroup === undefined || logGroup === '') return usageError('--log-group is required', 'replay');
+  if (stream === undefined || !/^[a-zA-Z0-9_.-]{1,64}$/.test(stream)) return usageError('--delivery-stream must be a delivery stream name (1–64 of a-z A-Z 0-9 _ . -)', 'replay');
   const start = parseTime(values.start);
   const end = parseTime(values.end);
-  if (start === undefined || end === undefined) return usageError('--start and --end must be ISO 8601 times (e.g. 2026-11-01T00:00:00Z)');
-  if (start > end) return usageError('--start must not be after --end');
+  if (start === undefined || end === undefined) return usageError('--start and --end must be ISO 8601 times (e.g. 2026-11-01T00:00:00Z)', 'replay');
+  if (start > end) return usageError('--start must not be after --end', 'replay');
   const [{ CloudWatchLogsClient }, { FirehoseClient }, { FirehoseSink }] = await Promise.all([
     import('@aws-sdk/client-cloudwatch-logs'),
     import('@aws-sdk/client-firehose'),
