@@ -340,15 +340,15 @@ async function main() {
   const rss = peakRss(3);
   log(`## Memory`);
   log();
-  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MB)`);
+  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MiB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MiB)`);
   log();
   const cold = await bundleAndColdStart();
   log('## Cold start (bundled handler, minified, no geo data in the bundle)');
   log();
   log();
-  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MB**`);
+  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MiB**`);
   log();
-  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MB`);
+  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MiB`);
   await providers.close();
 }
 
