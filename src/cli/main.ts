@@ -3,7 +3,7 @@ import { loadConfig } from '../config/index.ts';
 import { buildStages } from '../pipeline/stages.ts';
 import { localHandler, runLocal } from './run.ts';
 import { existsSync } from 'node:fs';
-import { ConfigError, EnricherError } from '../errors.ts';
+import { ConfigError, EnricherError, ReingestionError } from '../errors.ts';
 import { runRulesCli } from '../rules/cli.ts';
 import { describeAwsError, isAwsError, regionOf } from './aws-errors.ts';
 import { UserError } from './user-error.ts';
@@ -91,7 +91,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     if (command === 'rules') return rulesCommand(rest, env, out, err);
     if (command === 'backfill') return await backfillCommand(rest, env);
-    if (command === 'replay') return await replayCommand(rest);
+    if (command === 'replay') return await replayCommand(rest, err);
     if (command === 'run') return await runCommand(rest, env, out);
     throw new UserError(`unknown command ${JSON.stringify(command)}; the commands are run, backfill, replay, rules`, '');
   } catch (error) {
@@ -201,7 +201,7 @@ async function backfillCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   return totals.failed === 0 ? 0 : 1;
 }
 
-async function replayCommand(args: string[]): Promise<number> {
+async function replayCommand(args: string[], err: (line: string) => void): Promise<number> {
   const parsed = parseOptions({
     args,
     options: {
@@ -234,6 +234,7 @@ async function replayCommand(args: string[]): Promise<number> {
   const firehose = new FirehoseClient({ ...region, maxAttempts: 2 });
   const regionName = await regionOf(logs);
   let lastProgress = 0;
+  let sent = { eventsRead: 0, recordsSent: 0 };
   const totals = await replayLogGroup({
     logs,
     sink: new FirehoseSink(firehose, stream),
@@ -242,12 +243,14 @@ async function replayCommand(args: string[]): Promise<number> {
     endTime: end,
     logStreamNamePrefix: values['log-stream-prefix'],
     progress: (t) => {
+      sent = { eventsRead: t.eventsRead, recordsSent: t.recordsSent };
       const now = Date.now();
       if (now - lastProgress < 1000) return;
       lastProgress = now;
       process.stderr.write(`  … ${t.eventsRead.toLocaleString('en-US')} events read, ${t.recordsSent.toLocaleString('en-US')} records sent\n`);
     },
   }).catch((error: unknown) => {
+    if (error instanceof ReingestionError) return error;
     if (!isAwsError(error)) throw error;
     const name = (error as { name?: string }).name ?? '';
     const toFirehose = /Firehose|DeliveryStream/i.test(JSON.stringify((error as { $metadata?: unknown }).$metadata ?? {})) || name === 'ServiceUnavailableException' || name === 'InvalidArgumentException';
@@ -258,6 +261,14 @@ async function replayCommand(args: string[]): Promise<number> {
     );
   });
   const n = (x: number) => x.toLocaleString('en-US');
+  if (totals instanceof ReingestionError) {
+    // Records not sent are data that failed (exit 1), not a usage error; what was sent stays sent.
+    err(
+      `cloudtrail-enricher: replay stopped: delivery stream ${stream} did not accept every record (${totals.message}); ` +
+        `${n(sent.recordsSent)} records (${n(sent.eventsRead)} events read) were sent before and stay sent: check the stream's quotas and re-run a window that starts after them`,
+    );
+    return 1;
+  }
   console.log('');
   console.log('cloudtrail-enricher replay: summary');
   console.log(`  log group              ${logGroup} from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}`);
