@@ -3,6 +3,6 @@
  * SDK's NodeVersionSupportWarning with the SDK's documented switch, as the CLI and the tests do, so their output
  * holds only the measurements. Child processes get the same variable passed on.
  */
-import { quietSdkNodeVersionWarning } from '../src/cli/process.ts';
+import { quietSdkNodeVersionWarning } from '../src/entry/cli/process.ts';
 
 quietSdkNodeVersionWarning();

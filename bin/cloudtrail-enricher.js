@@ -4,5 +4,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const [{ main }, { runFromProcess }] = await Promise.all([import('../src/cli/main.ts'), import('../src/cli/process.ts')]);
+const [{ main }, { runFromProcess }] = await Promise.all([import('../src/entry/cli/main.ts'), import('../src/entry/cli/process.ts')]);
 await runFromProcess(main);

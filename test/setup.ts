@@ -3,6 +3,6 @@
  * NodeVersionSupportWarning on Node 20; the CLI turns it off with the SDK's documented switch, and so do the
  * tests (child processes inherit it), so the output shows only the reporter.
  */
-import { quietSdkNodeVersionWarning } from '../src/cli/process.ts';
+import { quietSdkNodeVersionWarning } from '../src/entry/cli/process.ts';
 
 quietSdkNodeVersionWarning();

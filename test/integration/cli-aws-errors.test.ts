@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../src/entry/cli/main.ts';
 import { startS3rver, type LocalS3 } from './backfill/s3rver.ts';
 
 /** AWS errors as a user meets them: one line naming the operation, the bucket and the region (issue 10). */

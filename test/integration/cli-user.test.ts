@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../src/entry/cli/main.ts';
 import { cloudTrailEvent } from '../helpers/factories.ts';
 
 /** The command line as a new user meets it: each case of issue 10's "What we saw". */
