@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { PartitionKeys, Priority } from '../../model.ts';
 import type { InvocationSummary } from '../../pipeline/transform.ts';
 import { createTransformHandler, type TransformHandler } from '../../pipeline/handler.ts';
@@ -141,6 +142,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
 
   await clearOutDir(outCheck);
   const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: outCheck.outDir, reasonOf: (id) => recordFailures.get(id) });
+  await mkdir(outCheck.outDir, { recursive: true }); // no events: nothing of the layout was written
   totals.report = await writeReport(outCheck.outDir, firehose.deliveries.map((d) => d.body));
   // The marker lists everything run wrote (the layout and report.html), so a later run replaces exactly that.
   await writeMarker(outCheck.outDir, [...layout.objects, 'report.html']);
