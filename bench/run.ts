@@ -259,7 +259,7 @@ async function bundleAndColdStart() {
   const runs: { importMs: number; firstInvocationMs: number; totalMs: number; rssMb: number }[] = [];
   for (let i = 0; i < (QUICK ? 3 : 5); i++) {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+      env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true', GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
       encoding: 'utf8',
     });
     runs.push(JSON.parse(out.trim().split('\n').pop()!));
@@ -268,7 +268,7 @@ async function bundleAndColdStart() {
   const eventsFile = join(dir, 'events.json');
   writeFileSync(eventsFile, JSON.stringify(invocations(makeWorkload('rss', EVENTS, publicIpPool(300, 1), 11), 3 * 1024 * 1024)));
   const rssOut = execFileSync(process.execPath, ['bench/rss-bundle.mjs', outfile, eventsFile], {
-    env: { PATH: process.env.PATH, GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+    env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true', GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
     encoding: 'utf8',
   });
   const bundledMaxRssMb = (JSON.parse(rssOut.trim().split('\n').pop()!) as { maxRssMb: number }).maxRssMb;
@@ -340,15 +340,15 @@ async function main() {
   const rss = peakRss(3);
   log(`## Memory`);
   log();
-  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MB)`);
+  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MiB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MiB)`);
   log();
   const cold = await bundleAndColdStart();
   log('## Cold start (bundled handler, minified, no geo data in the bundle)');
   log();
   log();
-  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MB**`);
+  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MiB**`);
   log();
-  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MB`);
+  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MiB`);
   await providers.close();
 }
 

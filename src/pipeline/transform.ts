@@ -48,6 +48,8 @@ export interface InvocationSummary extends EnrichCounters {
   reingestCalls: number;
   reingestRetries: number;
   failureReasons: Record<string, number>;
+  /** recordId → why that record was returned `ProcessingFailed` (the local runner writes it into the error record). */
+  recordFailures: Record<string, string>;
   durationMs: number;
 }
 
@@ -104,6 +106,7 @@ export async function transformBatch(
     const arrival = record.approximateArrivalTimestamp ?? started;
     if (d.kind === 'failed') {
       summary.failureReasons[d.error] = (summary.failureReasons[d.error] ?? 0) + 1;
+      summary.recordFailures[record.recordId] = d.error;
       inputs[r] = { kind: 'failed', recordId: record.recordId, data: record.data };
     } else if (d.kind === 'control') {
       inputs[r] = { kind: 'dropped', recordId: record.recordId };
@@ -157,6 +160,7 @@ export async function transformBatch(
       output[i] = { recordId: planned.recordId, result: 'ProcessingFailed', data: originals.get(planned.recordId) ?? '' };
       summary.processingFailed++;
       summary.failureReasons['event too large to re-ingest'] = (summary.failureReasons['event too large to re-ingest'] ?? 0) + 1;
+      summary.recordFailures[planned.recordId] = 'event too large to re-ingest';
       if (input.kind === 'events') summary.eventsIn -= input.lines.length;
       continue;
     }
@@ -228,6 +232,7 @@ function emptySummary(records: number): InvocationSummary {
     reingestRetries: 0,
     ...emptyEnrichCounters(),
     failureReasons: {},
+    recordFailures: {},
     durationMs: 0,
   };
 }

@@ -8,7 +8,7 @@
  *   rules test [--rules FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
  *              [--expect-priority P] [--expect-score N] [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE...
  *
- * EVENT_FILE holds one CloudTrail event, a CloudTrail log file (`{"Records": [...]}`), a JSON array, or
+ * EVENT_FILE (or a directory of them, walked recursively: .json, .ndjson, .jsonl, .log) holds one CloudTrail event, a CloudTrail log file (`{"Records": [...]}`), a JSON array, or
  * NDJSON (e.g. this project's own output). An event's own `enrichment` object is used as its enrichment
  * (so enriched output can be re-judged); otherwise `--enrichment FILE` (a JSON enrichment object), else
  * an empty one. Exit code: 0 ok, 1 an expectation failed, 2 usage or rules error.
@@ -16,11 +16,13 @@
  * Run as `npm run rules:test -- …` / `rules:validate` / `rules:compile` (./rules-main.ts); the
  * `cloudtrail-enricher rules …` command mounts the same function.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { EnricherError } from '../../errors.ts';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { EnricherError, RulesValidationError } from '../../errors.ts';
 import type { CloudTrailEvent, Enrichment, Priority, Verdict } from '../../model.ts';
 import { parseRulesConfig, type Env, type RulesConfig } from '../../5-rules/config.ts';
-import { loadRuleEngine, writeRulesSidecar } from '../../5-rules/load.ts';
+import { loadRuleEngine, parseRulesFile, writeRulesSidecar } from '../../5-rules/load.ts';
+import { findRulesProblems } from '../../5-rules/problems.ts';
 
 export interface RulesCliIo {
   env: Env;
@@ -36,7 +38,11 @@ const USAGE = `usage:
   rules compile RULES_FILE.yaml...
   rules test [--rules FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
              [--expect-priority LOW|MEDIUM|HIGH|CRITICAL] [--expect-score N]
-             [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE...`;
+             [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE|DIR...
+
+rules validate lists every problem of the file. rules test reads each EVENT_FILE (one event, {"Records": [...]},
+an array or NDJSON) and walks each DIR recursively (.json .ndjson .jsonl .log).
+exit codes: 0 ok · 1 an expectation failed · 2 usage or rules error`;
 
 interface Args {
   command: string | undefined;
@@ -134,6 +140,39 @@ export function eventsFromText(text: string, source: string): CloudTrailEvent[] 
   return events;
 }
 
+/** Extensions `rules test` reads when it walks a directory (a file named directly is read whatever its name). */
+export const EVENT_FILE_EXTENSIONS = ['.json', '.ndjson', '.jsonl', '.log'] as const;
+
+/** The event files of the given paths: files as given, directories walked recursively in name order. */
+export function eventFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 32) return; // a symbolic link loop
+    for (const name of readdirSync(dir).sort((a, b) => a.localeCompare(b))) {
+      const path = join(dir, name);
+      let info;
+      try {
+        info = statSync(path);
+      } catch {
+        continue; // a dangling symbolic link
+      }
+      if (info.isDirectory()) walk(path, depth + 1);
+      else if (info.isFile() && EVENT_FILE_EXTENSIONS.some((ext) => name.endsWith(ext)) && !name.endsWith('.yaml.json')) out.push(path);
+    }
+  };
+  for (const path of paths) {
+    let directory = false;
+    try {
+      directory = statSync(path).isDirectory();
+    } catch {
+      // a missing file is reported when it is read
+    }
+    if (directory) walk(path, 0);
+    else out.push(path);
+  }
+  return out;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -152,6 +191,23 @@ function compile(files: readonly string[], readFile: (path: string) => string, i
     }
   }
   return 0;
+}
+
+/** Every problem of the rules file `config` names (the file parsed as the cold start parses it). */
+function allProblems(config: RulesConfig, readFile: (path: string) => string): string[] {
+  try {
+    const { document } = parseRulesFile(config.rulesFile, readFile(config.rulesFile), { readFile });
+    return findRulesProblems(document, {
+      source: config.rulesFile,
+      baseDir: dirname(config.rulesFile),
+      readFile,
+      ...(config.timezone !== undefined ? { timezone: config.timezone } : {}),
+      ...(config.allowedCountries !== undefined ? { allowedCountries: config.allowedCountries } : {}),
+      disabledRules: config.disabledRules,
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** Runs the CLI; returns the exit code. Never calls process.exit, so it can be mounted and tested. */
@@ -177,6 +233,7 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
   if (args.command === 'compile') return compile(args.files, readFile, io);
 
   let config: RulesConfig;
+  let parsedConfig: RulesConfig | undefined;
   let engine: ReturnType<typeof loadRuleEngine>;
   try {
     config = parseRulesConfig({
@@ -185,10 +242,16 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
       ...(args.timezone !== undefined ? { RULES_TIMEZONE: args.timezone } : {}),
       ...(args.allowedCountries !== undefined ? { ALLOWED_COUNTRIES: args.allowedCountries } : {}),
     });
+    parsedConfig = config;
     engine = loadRuleEngine(config, { readFile });
   } catch (error) {
     if (error instanceof EnricherError) {
-      io.stderr(`rules: ${error.name}: ${error.message}\n`);
+      // validate lists every problem of the file in one run; the cold start (and test) stop at the first.
+      const problems = args.command === 'validate' && error instanceof RulesValidationError && parsedConfig !== undefined ? allProblems(parsedConfig, readFile) : [];
+      if (problems.length > 1) {
+        for (const problem of problems) io.stderr(`rules: ${error.name}: ${problem}\n`);
+        io.stderr(`rules: ${problems.length} problems in ${parsedConfig!.rulesFile}\n`);
+      } else io.stderr(`rules: ${error.name}: ${error.message}\n`);
       return 2;
     }
     throw error;
@@ -214,7 +277,7 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
       if (!isObject(parsed)) throw new UsageError(`${args.enrichment}: expected a JSON object`);
       baseEnrichment = { version: 1, status: 'complete', ...(parsed as Partial<Enrichment>) };
     }
-    for (const file of args.files) events = events.concat(eventsFromText(readFile(file), file));
+    for (const file of eventFiles(args.files)) events = events.concat(eventsFromText(readFile(file), file));
   } catch (error) {
     io.stderr(`rules: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;

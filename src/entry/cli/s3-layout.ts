@@ -15,6 +15,8 @@ export interface LayoutOptions {
   readonly errorPrefix?: string;
   readonly streamName?: string;
   readonly now?: Date;
+  /** Why a record was returned ProcessingFailed (from the invocation summary), written into its error record. */
+  readonly reasonOf?: (recordId: string) => string | undefined;
 }
 
 export interface LayoutResult {
@@ -51,7 +53,7 @@ export async function writeS3Layout(deliveries: readonly Delivery[], failed: rea
         attemptsMade: 1,
         arrivalTimestamp: f.arrivalTimestamp,
         errorCode: 'Lambda.ProcessingFailed',
-        errorMessage: 'The data could not be decoded by cloudtrail-enricher (returned as ProcessingFailed).',
+        errorMessage: `cloudtrail-enricher returned the record as ProcessingFailed: ${options.reasonOf?.(f.recordId) ?? 'the data could not be decoded'}.`,
         attemptEndingTimestamp: now.getTime(),
         rawData: f.rawData,
         lambdaArn: 'arn:aws:lambda:us-east-1:111122223333:function:cloudtrail-enricher-local-transform',
