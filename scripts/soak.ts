@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: frontUrl, dynamoUrl: dynamo.url, log: { debug: scan, info: scan, warn: scan, error: scan } as never });
+  const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: frontUrl, dynamoUrl: dynamo.url, log: { debug: scan, info: scan, warn: scan, error: scan } });
 
   const expected = new Set<string>();
   const delivered = new Map<string, number>();

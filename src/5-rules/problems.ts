@@ -48,7 +48,7 @@ export function findRulesProblems(doc: unknown, options: CompileOptions = {}): s
 
   // Each watchlist alone; one that fails is replaced by an empty list of its type, so rules using it still compile.
   const watchlists: Record<string, unknown> = {};
-  for (const [name, list] of Object.entries((doc.watchlists as Record<string, unknown> | undefined) ?? {})) {
+  for (const [name, list] of Object.entries((doc.watchlists) ?? {})) {
     const problem = problemOf({ ...base, watchlists: { [name]: list }, rules: [] }, partOptions);
     add(problem);
     if (problem === undefined) watchlists[name] = list;

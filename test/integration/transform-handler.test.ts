@@ -38,9 +38,9 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
     });
     // The module compiles the rules at import and logs "rules compiled": keep that line out of the test report.
     const coldStart: string[] = [];
-    process.stdout.write = ((chunk: string | Uint8Array) => coldStart.push(String(chunk)) > 0) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => coldStart.push(String(chunk)) > 0);
     try {
-      ({ handler } = (await import('../../handlers/transform.ts')) as { handler: Handler });
+      ({ handler } = (await import('../../handlers/transform.ts')));
     } finally {
       process.stdout.write = realWrite;
     }

@@ -174,7 +174,7 @@ async function instanceFor(requestedMs: number): Promise<Got> {
 
 export const gotFetch: HttpFetch = async ({ url, headers, timeoutMs, signal }) => {
   const request = await instanceFor(timeoutMs);
-  return readCapped(request.stream(url, { headers, signal }) as unknown as GotStream);
+  return readCapped(request.stream(url, { headers, signal }));
 };
 
 /**

@@ -81,7 +81,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     if (HELP[command] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
-      out(HELP[command]!);
+      out(HELP[command]);
       return 0;
     }
     if (command === 'rules') return rulesCommand(rest, env, out, err);
@@ -130,7 +130,7 @@ async function runCommand(rest: string[], env: NodeJS.ProcessEnv, out: (line: st
   const lines: string[] = [];
   const totals = await runLocal({
     inputs,
-    outDir: values.out!,
+    outDir: values.out,
     force: values.force === true,
     bufferBytes: Math.round(bufferMb * 1024 * 1024),
     makeHandler: localHandler(config.core, stages),
