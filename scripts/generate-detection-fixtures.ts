@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACCOUNT, ALICE, apiCall, DEPLOY_ROLE, enrichment, INSTANCE_ROLE, OTHER_ACCOUNT, ROOT, roleSession, ssoUser, type Json, type SourceSpec } from './detection-events.ts';
+import { ACCOUNT, ALICE, apiCall, enrichment, INSTANCE_ROLE, OTHER_ACCOUNT, ROOT, roleSession, ssoUser, type Json, type SourceSpec } from './detection-events.ts';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'detections');
 
@@ -21,7 +21,6 @@ interface RuleCases {
 
 const e = apiCall;
 const CFN = roleSession('cfn-exec-role', 'AWSCloudFormation', 'cloudformation.amazonaws.com');
-const svc = (source: string, name: string, rp: unknown, extra: Parameters<typeof apiCall>[3] = {}): Json => e(source, name, rp, extra);
 
 function consoleLogin(user: Json, result: 'Success' | 'Failure', mfa: 'Yes' | 'No', extra: Json = {}): Json {
   return {
