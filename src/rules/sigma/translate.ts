@@ -9,7 +9,8 @@
  * - `*` and `?` are wildcards, `\` escapes `*`, `?` and `\`; comparison is case-insensitive unless `|cased`;
  * - modifiers contains, startswith, endswith, all, re (+ i, m, s), cidr, exists, fieldref, expand
  *   (`%name%` is the `values` watchlist of that name), cased, gt, gte, lt, lte;
- * - nested fields (`requestParameters.userData`) read through arrays: a value matches when any element does.
+ * - nested fields of requestParameters, responseElements, additionalEventData, serviceEventDetails and
+ *   resources read through arrays: a value matches when any element does.
  *
  * Anything else in a CloudTrail rule (keyword searches, encoding modifiers, aggregations, `N of`, rule
  * collections) is an unsupported feature, reported by name so the caller can fail or skip the rule.
@@ -81,12 +82,15 @@ export function isCloudTrailLogsource(logsource: unknown): boolean {
 }
 
 const SEGMENT = /^[A-Za-z0-9_$@:-]+$/;
+const FAN_OUT_ROOTS = new Set(['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails', 'resources', 'enrichment']);
 
 /** A Sigma field name as an engine path: nested segments read through arrays (`a.b[].c[]`). */
 function fieldPath(name: string, fanOut: boolean): string {
   const segments = name.split('.');
   for (const s of segments) if (!SEGMENT.test(s)) throw new Unsupported(`field name "${name}" (segments may hold only letters, digits and _ $ @ : -)`);
-  if (!fanOut || segments.length === 1) return name;
+  // Arrays occur only in the parameters and results of a call; a plain path there costs a fan-out walk
+  // where the rest (userIdentity.*, the top level) gets one generated property read.
+  if (!fanOut || segments.length === 1 || !FAN_OUT_ROOTS.has(segments[0]!)) return name;
   return [segments[0]!, ...segments.slice(1).map((s) => `${s}[]`)].join('.');
 }
 

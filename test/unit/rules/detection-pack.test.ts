@@ -60,7 +60,8 @@ describe('detection pack (rules/default.yaml, test/fixtures/detections)', () => 
     for (const o of report.outcomes.filter((x) => x.expect === 'match' && pack.some((r) => r.id === x.rule))) {
       const event = eventsFromText(readFileSync(o.file, 'utf8'), o.file)[0]!;
       const reason = o.verdict!.risk.reasons.find((r) => r.rule === o.rule)!;
-      const actor = [event.userIdentity?.arn, event.userIdentity?.accessKeyId, event.recipientAccountId].filter((v): v is string => typeof v === 'string' && v !== '');
+      const who = (event.userIdentity ?? {}) as { arn?: unknown; accessKeyId?: unknown };
+      const actor = [who.arn, who.accessKeyId, event.recipientAccountId].filter((v): v is string => typeof v === 'string' && v !== '');
       expect(actor.some((a) => reason.detail.includes(a)), `${o.rule}: ${reason.detail}`).to.equal(true);
       expect(reason.detail, o.rule).to.include(String(event.sourceIPAddress));
     }

@@ -70,9 +70,9 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
     });
 
     it('evaluates "all of selection_* and not _filter"', () => {
-      const stop = fixture('cloudtrail-stop-logging');
+      const stop = fixture('cloudtrail-stop-logging') as Record<string, unknown> & CloudTrailEvent;
       expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.include('sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02');
-      stop.userIdentity = { ...stop.userIdentity, arn: 'arn:aws:sts::123456789012:assumed-role/automation-trails/x' };
+      (stop as Record<string, unknown>).userIdentity = { ...(stop.userIdentity as object), arn: 'arn:aws:sts::123456789012:assumed-role/automation-trails/x' };
       expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.not.include('sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02');
     });
   });
