@@ -67,6 +67,16 @@ describe('detection pack (rules/default.yaml, test/fixtures/detections)', () => 
     }
   });
 
+  it('lists every rule in docs/detections.md with its priority and ATT&CK mapping', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'detections.md'), 'utf8');
+    for (const r of rules) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${r.id}\` |`));
+      expect(row, r.id).to.be.a('string');
+      expect(row, r.id).to.include(`${r.priority} (${r.score})`);
+      for (const t of r.attack?.techniques ?? []) expect(row, r.id).to.include(t);
+    }
+  });
+
   it('judges under 1 % of the benign corpus HIGH or above', () => {
     const lines = readFileSync(join(ROOT, 'test', 'fixtures', 'benign', 'corpus.ndjson'), 'utf8').trim().split('\n');
     expect(lines.length).to.be.greaterThanOrEqual(1000);
