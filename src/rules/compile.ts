@@ -477,6 +477,30 @@ function regexFlagsOf(cond: ConditionDoc, at: string[], err: (at: readonly strin
   return [...flags].sort().join('');
 }
 
+/**
+ * Generated code for a case-insensitive condition made only of string equals / in / prefix / suffix /
+ * contains (what Sigma translates to), testing the lower-cased value `t`; undefined when the condition has
+ * anything else (it then runs as a closure).
+ */
+function foldedStringTests(c: ConditionDoc, constant: (value: unknown) => string): string | undefined {
+  const allowed = new Set(['field', 'ignoreCase', 'equals', 'in', 'prefix', 'suffix', 'contains']);
+  if (Object.keys(c).some((k) => !allowed.has(k))) return undefined;
+  const tests: string[] = [];
+  if (c.equals !== undefined) {
+    if (typeof c.equals !== 'string') return undefined;
+    tests.push(`t === ${constant(c.equals.toLowerCase())}`);
+  }
+  if (c.in !== undefined) {
+    if (!c.in.every((v) => typeof v === 'string')) return undefined;
+    tests.push(`${constant(new Set((c.in as string[]).map((v) => v.toLowerCase())))}.has(t)`);
+  }
+  for (const [op, method] of [['prefix', 'startsWith'], ['suffix', 'endsWith'], ['contains', 'includes']] as const) {
+    if (c[op] === undefined) continue;
+    tests.push(`(${toList(c[op]).map((x) => `t.${method}(${constant(x.toLowerCase())})`).join(' || ')})`);
+  }
+  return tests.length > 0 ? tests.join(' && ') : undefined;
+}
+
 const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/g;
 
 function sigmaValuePredicates(
@@ -825,7 +849,15 @@ function createConditionCompiler(
       if (c.all !== undefined) return `(${c.all.map((x, i) => expr(x, [...where, 'all', String(i)])).join(' && ')})`;
       if (c.any !== undefined) return `(${c.any.map((x, i) => expr(x, [...where, 'any', String(i)])).join(' || ')})`;
       if (c.not !== undefined) return `!${expr(c.not, [...where, 'not'])}`;
-      if (c.field === undefined || c.inWindow !== undefined || c.some !== undefined || c.ignoreCase === true || c.regexFlags !== undefined) return fallback(c, where);
+      if (c.field === undefined || c.inWindow !== undefined || c.some !== undefined || c.regexFlags !== undefined) return fallback(c, where);
+      if (c.ignoreCase === true) {
+        const folded = foldedStringTests(c, constant);
+        if (folded === undefined) return fallback(c, where);
+        const f = path(c.field, [...where, 'field']);
+        if (f.fanOut) return fallback(c, where);
+        // Sigma compares case-insensitively everywhere: lower-case the value once, compare with folded constants.
+        return `(${readCode(f)}, typeof t === 'string' && (t = t.toLowerCase(), ${folded}))`;
+      }
       const field = path(c.field, [...where, 'field']);
       if (field.fanOut) return fallback(c, where);
       const read = readCode(field);

@@ -272,3 +272,47 @@ describe('wildcard operator (compileWildcard)', () => {
     );
   });
 });
+
+describe('Sigma rules, generated code against the closure reference', () => {
+  it('gives the same verdicts for case-insensitive conditions on mangled events', async () => {
+    const fc = (await import('fast-check')).default;
+    const { compileRules } = await import('../../../src/rules/compile.ts');
+    const { loadSigmaRules } = await import('../../../src/rules/sigma/load.ts');
+    const { sixtySigmaRules } = await import('../../../bench/rules.ts');
+    const files = { ...sixtySigmaRules() };
+    const sigmaRules = Object.entries(files).flatMap(([name, text]) =>
+      loadSigmaRules(`/s/${name}`, 'fail', { isDirectory: () => false, readFile: () => text }).rules,
+    );
+    const doc = { version: 1, rules: [...sigmaRules, ...loadSigmaRules(SIGMA_DIR, 'fail').rules] };
+    const fast = compileRules(doc);
+    const reference = compileRules(doc, { codegen: false, index: false });
+    const names = ['CreateUser', 'createuser', 'CREATEKEYPAIR', 'ConsoleLogin', 'StopLogging', 'PutBucketAcl', 'ListUsers', 'DeleteTrail'];
+    const sources = ['iam.amazonaws.com', 'IAM.amazonaws.com', 'ec2.amazonaws.com', 'cloudtrail.amazonaws.com', 's3.amazonaws.com', 'signin.amazonaws.com', 'x'];
+    const base = fixture('iam-list-users');
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...names),
+        fc.constantFrom(...sources),
+        fc.constantFrom('aws-cli/2', 'Boto3/1.34', 'TERRAFORM/1.7', 'console.amazonaws.com', 7 as unknown as string),
+        fc.constantFrom('arn:aws:iam::1:user/a', 'arn:aws:sts::1:assumed-role/automation-x/y', 'arn:aws:sts::1:assumed-role/AUTOMATION-x/y'),
+        fc.option(fc.constantFrom('AccessDenied', null as unknown as string)),
+        fc.constantFrom('No', 'NO', 'yes'),
+        (eventName, eventSource, userAgent, arn, errorCode, mfa) => {
+          const event = {
+            ...base,
+            eventName,
+            eventSource,
+            userAgent,
+            userIdentity: { ...(base.userIdentity as object), arn, type: arn.includes(':user/') ? 'IAMUser' : 'AssumedRole' },
+            additionalEventData: { MFAUsed: mfa },
+            responseElements: { ConsoleLogin: 'Success' },
+            ...(errorCode !== null ? { errorCode } : {}),
+          } as CloudTrailEvent;
+          const enrichment = enrichmentFor(event);
+          expect(fast.evaluate(event, enrichment)).to.deep.equal(reference.evaluate(event, enrichment));
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});
