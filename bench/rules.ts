@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudTrailEvent, Enrichment } from '../src/model.ts';
-import { loadRuleEngine, parseRulesConfig, type RuleEngine } from '../src/rules/index.ts';
+import { loadRuleEngine, parseRulesConfig, type RuleEngine } from '../src/5-rules/index.ts';
 import { ACCOUNTS, REGIONS, event, pick, reseed } from '../scripts/sample-events.ts';
 
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});

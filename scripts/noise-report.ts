@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudTrailEvent, Enrichment } from '../src/model.ts';
-import { loadRuleEngine, parseRulesConfig } from '../src/rules/index.ts';
+import { loadRuleEngine, parseRulesConfig } from '../src/5-rules/index.ts';
 
 function files(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];

@@ -1,12 +1,13 @@
-import { classifySource } from '../classify/source.ts';
+import { classifySource } from '../2-classify/source.ts';
 import type { CoreConfig } from '../config/core.ts';
-import type { EventItem } from '../decode/event-text.ts';
-import type { OutputLine } from '../deliver/plan.ts';
-import { closingBrace, enrichedParts, skippedLine } from '../encode/line.ts';
-import { fallbackPartitionKeys, partitionKeysOf } from '../encode/partition.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
+import type { EventItem } from '../1-decode/event-text.ts';
+import type { OutputLine } from '../8-deliver/plan.ts';
+import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
+import { fallbackPartitionKeys, partitionKeysOf } from '../7-encode/partition.ts';
+import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
+import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
-import type { RuleEngine } from '../rules/types.ts';
+import type { RuleEngine } from '../5-rules/types.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
 
 /** Events decoded from one input (a Firehose record, a CloudTrail file), and when that input arrived. */
@@ -116,12 +117,14 @@ interface EncodeState {
 function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
+  const opensearch = state.config.outputMode === 'opensearch';
   const lines: OutputLine[] = new Array(events.length);
   for (let e = 0; e < events.length; e++) {
     const item = events[e]!;
     if (!item.ok) {
       counters.skipped++;
-      lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
+      const text = opensearch ? opensearchSkippedDocument(item.raw, item.error, arrival) : skippedLine(item.raw, item.error);
+      lines[e] = { text, keys: fallbackPartitionKeys(arrival) };
       continue;
     }
     const source = sources[e]!;
@@ -146,6 +149,13 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    if (opensearch) {
+      // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
+      const enrichment: Record<string, unknown> = { ...shared.base, status };
+      if (verdict !== undefined) Object.assign(enrichment, { priority: verdict.priority, risk: verdict.risk });
+      lines[e] = { text: opensearchDocument(item.event, enrichment, arrival), keys };
+      continue;
+    }
     const { end, empty } = closingBrace(item.text);
     if (status === shared.status && !empty) {
       // The common case: original text, the source's shared prefix (bytes), this event's verdict.
