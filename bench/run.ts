@@ -24,6 +24,7 @@ import { buildGeoData } from '../scripts/build-geo-data.ts';
 import { startDynalite } from '../test/integration/lookup/dynalite.ts';
 import { floorPass } from './floor.ts';
 import { providerEnv, startProviders } from './providers.ts';
+import { benchRules, rulesBenchMarkdown } from './rules.ts';
 import { invocations, makeWorkload, publicIpPool, type Workload } from './workload.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -336,6 +337,8 @@ async function main() {
   log(`## 1,000 unique uncached IPs, 4 providers at 50 ms latency (per provider: concurrency 64, rate 2,000/s; ipstack bulk; providers in another process)`);
   log();
   log(`resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; provider lookups ${thousand.providerCalls} (4 × 1,000; ipstack in bulk requests of 50)`);
+  log();
+  log(rulesBenchMarkdown(benchRules(QUICK ? 5_000 : 20_000, REPS)));
   log();
   const rss = peakRss(3);
   log(`## Memory`);

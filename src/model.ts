@@ -73,6 +73,8 @@ export interface RiskReason {
   priority: Priority;
   score: number;
   detail: string;
+  /** The rule's MITRE ATT&CK mapping, on every reason of a mapped rule. */
+  attack?: { tactics: string[]; techniques: string[] };
 }
 
 export interface Verdict {

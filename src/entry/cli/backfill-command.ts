@@ -8,6 +8,7 @@ import { runBackfill, type BackfillProgress, type BackfillTotals } from '../back
 import { isDay, type BackfillSelection } from '../backfill/select.ts';
 import { loadConfig } from '../../config/index.ts';
 import { buildStages } from '../../pipeline/stages.ts';
+import { regionOf } from './aws-errors.ts';
 
 export const BACKFILL_USAGE = `usage: cloudtrail-enricher backfill --source s3://BUCKET[/PREFIX] --dest s3://BUCKET/PREFIX [options]
 
@@ -135,6 +136,8 @@ export async function backfillCommand(args: readonly string[], io: CommandIo = d
   }
   const region = values.region;
   const s3 = io.s3 !== undefined ? await io.s3(region) : await defaultS3(region);
+  // No region anywhere: one line saying how to set it (a UserError, exit 2), not the SDK's "Region is missing".
+  if (io.s3 === undefined) await regionOf(s3);
 
   if (values['dry-run']) {
     const config = loadConfig(process.env);

@@ -3,10 +3,14 @@
  * verdicts — the way to write and test a custom rule without deploying anything — or compile a YAML rules
  * file's sidecar for a faster cold start.
  *
- *   rules validate [--rules FILE]
+ *   rules validate [--rules FILE] [--sigma DIR_OR_FILE]
  *   rules compile RULES_FILE.yaml...     (writes RULES_FILE.yaml.json next to each; see load.ts)
  *   rules test [--rules FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
  *              [--expect-priority P] [--expect-score N] [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE...
+ *   rules test [--rules FILE] [--sigma DIR_OR_FILE] --fixtures DIR   (detection fixtures: ./detection-fixtures.ts;
+ *              without EVENT_FILEs and --fixtures: test/fixtures/detections, so `npm run rules:test` runs them)
+ *
+ * `--sigma` adds Sigma rules (a directory read recursively, or one file) like SIGMA_RULES_DIR.
  *
  * EVENT_FILE (or a directory of them, walked recursively: .json, .ndjson, .jsonl, .log) holds one CloudTrail event, a CloudTrail log file (`{"Records": [...]}`), a JSON array, or
  * NDJSON (e.g. this project's own output). An event's own `enrichment` object is used as its enrichment
@@ -16,11 +20,12 @@
  * Run as `npm run rules:test -- …` / `rules:validate` / `rules:compile` (./rules-main.ts); the
  * `cloudtrail-enricher rules …` command mounts the same function.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EnricherError, RulesValidationError } from '../../errors.ts';
 import type { CloudTrailEvent, Enrichment, Priority, Verdict } from '../../model.ts';
 import { parseRulesConfig, type Env, type RulesConfig } from '../../5-rules/config.ts';
+import { runDetectionFixtures } from '../../5-rules/detection-fixtures.ts';
 import { loadRuleEngine, parseRulesFile, writeRulesSidecar } from '../../5-rules/load.ts';
 import { findRulesProblems } from '../../5-rules/problems.ts';
 
@@ -34,14 +39,16 @@ export interface RulesCliIo {
 }
 
 const USAGE = `usage:
-  rules validate [--rules FILE]
+  rules validate [--rules FILE] [--sigma DIR_OR_FILE]
   rules compile RULES_FILE.yaml...
-  rules test [--rules FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
+  rules test [--rules FILE] [--sigma DIR_OR_FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
              [--expect-priority LOW|MEDIUM|HIGH|CRITICAL] [--expect-score N]
              [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE|DIR...
+  rules test [--rules FILE] [--sigma DIR_OR_FILE] --fixtures DIR
 
 rules validate lists every problem of the file. rules test reads each EVENT_FILE (one event, {"Records": [...]},
-an array or NDJSON) and walks each DIR recursively (.json .ndjson .jsonl .log).
+an array or NDJSON) and walks each DIR recursively (.json .ndjson .jsonl .log); with --fixtures (or no files) it
+runs every rule's match / no-match detection fixtures.
 exit codes: 0 ok · 1 an expectation failed · 2 usage or rules error`;
 
 interface Args {
@@ -55,9 +62,14 @@ interface Args {
   expectRules: string[];
   expectNoRules: string[];
   files: string[];
+  sigma?: string;
+  fixtures?: string;
 }
 
 class UsageError extends Error {}
+
+/** Where `rules test` without EVENT_FILEs looks for detection fixtures (the repository checkout). */
+const DEFAULT_FIXTURES = 'test/fixtures/detections';
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { command: argv[0], expectRules: [], expectNoRules: [], files: [] };
@@ -80,6 +92,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--enrichment':
         args.enrichment = value();
+        break;
+      case '--sigma':
+        args.sigma = value();
+        break;
+      case '--fixtures':
+        args.fixtures = value();
         break;
       case '--expect-priority': {
         const p = value().toUpperCase();
@@ -210,6 +228,27 @@ function allProblems(config: RulesConfig, readFile: (path: string) => string): s
   }
 }
 
+/** `rules test --fixtures DIR`: every rule's match / no-match fixtures (see ./detection-fixtures.ts). */
+function fixtures(dir: string, config: RulesConfig, engine: ReturnType<typeof loadRuleEngine>, readFile: (path: string) => string, io: RulesCliIo): number {
+  let report: ReturnType<typeof runDetectionFixtures>;
+  try {
+    const ownRules = engine.info.ruleIds.filter((id) => !id.startsWith('sigma.'));
+    report = runDetectionFixtures(dir, (watchlists) => (watchlists ? loadRuleEngine(config, { readFile, watchlistEntries: watchlists }) : engine), ownRules, eventsFromText, {
+      readFile,
+    });
+  } catch (error) {
+    if (!(error instanceof EnricherError) && !(error instanceof SyntaxError) && !(error instanceof UsageError)) throw error;
+    io.stderr(`rules: ${error.message}\n`);
+    return 2;
+  }
+  const failed = report.outcomes.filter((o) => !o.ok);
+  for (const o of failed) io.stderr(`FAIL ${o.rule} ${o.expect} ${o.file}: ${o.problem}\n`);
+  for (const id of report.uncovered) io.stderr(`FAIL ${id}: needs ${dir}/${id}/match/*.json and ${dir}/${id}/no-match/*.json\n`);
+  const rules = new Set(report.outcomes.map((o) => o.rule)).size;
+  io.stdout(`${dir}: ${report.outcomes.length - failed.length} of ${report.outcomes.length} fixtures passed, ${rules} rules\n`);
+  return failed.length > 0 || report.uncovered.length > 0 ? 1 : 0;
+}
+
 /** Runs the CLI; returns the exit code. Never calls process.exit, so it can be mounted and tested. */
 export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
   const readFile = io.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
@@ -219,7 +258,11 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
     if (args.command !== 'validate' && args.command !== 'test' && args.command !== 'compile') {
       throw new UsageError(args.command ? `unknown command "${args.command}"` : '');
     }
-    if (args.command === 'test' && args.files.length === 0) throw new UsageError('test needs at least one EVENT_FILE');
+    if (args.command === 'test' && args.files.length === 0 && args.fixtures === undefined) {
+      // `npm run rules:test` with no arguments: the project's detection fixtures.
+      if (!existsSync(DEFAULT_FIXTURES)) throw new UsageError('test needs at least one EVENT_FILE (or --fixtures DIR)');
+      args.fixtures = DEFAULT_FIXTURES;
+    }
     if (args.command === 'compile' && args.files.length === 0) throw new UsageError('compile needs at least one RULES_FILE.yaml');
   } catch (error) {
     if (error instanceof UsageError) {
@@ -241,6 +284,7 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
       ...(args.rules !== undefined ? { RULES_FILE: args.rules } : {}),
       ...(args.timezone !== undefined ? { RULES_TIMEZONE: args.timezone } : {}),
       ...(args.allowedCountries !== undefined ? { ALLOWED_COUNTRIES: args.allowedCountries } : {}),
+      ...(args.sigma !== undefined ? { SIGMA_RULES_DIR: args.sigma } : {}),
     });
     parsedConfig = config;
     engine = loadRuleEngine(config, { readFile });
@@ -264,10 +308,16 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
         (info.disabled.length ? ` (${info.disabled.length} disabled: ${info.disabled.join(', ')})` : '') +
         `, timezone ${info.timezone}, watchlists ${Object.entries(info.watchlists)
           .map(([name, n]) => `${name}=${n}`)
-          .join(' ')}\n`,
+          .join(' ')}` +
+        (engine.sigma
+          ? `, Sigma: ${engine.sigma.loaded} rules from ${engine.sigma.files} files (skipped: ${engine.sigma.skippedLogsource} other log sources, ${engine.sigma.skippedCorrelation} correlations, ${engine.sigma.skippedUnsupported} unsupported)`
+          : '') +
+        '\n',
     );
     return 0;
   }
+
+  if (args.fixtures !== undefined) return fixtures(args.fixtures, config, engine, readFile, io);
 
   let baseEnrichment: Enrichment = { version: 1, status: 'complete' };
   let events: CloudTrailEvent[] = [];

@@ -499,7 +499,7 @@ describe('serverless deployment (generated CloudFormation)', function () {
         expect(columns.has(name), name).to.equal(true);
       }
       const enrichment = columns.get('enrichment') ?? '';
-      for (const field of ['version:int', 'status:string', 'ipversion:int', 'latitude:double', 'as:struct<number:bigint', 'fraudscore:int', 'priority:string', 'score:int', 'reasons:array<struct<rule:string']) {
+      for (const field of ['version:int', 'status:string', 'ipversion:int', 'latitude:double', 'as:struct<number:bigint', 'fraudscore:int', 'priority:string', 'score:int', 'reasons:array<struct<rule:string', 'attack:struct<tactics:array<string>,techniques:array<string>>']) {
         expect(enrichment, field).to.include(field);
       }
       for (const type of columns.values()) {
