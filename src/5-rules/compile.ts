@@ -488,7 +488,7 @@ function foldedStringTests(c: ConditionDoc, constant: (value: unknown) => string
   }
   if (c.in !== undefined) {
     if (!c.in.every((v) => typeof v === 'string')) return undefined;
-    tests.push(`${constant(new Set((c.in as string[]).map((v) => v.toLowerCase())))}.has(t)`);
+    tests.push(`${constant(new Set((c.in).map((v) => v.toLowerCase())))}.has(t)`);
   }
   for (const [op, method] of [['prefix', 'startsWith'], ['suffix', 'endsWith'], ['contains', 'includes']] as const) {
     if (c[op] === undefined) continue;
@@ -887,7 +887,7 @@ function createConditionCompiler(
           }
           default: {
             // regex, cidr, inWatchlist, equalsField: the compiled predicate for this one operator.
-            const [pred] = valuePredicates({ field: c.field, [op]: operand } as ConditionDoc, where);
+            const [pred] = valuePredicates({ field: c.field, [op]: operand }, where);
             tests.push(`${constant(pred)}(t, c)`);
           }
         }
@@ -948,7 +948,7 @@ function possible(cond: ConditionDoc, field: string, fold: boolean): Set<string>
     if ((cond.field !== field && cond.field !== `$.${field}`) || (cond.ignoreCase === true && !fold)) return undefined;
     const f = (v: string): string => (fold ? v.toLowerCase() : v);
     if (typeof cond.equals === 'string') return new Set([f(cond.equals)]);
-    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set((cond.in as string[]).map(f));
+    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set((cond.in).map(f));
     return undefined;
   }
   if (cond.all !== undefined) {
@@ -1050,7 +1050,7 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
   const byFoldedName = new Map<string, CompiledRule[]>();
   for (const set of names) for (const name of set ?? []) byFoldedName.set(name, []);
   for (const [name, list] of byFoldedName) {
-    for (const [i, rule] of compiled.entries()) if (names[i] === undefined || names[i]!.has(name)) list.push(rule);
+    for (const [i, rule] of compiled.entries()) if (names[i] === undefined || names[i].has(name)) list.push(rule);
   }
   const byName = new Map<string, CompiledRule[]>();
   // Bounded: event names come from AWS, but a forged record could carry any string.

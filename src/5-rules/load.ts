@@ -198,7 +198,7 @@ function withWatchlistEntries(doc: unknown, entries: Record<string, unknown[]>):
     const { file: _file, ...rest } = lists[name] ?? { type: 'cidrs' };
     lists[name] = { ...rest, entries: values };
   }
-  return { ...(doc as object), watchlists: lists };
+  return { ...(doc), watchlists: lists };
 }
 
 export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): CompiledRuleEngine & { sigma?: SigmaStats } {

@@ -166,7 +166,7 @@ function fieldCondition(key: string, raw: unknown): ConditionDoc {
     if (has('cidr')) return { field: path, cidr: valueText(value) };
     if (numeric.length > 0) {
       if (typeof value !== 'number') throw new Invalid(`field "${key}": ${numeric[0]} needs a number`);
-      return { field: path, [numeric[0]!]: value } as ConditionDoc;
+      return { field: path, [numeric[0]!]: value };
     }
     if (has('fieldref')) {
       if (typeof value !== 'string') throw new Invalid(`field "${key}": fieldref needs a field name`);
@@ -202,7 +202,7 @@ function identifierCondition(name: string, value: unknown): ConditionDoc {
   if (Array.isArray(value)) {
     if (value.length === 0) throw new Invalid(`search identifier "${name}" is an empty list`);
     if (value.every(isObject)) {
-      const conds = value.map((m) => mapCondition(m as Record<string, unknown>));
+      const conds = value.map((m) => mapCondition(m));
       return conds.length === 1 ? conds[0]! : { any: conds };
     }
     throw new Unsupported(`keyword search (search identifier "${name}" lists values without field names)`);
@@ -284,7 +284,7 @@ export function translateSigma(doc: unknown, fileBase: string): SigmaTranslation
     if (!isObject(detection)) throw new Invalid('has no detection map');
     if (detection.timeframe !== undefined) throw new Unsupported('timeframe (correlation rules come with baselines)');
     const conditions = detection.condition;
-    const texts = typeof conditions === 'string' ? [conditions] : Array.isArray(conditions) && conditions.every((c) => typeof c === 'string') ? (conditions as string[]) : undefined;
+    const texts = typeof conditions === 'string' ? [conditions] : Array.isArray(conditions) && conditions.every((c) => typeof c === 'string') ? (conditions) : undefined;
     if (!texts || texts.length === 0) throw new Invalid('has no detection.condition (a string or a list of strings)');
 
     const identifiers = new Map<string, ConditionDoc>();

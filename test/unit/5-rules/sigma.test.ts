@@ -44,7 +44,7 @@ const RULE = 'sigma.00000000-0000-4000-8000-000000000001';
 
 function matches(detection: string, event: Record<string, unknown>, enrichment?: Enrichment): boolean {
   const engine = engineWith({ 'r.yml': sigma(detection) });
-  const verdict = engine.evaluate(event as CloudTrailEvent, enrichment ?? enrichmentFor(event as CloudTrailEvent));
+  const verdict = engine.evaluate(event, enrichment ?? enrichmentFor(event));
   return verdict.risk.reasons.some((r) => r.rule === RULE);
 }
 
@@ -70,7 +70,7 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
     });
 
     it('evaluates "all of selection_* and not _filter"', () => {
-      const stop = fixture('cloudtrail-stop-logging') as Record<string, unknown> & CloudTrailEvent;
+      const stop = fixture('cloudtrail-stop-logging');
       expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.include('sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02');
       (stop as Record<string, unknown>).userIdentity = { ...(stop.userIdentity as object), arn: 'arn:aws:sts::123456789012:assumed-role/automation-trails/x' };
       expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.not.include('sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02');
