@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/index.ts';
 import { buildStages } from '../pipeline/stages.ts';
+import { SECURITY_LAKE_SOURCE_PREFIX } from '../encode/layouts/partition.ts';
 import { localHandler, runLocal } from './run.ts';
 import { ConfigError } from '../errors.ts';
 import { checkPrefix, parseObjectLimits } from '../backfill/config.ts';
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     inputs: positionals.length > 0 ? positionals : ['sample'],
     outDir: values.out!,
     bufferBytes: Math.round(bufferMb * 1024 * 1024),
+    prefix: config.core.layout?.format === 'ocsf' ? SECURITY_LAKE_SOURCE_PREFIX : undefined,
     makeHandler: localHandler(config.core, stages),
   });
   return 0;

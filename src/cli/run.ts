@@ -14,6 +14,8 @@ export interface RunOptions {
   readonly inputs: readonly string[];
   readonly outDir: string;
   readonly bufferBytes: number;
+  /** Where partitions go under the output directory (default `enriched/`; OCSF: Security Lake's `ext/…`). */
+  readonly prefix?: string;
   /** Builds the handler around the sink the local Firehose re-ingests into. */
   readonly makeHandler: (sink: LocalFirehose['sink'], onSummary: (s: InvocationSummary) => void) => TransformHandler;
   readonly write?: (line: string) => void;
@@ -107,7 +109,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   await firehose.drain();
 
   await rm(options.outDir, { recursive: true, force: true });
-  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: options.outDir });
+  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: options.outDir, prefix: options.prefix });
   totals.invocations = firehose.invocations;
   totals.reingestedRecords = firehose.reingestedRecords;
   totals.partitions = layout.partitions;

@@ -3,7 +3,8 @@ import type { CoreConfig } from '../config/core.ts';
 import type { EventItem } from '../decode/event-text.ts';
 import type { OutputLine } from '../deliver/plan.ts';
 import { closingBrace, enrichedParts, skippedLine } from '../encode/line.ts';
-import { fallbackPartitionKeys, partitionKeysOf } from '../encode/partition.ts';
+import { isNative, layoutLine, layoutSkippedLine } from '../encode/layouts/index.ts';
+import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../encode/partition.ts';
 import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
 import type { RuleEngine } from '../rules/types.ts';
@@ -116,12 +117,19 @@ interface EncodeState {
 function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
+  const layout = state.config.layout;
+  const native = isNative(layout);
   const lines: OutputLine[] = new Array(events.length);
   for (let e = 0; e < events.length; e++) {
     const item = events[e]!;
     if (!item.ok) {
       counters.skipped++;
-      lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
+      if (native) {
+        lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
+      } else {
+        const line = layoutSkippedLine(layout!, { raw: item.raw, error: item.error, arrival });
+        lines[e] = { text: line.text, keys: partitionWithClass(fallbackPartitionKeys(arrival), line.eventClass) };
+      }
       continue;
     }
     const source = sources[e]!;
@@ -146,6 +154,13 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    if (!native) {
+      // Standard layouts (OCSF, ECS): built from the native enrichment once rules have judged the native event.
+      const enrichment = { ...shared.base, status, ...(verdict !== undefined ? { priority: verdict.priority, risk: verdict.risk } : {}) };
+      const line = layoutLine(layout!, { event: item.event, text: item.text, enrichment, arrival });
+      lines[e] = { text: line.text, keys: partitionWithClass(keys, line.eventClass) };
+      continue;
+    }
     const { end, empty } = closingBrace(item.text);
     if (status === shared.status && !empty) {
       // The common case: original text, the source's shared prefix (bytes), this event's verdict.
