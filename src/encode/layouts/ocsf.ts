@@ -292,7 +292,8 @@ function srcEndpointOf(event: CloudTrailEvent, enrichment: Enrichment, take: Tak
     if (address === source.ip) take('sourceIPAddress', address);
   } else if (source?.kind === 'aws-service' && address !== undefined) {
     endpoint.domain = take('sourceIPAddress', address);
-  } else if (source?.kind === 'aws-internal' && address !== undefined) {
+  } else if ((source?.kind === 'aws-internal' || source?.kind === 'invalid') && address !== undefined) {
+    // `AWS Internal`, or a malformed address: named as received (an `ip` must be a valid address).
     endpoint.name = take('sourceIPAddress', address);
   }
   const vpce = take('vpcEndpointId', event.vpcEndpointId);
