@@ -59,7 +59,7 @@ export function ecsDocument(input: LayoutEvent): Doc {
   const failed = str(event.errorCode) !== undefined || (login && obj(event.responseElements)?.ConsoleLogin === 'Failure');
   const reasons = (enrichment.risk?.reasons ?? []) as readonly ReasonWithAttack[];
 
-  const ev: Doc = { kind: reasons.length > 0 ? 'alert' : 'event', ...categoryOf(event, login, eventSource, eventName) };
+  const ev: Doc = { kind: reasons.length > 0 ? 'alert' : 'event', ...categoryOf(login, eventSource, eventName) };
   if (eventName !== undefined) ev.action = eventName;
   if (eventSource !== undefined) ev.provider = eventSource;
   ev.outcome = failed ? 'failure' : 'success';
@@ -141,12 +141,11 @@ export function ecsSkippedLine(input: LayoutSkipped): LayoutLine {
   return { text: JSON.stringify(doc) };
 }
 
-function categoryOf(event: CloudTrailEvent, login: boolean, eventSource: string | undefined, eventName: string | undefined): Doc {
+function categoryOf(login: boolean, eventSource: string | undefined, eventName: string | undefined): Doc {
   if (login) return { category: ['authentication'], type: ['start'] };
   const verb = verbOf(eventName);
   const type = verb === 'create' ? 'creation' : verb === 'delete' ? 'deletion' : verb === 'update' ? 'change' : verb === 'read' ? 'access' : 'info';
   const category = eventSource === 'iam.amazonaws.com' ? ['api', 'iam'] : ['api'];
-  void event;
   return { category, type: [type] };
 }
 

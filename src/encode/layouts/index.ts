@@ -33,7 +33,7 @@ export function layoutLine(layout: LayoutConfig, input: LayoutEvent): LayoutLine
 export function layoutSkippedLine(layout: LayoutConfig, input: LayoutSkipped): LayoutLine {
   switch (layout.format) {
     case 'ocsf':
-      return ocsfSkippedLine(input, { rawData: layout.ocsfRawData });
+      return ocsfSkippedLine(input);
     case 'ecs':
       return ecsSkippedLine(input);
     default:

@@ -182,7 +182,7 @@ export function ocsfDocument(input: LayoutEvent, options: OcsfOptions): { doc: D
 }
 
 /** A message that is not a CloudTrail event: an OCSF Base Event (class 0) that keeps it whole. */
-export function ocsfSkippedLine(input: LayoutSkipped, options: OcsfOptions): LayoutLine {
+export function ocsfSkippedLine(input: LayoutSkipped): LayoutLine {
   const cls = OCSF_CLASSES['base-event'];
   const doc: Doc = {
     activity_id: 0,
@@ -205,7 +205,6 @@ export function ocsfSkippedLine(input: LayoutSkipped, options: OcsfOptions): Lay
     // The message is kept whatever OCSF_RAW_DATA says: it is all there is of it.
     raw_data: input.raw,
   };
-  void options;
   return { text: JSON.stringify(doc), eventClass: 'base-event' };
 }
 
@@ -351,9 +350,18 @@ function resourcesOf(value: unknown, consumed: Set<string>): Doc[] | undefined {
     const arn = str(r.ARN);
     const type = str(r.type);
     const account = str(r.accountId);
-    if (arn !== undefined) (resource.uid = arn), consumed.add(`resources[${i}].ARN`);
-    if (type !== undefined) (resource.type = type), consumed.add(`resources[${i}].type`);
-    if (account !== undefined) (resource.owner = { account: { uid: account } }), consumed.add(`resources[${i}].accountId`);
+    if (arn !== undefined) {
+      resource.uid = arn;
+      consumed.add(`resources[${i}].ARN`);
+    }
+    if (type !== undefined) {
+      resource.type = type;
+      consumed.add(`resources[${i}].type`);
+    }
+    if (account !== undefined) {
+      resource.owner = { account: { uid: account } };
+      consumed.add(`resources[${i}].accountId`);
+    }
     if (Object.keys(resource).length > 0) out.push(resource);
   });
   return out.length > 0 ? out : undefined;
