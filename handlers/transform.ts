@@ -7,6 +7,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../src/config/index.ts';
 import { METRICS_NAMESPACE } from '../src/observability/metric-names.ts';
+import { REINGEST_CLIENT_CONFIG } from '../src/deliver/sinks.ts';
 import { createTransformHandler } from '../src/pipeline/handler.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
 import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';
@@ -22,8 +23,8 @@ const log = powertoolsLog(process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE);
 const stages = buildStages(config, { log });
 
 // The stream clients are loaded on the first re-ingestion (most invocations never re-ingest), so their modules
-// stay out of the cold start. Our own loop retries failed entries with backoff; the SDK's retries are kept small
-// so the two do not multiply.
+// stay out of the cold start. Our own loop is the only retry layer (backoff + jitter, a timeout per call); the SDK
+// makes one attempt per call (REINGEST_CLIENT_CONFIG), so the two never resend the same entries.
 let firehose: Promise<FirehoseClient> | undefined;
 let kinesis: Promise<KinesisClient> | undefined;
 
@@ -31,8 +32,8 @@ export const handler = createTransformHandler({
   config: config.core,
   intel: stages.intel,
   rules: stages.rules,
-  firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => new FirehoseClient({ maxAttempts: 2 }))),
-  kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => new KinesisClient({ maxAttempts: 2 }))),
+  firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => new FirehoseClient({ ...REINGEST_CLIENT_CONFIG }))),
+  kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => new KinesisClient({ ...REINGEST_CLIENT_CONFIG }))),
   log,
   metrics: {
     addMetric: (name, unit, value) => metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),

@@ -10,6 +10,15 @@ export interface LookupStats {
   providerErrors: number;
   /** IPs left without a complete answer because the deadline passed. */
   deadlineMisses: number;
+  /**
+   * Addresses (IPv6: /64 prefixes) not resolved beyond the in-memory cache because the invocation already had
+   * MAX_PROVIDER_LOOKUPS_PER_INVOCATION of them: their events are `partial`.
+   */
+  lookupsCapped: number;
+  /** Provider values dropped as untrusted: numbers out of the schema's range, unparseable timestamps. */
+  valuesDropped: number;
+  /** Cache items too large for DynamoDB (400 KB item limit) that were not written. */
+  cacheItemsSkipped: number;
 }
 
 export interface LookupOptions {
@@ -27,5 +36,5 @@ export interface IpIntelligence {
 }
 
 export function emptyLookupStats(): LookupStats {
-  return { uniqueIps: 0, l1Hits: 0, cacheHits: 0, cacheMisses: 0, providerCalls: 0, providerErrors: 0, deadlineMisses: 0 };
+  return { uniqueIps: 0, l1Hits: 0, cacheHits: 0, cacheMisses: 0, providerCalls: 0, providerErrors: 0, deadlineMisses: 0, lookupsCapped: 0, valuesDropped: 0, cacheItemsSkipped: 0 };
 }
