@@ -75,13 +75,13 @@ describe('layouts through the entry points', function () {
       const [record] = result.records;
       expect(record!.result).to.equal('Ok');
       expect(record!.metadata!.partitionKeys).to.deep.equal({ source: 'api-activity', region: 'us-east-1', accountId: '111122223333', eventDay: '20261120' });
-      expect(outputLines(record!.data).map((d) => d.class_uid)).to.deep.equal([6003]);
+      expect(outputLines(record!.data ?? '').map((d) => d.class_uid)).to.deep.equal([6003]);
       // The sign-in went back to the stream, already in OCSF, and comes out in its own partition, unchanged.
       const again = sink.drain().map((r) => firehoseRecord(r.data.toString('base64')));
       expect(again.length).to.equal(1);
       const { result: second } = await transformBatch(firehoseEvent(again), lambdaContext(), { config, sinkFor: () => sink });
       expect(second.records[0]!.metadata!.partitionKeys).to.deep.include({ source: 'authentication', eventDay: '20261120' });
-      expect(outputLines(second.records[0]!.data).map((d) => d.class_uid)).to.deep.equal([3002]);
+      expect(outputLines(second.records[0]!.data ?? '').map((d) => d.class_uid)).to.deep.equal([3002]);
     });
 
     it('keeps native partition keys for the ECS layout', async () => {
@@ -90,7 +90,7 @@ describe('layouts through the entry points', function () {
         sinkFor: () => new MemorySink(),
       });
       expect(result.records[0]!.metadata!.partitionKeys).to.deep.equal({ account: '111122223333', region: 'us-east-1', dt: '2026-11-20' });
-      expect(outputLines(result.records[0]!.data)[0]!['@timestamp']).to.equal('2026-11-20T14:03:21Z');
+      expect(outputLines(result.records[0]!.data ?? '')[0]!['@timestamp']).to.equal('2026-11-20T14:03:21Z');
     });
   });
 });
