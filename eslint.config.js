@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import mocha from 'eslint-plugin-mocha';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', '.serverless/', '.esbuild/', 'dist/', 'data/', 'layer/', 'bench/results/', 'src/rules/generated/**/*.js'] },
+  { ignores: ['node_modules/', 'out/', '.serverless/', '.esbuild/', 'dist/', 'data/', 'layer/', 'bench/results/', 'src/5-rules/generated/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,7 +23,17 @@ export default tseslint.config(
     },
   },
   {
+    // CloudFormation fragments computed by serverless (`${file(./resources/x.cjs)}`) are CommonJS.
+    files: ['resources/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['bin/**/*.js', 'scripts/**/*.{js,mjs}', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+  },
+  {
+    files: ['.dependency-cruiser.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
 );

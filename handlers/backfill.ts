@@ -4,7 +4,7 @@
  * container (cold start): configuration is parsed and validated, clients are created; invocations call the core.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { createBackfillHandler, parseBackfillConfig } from '../src/backfill/index.ts';
+import { createBackfillHandler, parseBackfillConfig } from '../src/entry/backfill/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
 import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';

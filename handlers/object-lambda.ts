@@ -3,9 +3,9 @@
  * Configuration, clients and enrichment stages are built once per container (cold start).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { parseObjectLimits } from '../src/backfill/config.ts';
+import { parseObjectLimits } from '../src/entry/backfill/config.ts';
 import { loadConfig } from '../src/config/index.ts';
-import { createObjectLambdaHandler } from '../src/object-lambda/index.ts';
+import { createObjectLambdaHandler } from '../src/entry/object-lambda/index.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
 import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';
 

@@ -7,7 +7,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../src/config/index.ts';
 import { METRICS_NAMESPACE } from '../src/observability/metric-names.ts';
-import { REINGEST_CLIENT_CONFIG } from '../src/deliver/sinks.ts';
+import { REINGEST_CLIENT_CONFIG } from '../src/8-deliver/sinks.ts';
 import { createTransformHandler } from '../src/pipeline/handler.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
 import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';

@@ -1,5 +1,5 @@
 /**
- * `npm run build:layouts`: writes the schemas that come from the layout shapes (src/encode/layouts):
+ * `npm run build:layouts`: writes the schemas that come from the layout shapes (src/7-encode/layouts):
  *   schema/ocsf/glue-columns.json              Glue columns of the OCSF table (Firehose JSON → Parquet conversion)
  *   resources/opensearch/ecs/index-template.json  OpenSearch index template of the ECS variant, field types from
  *                                              the published ECS definitions (@elastic/ecs, pinned)
@@ -7,8 +7,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ecsIndexTemplate } from '../src/encode/layouts/ecs-template.ts';
-import { ocsfGlueColumns } from '../src/encode/layouts/ocsf-shape.ts';
+import { ecsIndexTemplate } from '../src/7-encode/layouts/ecs-template.ts';
+import { ocsfGlueColumns } from '../src/7-encode/layouts/ocsf-shape.ts';
 import ecs from '@elastic/ecs';
 
 const root = join(import.meta.dirname, '..');

@@ -20,7 +20,7 @@ export interface CloudTrailEvent {
 
 export type SourceKind = 'public' | 'private' | 'reserved' | 'aws-internal' | 'aws-service' | 'invalid' | 'missing';
 
-/** Result of classifying `sourceIPAddress` (see src/classify). */
+/** Result of classifying `sourceIPAddress` (see src/2-classify). */
 export interface SourceClassification {
   /** `sourceIPAddress` exactly as received (omitted when missing or not a string). */
   readonly address?: string;
@@ -111,7 +111,7 @@ export interface PartitionKeys {
   dt: string;
   /**
    * OCSF layout only: the event class group (`api-activity`, `authentication`, `base-event`), because Security
-   * Lake takes one OCSF class per custom source and per Parquet object (see src/encode/layouts/partition.ts).
+   * Lake takes one OCSF class per custom source and per Parquet object (see src/7-encode/layouts/partition.ts).
    */
   eventClass?: string;
 }

@@ -1,13 +1,14 @@
-import { classifySource } from '../classify/source.ts';
+import { classifySource } from '../2-classify/source.ts';
 import type { CoreConfig } from '../config/core.ts';
-import type { EventItem } from '../decode/event-text.ts';
-import type { OutputLine } from '../deliver/plan.ts';
-import { closingBrace, enrichedParts, skippedLine } from '../encode/line.ts';
-import { isNative, layoutLine, layoutSkippedLine } from '../encode/layouts/index.ts';
-import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../encode/partition.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
+import type { EventItem } from '../1-decode/event-text.ts';
+import type { OutputLine } from '../8-deliver/plan.ts';
+import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
+import { isNative, layoutLine, layoutSkippedLine } from '../7-encode/layouts/index.ts';
+import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../7-encode/partition.ts';
+import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
+import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
-import type { RuleEngine } from '../rules/types.ts';
+import type { RuleEngine } from '../5-rules/types.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
 
 /** Events decoded from one input (a Firehose record, a CloudTrail file), and when that input arrived. */
@@ -117,6 +118,7 @@ interface EncodeState {
 function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
+  const opensearch = state.config.outputMode === 'opensearch';
   const layout = state.config.layout;
   const native = isNative(layout);
   const lines: OutputLine[] = new Array(events.length);
@@ -124,12 +126,13 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     const item = events[e]!;
     if (!item.ok) {
       counters.skipped++;
-      if (native) {
-        lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
-      } else {
+      if (!native) {
         const line = layoutSkippedLine(layout!, { raw: item.raw, error: item.error, arrival });
         lines[e] = { text: line.text, keys: partitionWithClass(fallbackPartitionKeys(arrival), line.eventClass) };
+        continue;
       }
+      const text = opensearch ? opensearchSkippedDocument(item.raw, item.error, arrival) : skippedLine(item.raw, item.error);
+      lines[e] = { text, keys: fallbackPartitionKeys(arrival) };
       continue;
     }
     const source = sources[e]!;
@@ -159,6 +162,13 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
       const enrichment = { ...shared.base, status, ...(verdict !== undefined ? { priority: verdict.priority, risk: verdict.risk } : {}) };
       const line = layoutLine(layout!, { event: item.event, text: item.text, enrichment, arrival });
       lines[e] = { text: line.text, keys: partitionWithClass(keys, line.eventClass) };
+      continue;
+    }
+    if (opensearch) {
+      // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
+      const enrichment: Record<string, unknown> = { ...shared.base, status };
+      if (verdict !== undefined) Object.assign(enrichment, { priority: verdict.priority, risk: verdict.risk });
+      lines[e] = { text: opensearchDocument(item.event, enrichment, arrival), keys };
       continue;
     }
     const { end, empty } = closingBrace(item.text);

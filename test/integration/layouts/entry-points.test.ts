@@ -27,7 +27,7 @@ describe('layouts through the entry points', function () {
     before(async () => {
       out = await mkdtemp(join(tmpdir(), 'cte-ocsf-run-'));
       const env = { ...process.env, OUTPUT_FORMAT: 'ocsf' };
-      ({ stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', 'sample/', '--out', out], { cwd: ROOT, env, maxBuffer: 8 * 1024 * 1024 }));
+      ({ stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/entry/cli/main.ts', 'run', 'sample/', '--out', out], { cwd: ROOT, env, maxBuffer: 8 * 1024 * 1024 }));
     });
     after(async () => {
       await rm(out, { recursive: true, force: true });

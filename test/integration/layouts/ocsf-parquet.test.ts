@@ -9,8 +9,8 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ocsfGlueColumns } from '../../../src/encode/layouts/ocsf-shape.ts';
-import { layoutDocuments } from '../../unit/encode/layouts/support/documents.ts';
+import { ocsfGlueColumns } from '../../../src/7-encode/layouts/ocsf-shape.ts';
+import { layoutDocuments } from '../../unit/7-encode/layouts/support/documents.ts';
 
 /** Hive/Glue type → DuckDB type (a small parser: struct<…>, array<…>, map<string,string>, scalars). */
 export function duckType(glue: string): string {

@@ -4,8 +4,8 @@
  * columns are the generated ones, under the partition layout of the custom sources.
  */
 import { expect } from 'chai';
-import { ocsfGlueColumns } from '../../../src/encode/layouts/ocsf-shape.ts';
-import { OCSF_PARTITION_KEY_NAMES, SECURITY_LAKE_SOURCE_PREFIX, SECURITY_LAKE_SOURCE_VERSION } from '../../../src/encode/layouts/partition.ts';
+import { ocsfGlueColumns } from '../../../src/7-encode/layouts/ocsf-shape.ts';
+import { OCSF_PARTITION_KEY_NAMES, SECURITY_LAKE_SOURCE_PREFIX, SECURITY_LAKE_SOURCE_VERSION } from '../../../src/7-encode/layouts/partition.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
 import { packageService, type PackagedService } from './support/template.ts';
 

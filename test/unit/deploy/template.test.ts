@@ -6,17 +6,17 @@
 import { execFile } from 'node:child_process';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, PARTITION_KEY_NAMES } from '../../../src/model.ts';
-import { PARTITION_FALLBACK, regionKey } from '../../../src/encode/partition.ts';
+import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
-import { iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
+import { REPO_ROOT, iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -155,8 +155,8 @@ async function configVariables(): Promise<{ name: string; default?: string }[]> 
   // CONFIG_VARIABLES is the union; the stage lists are read too so no variable is missed while it is assembled.
   const modules: [string, string][] = [
     ['../../../src/config/index.ts', 'CONFIG_VARIABLES'],
-    ['../../../src/lookup/config.ts', 'LOOKUP_CONFIG_VARIABLES'],
-    ['../../../src/rules/config.ts', 'RULES_CONFIG_VARIABLES'],
+    ['../../../src/3-lookup/config.ts', 'LOOKUP_CONFIG_VARIABLES'],
+    ['../../../src/5-rules/config.ts', 'RULES_CONFIG_VARIABLES'],
   ];
   const variables = new Map<string, { name: string; default?: string }>();
   for (const [path, name] of modules) {
@@ -507,6 +507,30 @@ describe('serverless deployment (generated CloudFormation)', function () {
         const depth = [...type].reduce((d, ch) => (d < 0 ? d : ch === '<' ? d + 1 : ch === '>' ? d - 1 : d), 0);
         expect(depth, type).to.equal(0);
       }
+    });
+  });
+
+  describe('Athena', () => {
+    it('saves every query of resources/athena/ as a NamedQuery of the stage workgroup, text unchanged', async () => {
+      const dir = join(REPO_ROOT, 'resources', 'athena');
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+      const saved = resourcesOfType(s3.resources, 'AWS::Athena::NamedQuery').map(([, q]) => obj(q.Properties, 'NamedQuery'));
+      expect(saved.map((q) => q.QueryString)).to.deep.equal(await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8'))));
+      for (const q of saved) {
+        expect(q.WorkGroup).to.deep.equal({ Ref: 'AthenaWorkGroup' });
+        expect(q.Database).to.deep.equal({ Ref: 'GlueDatabase' });
+        expect(String(q.Description).length).to.be.within(1, 1024);
+      }
+      expect(resourcesOfType(os.resources, 'AWS::Athena::NamedQuery')).to.deep.equal([]);
+    });
+
+    it('writes results encrypted into the output bucket and cancels queries past the stage cut-off', () => {
+      const config = obj(props(s3.resources, 'AthenaWorkGroup').WorkGroupConfiguration, 'WorkGroupConfiguration');
+      expect(config.EnforceWorkGroupConfiguration).to.equal(true);
+      expect(Number(config.BytesScannedCutoffPerQuery)).to.be.at.least(10_485_760);
+      const result = obj(config.ResultConfiguration, 'ResultConfiguration');
+      expect(result.OutputLocation).to.deep.equal({ 'Fn::Sub': 's3://${OutputBucket}/athena-results/' });
+      expect(obj(result.EncryptionConfiguration, 'EncryptionConfiguration').EncryptionOption).to.be.oneOf(['SSE_S3', 'SSE_KMS', 'CSE_KMS']);
     });
   });
 
