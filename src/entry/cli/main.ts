@@ -4,9 +4,8 @@ import { buildStages } from '../../pipeline/stages.ts';
 import { SECURITY_LAKE_SOURCE_PREFIX } from '../../7-encode/layouts/partition.ts';
 import { localHandler, runLocal } from './run.ts';
 import { ConfigError } from '../../errors.ts';
-import { checkPrefix, parseObjectLimits } from '../backfill/config.ts';
-import { parseS3Uri } from '../backfill/keys.ts';
-import { runBackfill } from '../backfill/run.ts';
+import { backfillCommand, interruptSignals } from './backfill-command.ts';
+import { getCommand } from './get-command.ts';
 import { replayLogGroup } from '../replay/index.ts';
 import { OPENSEARCH_SETUP_USAGE, opensearchSetupCommand } from './opensearch-setup.ts';
 
@@ -18,12 +17,9 @@ commands:
     --out DIR          output directory (default: out)
     --buffer-mb N      Firehose Lambda buffer size in MB, 0.2–3 (default: 0.25, as deployed)
 
-  backfill       enrich CloudTrail objects in S3 into the Firehose layout of another prefix (S3 → S3);
-                 re-running overwrites earlier output (deterministic keys), digests are skipped
-    --source s3://BUCKET/PREFIX   where the trail's objects are (e.g. s3://trail-bucket/AWSLogs/111122223333/)
-    --dest s3://BUCKET/PREFIX     where partitions are written (e.g. s3://output-bucket/enriched/)
-    --concurrency N               objects enriched at once, 1–64 (default: 4)
-    --region R                    AWS region of the buckets (default: the SDK's, e.g. AWS_REGION)
+  backfill       enrich CloudTrail objects in S3 into the Firehose layout of another prefix (S3 → S3): selected
+                 accounts/regions/days, resumable (checkpoint), --dry-run, S3 Batch Operations; see backfill --help
+  get            enrich one CloudTrail object (s3://BUCKET/KEY or FILE) at read time and print NDJSON; see get --help
 
   replay         send CloudTrail history from a CloudWatch Logs group to the delivery stream, packed as the
                  subscription filter packs it, so it goes through the deployed transform
@@ -44,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command === 'backfill') return backfillCommand(rest);
+  if (command === 'backfill') return backfillCommand(rest, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), isTty: process.stderr.isTTY === true, interrupts: interruptSignals() });
+  if (command === 'get') return getCommand(rest);
   if (command === 'replay') return replayCommand(rest);
   if (command === 'opensearch-setup') return opensearchSetupCommand(rest);
   if (command !== 'run') {
@@ -86,44 +83,6 @@ function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
     console.error(`${(err as Error).message}\n\n${USAGE}`);
     return undefined;
   }
-}
-
-async function backfillCommand(args: string[]): Promise<number> {
-  const parsed = parseOptions({
-    args,
-    options: { source: { type: 'string' }, dest: { type: 'string' }, concurrency: { type: 'string', default: '4' }, region: { type: 'string' } },
-  });
-  if (parsed === undefined) return 2;
-  const { values } = parsed;
-  const source = parseS3Uri(values.source ?? '');
-  const dest = parseS3Uri(values.dest ?? '');
-  if (source === undefined) return usageError('--source must be s3://BUCKET[/PREFIX]');
-  if (dest === undefined) return usageError('--dest must be s3://BUCKET[/PREFIX]');
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) return usageError('--concurrency must be an integer from 1 to 64');
-  const destPrefix = dest.prefix === '' || dest.prefix.endsWith('/') ? dest.prefix : `${dest.prefix}/`;
-  try {
-    checkPrefix(destPrefix, '--dest prefix');
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  if (source.bucket === dest.bucket && (destPrefix === '' || source.prefix.startsWith(destPrefix))) {
-    return usageError('--source must not lie inside --dest (the backfill would read its own output)');
-  }
-  const config = loadConfig(process.env);
-  const limits = parseObjectLimits(process.env);
-  const stages = buildStages(config);
-  const { S3Client } = await import('@aws-sdk/client-s3');
-  const s3 = new S3Client(values.region !== undefined ? { region: values.region } : {});
-  const totals = await runBackfill({
-    s3,
-    source,
-    destination: { bucket: dest.bucket, prefix: destPrefix },
-    enrich: { config: config.core, intel: await stages.intel, rules: stages.rules },
-    limits,
-    concurrency,
-  });
-  return totals.failed === 0 ? 0 : 1;
 }
 
 async function replayCommand(args: string[]): Promise<number> {
