@@ -5,6 +5,7 @@
  *
  *   npm run bench                 full run (~1–2 minutes)
  *   npm run bench -- --quick      smaller workloads, fewer repetitions
+ *   npm run bench -- --layouts    only the output layouts section (native vs OCSF vs ECS)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -111,6 +112,53 @@ async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Re
     });
   }
   return rows;
+}
+
+/**
+ * Cost of each output layout against native, same process, same warm container state: the realistic workload at
+ * 0.25 MB buffers (as deployed), full enrichment (providers answered from L1). Rules run on the native event in every layout, so
+ * the difference is the layout alone: native splices the original text, OCSF/ECS build and serialise a document.
+ */
+async function layoutCosts(workload: Workload, geo: GeoDatabase, providersEnv: Record<string, string>) {
+  // 0.25 MB: the deployed Lambda buffer (serverless.yml firehoseLambdaBufferMb).
+  const batches = invocations(workload, 256 * 1024);
+  const variants: [string, Record<string, string>][] = [
+    ['native', {}],
+    ['ocsf (raw_data on, default)', { OUTPUT_FORMAT: 'ocsf' }],
+    ['ocsf (OCSF_RAW_DATA=false)', { OUTPUT_FORMAT: 'ocsf', OCSF_RAW_DATA: 'false' }],
+    ['ecs', { OUTPUT_FORMAT: 'ecs' }],
+  ];
+  const deps = new Map<string, TransformDeps>();
+  const bytesOut = new Map<string, number>();
+  for (const [name, env] of variants) {
+    const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv, ...env });
+    const d: TransformDeps = { config: config.core, intel: await createIpIntelligence(config.lookup, { geo }), rules: buildStages(config, { geo }).rules, sinkFor: () => sink };
+    let out = 0;
+    let returned = 0;
+    for (const e of invocations(workload, 256 * 1024)) await transformBatch(e, context, d); // fill the L1 cache
+    for (const e of batches) {
+      const { result, summary } = await transformBatch(e, context, d);
+      for (const r of result.records) out += ((r.data ?? '').length * 3) / 4;
+      returned += summary.eventsReturned;
+    }
+    deps.set(name, d);
+    bytesOut.set(name, out / Math.max(1, returned));
+  }
+  const times = new Map<string, number[]>(variants.map(([n]) => [n, []]));
+  const floor: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    floor.push((await timeAll(batches, floorPass)).total);
+    // Interleaved, so drift on a shared machine spreads over every variant.
+    for (const [name] of variants) times.get(name)!.push((await timeAll(batches, (e) => transformBatch(e, context, deps.get(name)!))).total);
+  }
+  const native = median(times.get('native')!);
+  return {
+    floorMs: median(floor),
+    rows: variants.map(([name]) => {
+      const t = median(times.get(name)!);
+      return { name, ms: t, vsNative: t / native, vsFloor: t / median(floor), bytesPerEvent: bytesOut.get(name)! };
+    }),
+  };
 }
 
 /** Quantities that drive the bill, scaled to one million events (realistic workload, warm, full enrichment). */
@@ -297,6 +345,22 @@ async function main() {
   log(`command: npm run bench${QUICK ? ' -- --quick' : ''}`);
   log(`workloads: ${realistic.events} events, ${(realistic.eventBytes / realistic.events).toFixed(0)} B/event average, ${realistic.records.length} CloudWatch Logs records (${realistic.uniquePublicIps} unique public IPs); worst case ${unique.uniquePublicIps} unique public IPs`);
   log();
+  const layoutsOnly = process.argv.includes('--layouts');
+  {
+    const l = await layoutCosts(realistic, geo, providersEnv);
+    log('## Output layouts (realistic workload, 0.25 MB buffers as deployed, warm cache, full enrichment; rules always on the native event)');
+    log();
+    log(`floor (decode + parse + serialise, no enrichment): ${l.floorMs.toFixed(1)} ms`);
+    log();
+    log('| layout | ms | ÷ native | ÷ floor | output bytes per event (returned, uncompressed) |');
+    log('| --- | --- | --- | --- | --- |');
+    for (const r of l.rows) log(`| ${r.name} | ${r.ms.toFixed(1)} | **${r.vsNative.toFixed(2)}×** | ${r.vsFloor.toFixed(2)}× | ${Math.round(r.bytesPerEvent).toLocaleString('en-US')} |`);
+    log();
+  }
+  if (layoutsOnly) {
+    await providers.close();
+    return;
+  }
   log('## Throughput (warm = full enrichment, all four providers enabled, answers in the L1 cache; cold = new container, offline geo only)');
   log();
   log('| workload | buffer | invocations | floor ms | cold ms | warm ms | warm ÷ floor | cold ÷ floor | events/s (warm) | MB/s in (warm) | p50 ms/inv | p99 ms/inv |');

@@ -38,7 +38,19 @@ export interface CoreConfig {
   readonly reingestMaxDelayMs: number;
   /** Response size budget in bytes; not an environment setting (tests shrink it to exercise overflow). */
   readonly responseBudget?: number;
+  /** Output layout (src/7-encode/layouts); absent = native. */
+  readonly layout?: LayoutConfig;
 }
+
+export type OutputFormat = 'native' | 'ocsf' | 'ecs';
+
+export interface LayoutConfig {
+  readonly format: OutputFormat;
+  /** OCSF only: carry the original event text in `raw_data`. */
+  readonly ocsfRawData: boolean;
+}
+
+export const NATIVE_LAYOUT: LayoutConfig = Object.freeze({ format: 'native', ocsfRawData: true });
 
 export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OUTPUT_MODE', default: 's3', description: '`s3` (NDJSON, dynamic partitioning keys) or `opensearch` (one document per record)' },
@@ -69,6 +81,12 @@ export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'REINGEST_MAX_ATTEMPTS', default: '6', description: 'attempts per re-ingested record before the invocation fails (Firehose then retries the batch)' },
   { name: 'REINGEST_BASE_DELAY_MS', default: '100', description: 'first retry delay of re-ingestion (exponential, full jitter)' },
   { name: 'REINGEST_MAX_DELAY_MS', default: '3000', description: 'largest retry delay of re-ingestion' },
+  {
+    name: 'OUTPUT_FORMAT',
+    default: 'native',
+    description: '`native` (the CloudTrail event + `enrichment`), `ocsf` (OCSF 1.1.0, Security Lake partitions) or `ecs` (ECS 8.x); see docs/layouts.md',
+  },
+  { name: 'OCSF_RAW_DATA', default: 'true', description: 'with `OUTPUT_FORMAT=ocsf`, keep the original event text in `raw_data`' },
 ];
 
 export function parseCoreConfig(env: Env): CoreConfig {
@@ -89,7 +107,16 @@ export function parseCoreConfig(env: Env): CoreConfig {
     reingestMaxAttempts: intVar(env, 'REINGEST_MAX_ATTEMPTS', 6, 1, 20),
     reingestBaseDelayMs: intVar(env, 'REINGEST_BASE_DELAY_MS', 100, 0, 10_000),
     reingestMaxDelayMs: intVar(env, 'REINGEST_MAX_DELAY_MS', 3000, 0, 60_000),
+    layout: parseLayoutConfig(env),
   };
+}
+
+export function parseLayoutConfig(env: Env): LayoutConfig {
+  const format = (env.OUTPUT_FORMAT ?? '').trim().toLowerCase() || 'native';
+  if (format !== 'native' && format !== 'ocsf' && format !== 'ecs') {
+    throw new ConfigError(`OUTPUT_FORMAT must be "native", "ocsf" or "ecs", got ${JSON.stringify(env.OUTPUT_FORMAT)}`);
+  }
+  return { format, ocsfRawData: boolVar(env, 'OCSF_RAW_DATA', true) };
 }
 
 function parseAccountAllowlist(value: string | undefined): ReadonlySet<string> | undefined {

@@ -10,6 +10,7 @@ import { decodeRecord, type DecodedRecord } from '../1-decode/record.ts';
 import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../8-deliver/limits.ts';
 import { maxEnvelopeBody, planResponse, type PlanInput } from '../8-deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink } from '../8-deliver/reingest.ts';
+import { layoutPartitionKeys } from '../7-encode/layouts/index.ts';
 import { fallbackPartitionKeys, sanitisePartitionKeys } from '../7-encode/partition.ts';
 import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
@@ -172,7 +173,7 @@ export async function transformBatch(
       summary.dropped++;
     } else {
       const out: FirehoseTransformationResultRecord = { recordId: planned.recordId, result: 'Ok', data: planned.body.toString('base64') };
-      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: { ...planned.keys } };
+      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: layoutPartitionKeys(config.layout?.format, planned.keys) };
       output[i] = out;
       summary.ok++;
       if (input.kind === 'passthrough') summary.passthroughEvents += planned.lines;

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../../config/index.ts';
 import { buildStages } from '../../pipeline/stages.ts';
+import { SECURITY_LAKE_SOURCE_PREFIX } from '../../7-encode/layouts/partition.ts';
 import { localHandler, runLocal } from './run.ts';
 import { existsSync } from 'node:fs';
 import { ConfigError, EnricherError, ReingestionError } from '../../errors.ts';
@@ -132,6 +133,7 @@ async function runCommand(rest: string[], env: NodeJS.ProcessEnv, out: (line: st
     inputs,
     outDir: values.out,
     force: values.force === true,
+    prefix: config.core.layout?.format === 'ocsf' ? SECURITY_LAKE_SOURCE_PREFIX : undefined,
     bufferBytes: Math.round(bufferMb * 1024 * 1024),
     makeHandler: localHandler(config.core, stages),
     write: values.json === true ? (line) => lines.push(line) : out,

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly bufferBytes: number;
   /** Replace an earlier output of run even when files were added to it. */
   readonly force?: boolean;
+  /** Where partitions go under the output directory (default `enriched/`; OCSF: Security Lake's `ext/…`). */
+  readonly prefix?: string;
   /** Builds the handler around the sink the local Firehose re-ingests into. */
   readonly makeHandler: (sink: LocalFirehose['sink'], onSummary: (s: InvocationSummary) => void) => TransformHandler;
   readonly write?: (line: string) => void;
@@ -141,7 +143,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   await firehose.drain();
 
   await clearOutDir(outCheck);
-  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: outCheck.outDir, reasonOf: (id) => recordFailures.get(id) });
+  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: outCheck.outDir, prefix: options.prefix, reasonOf: (id) => recordFailures.get(id) });
   await mkdir(outCheck.outDir, { recursive: true }); // no events: nothing of the layout was written
   totals.report = await writeReport(outCheck.outDir, firehose.deliveries.map((d) => d.body));
   // The marker lists everything run wrote (the layout and report.html), so a later run replaces exactly that.

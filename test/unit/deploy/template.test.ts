@@ -32,6 +32,7 @@ const REQUIRED_WILDCARDS: Readonly<Record<string, string>> = {
   'BackfillRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'ObjectLambdaRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'FirehoseDeliveryRole/ObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the prefixes',
+  'FirehoseSecurityLakePolicy/LakeObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the custom source prefixes',
   'FirehoseOpenSearchPolicy/BulkIndex': 'index rotation makes Firehose write <index>-<date> indices',
   'FirehoseOpenSearchPolicy/ClusterHealthReads': 'index rotation makes Firehose read <index>-<date> mappings',
   'BackfillRole/ReadTrailObjects': 'CloudTrail names its objects under AWSLogs/',
