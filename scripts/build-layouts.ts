@@ -15,5 +15,5 @@ const root = join(import.meta.dirname, '..');
 const write = (path: string, value: unknown) => writeFile(join(root, path), JSON.stringify(value, null, 2) + '\n');
 
 await write('schema/ocsf/glue-columns.json', ocsfGlueColumns());
-await write('resources/opensearch/ecs/index-template.json', ecsIndexTemplate(ecs.EcsFlat as Record<string, { type: string; ignore_above?: number; scaling_factor?: number }>));
+await write('resources/opensearch/ecs/index-template.json', ecsIndexTemplate(ecs.EcsFlat));
 console.log('wrote schema/ocsf/glue-columns.json and resources/opensearch/ecs/index-template.json');

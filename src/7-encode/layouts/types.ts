@@ -89,7 +89,7 @@ export function strongestReason(reasons: readonly RiskReason[]): ReasonWithAttac
 export function attackOf(reasons: readonly RiskReason[]): { tactics: string[]; techniques: string[] } {
   const tactics = new Set<string>();
   const techniques = new Set<string>();
-  for (const r of reasons as readonly ReasonWithAttack[]) {
+  for (const r of reasons) {
     for (const t of r.attack?.tactics ?? []) if (typeof t === 'string') tactics.add(t);
     for (const t of r.attack?.techniques ?? []) if (typeof t === 'string') techniques.add(t);
   }

@@ -112,7 +112,7 @@ export class LocalFirehose {
       if (input === undefined || seen.has(out.recordId)) throw new Error(`invalid Lambda response: unexpected or repeated recordId ${out.recordId}`);
       seen.add(out.recordId);
       if (out.result === 'Ok') {
-        const keys = out.metadata?.partitionKeys as Readonly<Record<string, string>> | undefined;
+        const keys = out.metadata?.partitionKeys;
         this.deliveries.push({ keys, body: Buffer.from(out.data ?? '', 'base64') });
       } else if (out.result === 'ProcessingFailed') {
         this.failed.push({ recordId: out.recordId, rawData: input.data, arrivalTimestamp: input.approximateArrivalTimestamp });
