@@ -25,7 +25,7 @@ import { AutoFocusProvider } from './providers/autofocus.ts';
 import { IpqsProvider } from './providers/ipqualityscore.ts';
 import { IpstackProvider } from './providers/ipstack.ts';
 import type { Provider } from './providers/types.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupOptions, type LookupStats } from './types.ts';
+import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupOptions, type LookupStats, type ProviderStats } from './types.ts';
 
 export interface IpIntelligenceDeps {
   /** DynamoDB client for CACHE_TABLE_NAME (default: a new client; honours AWS_ENDPOINT_URL_DYNAMODB). */
@@ -121,6 +121,12 @@ function untilDeadline<T>(promise: Promise<T>, signal: AbortSignal, fallback: T)
   });
 }
 
+const FAILURE_CAUSE: Record<'breaker' | 'key' | 'error', IncompleteCause> = {
+  breaker: 'breaker_open',
+  key: 'key_unavailable',
+  error: 'provider_error',
+};
+
 export class DefaultIpIntelligence implements IpIntelligence {
   readonly #config: LookupConfig;
   readonly #geo: GeoDatabase;
@@ -163,8 +169,30 @@ export class DefaultIpIntelligence implements IpIntelligence {
     return this.#providers.map((p) => p.provider.name);
   }
 
-  async lookup(ips: readonly string[], options: LookupOptions): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats }> {
+  async lookup(
+    ips: readonly string[],
+    options: LookupOptions,
+  ): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats; causes: Map<string, IncompleteCause> }> {
     const stats = emptyLookupStats();
+    const causes = new Map<string, IncompleteCause>();
+    for (const { provider } of this.#providers) stats.providers[provider.name] = { calls: 0, errors: 0, latencyMs: [], breakerOpen: false };
+    try {
+      return await this.#lookup(ips, options, stats, causes);
+    } finally {
+      for (const rt of this.#providers) {
+        const p = stats.providers[rt.provider.name]!;
+        p.latencyMs = rt.client.takeLatencies();
+        p.breakerOpen = rt.client.breaker.state === 'open';
+      }
+    }
+  }
+
+  async #lookup(
+    ips: readonly string[],
+    options: LookupOptions,
+    stats: LookupStats,
+    causes: Map<string, IncompleteCause>,
+  ): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats; causes: Map<string, IncompleteCause> }> {
     const intel = new Map<string, IpIntel>();
     const nowMs = this.#now();
     const unique: string[] = [];
@@ -176,7 +204,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
       } else unique.push(ip);
     }
     stats.uniqueIps = intel.size + unique.length;
-    if (unique.length === 0) return { intel, stats };
+    if (unique.length === 0) return { intel, stats, causes };
     const controller = new AbortController();
     // One listener per queued/in-flight request is expected: hundreds of unique IPs are normal.
     setMaxListeners(0, controller.signal);
@@ -189,7 +217,8 @@ export class DefaultIpIntelligence implements IpIntelligence {
       }
       const known = new Map<string, CachedIp>();
       const failedDeadline = new Set<string>();
-      if (normalised.size > 0) await this.#resolve([...new Set(normalised.values())], options.deadline, controller.signal, known, failedDeadline, stats);
+      const failures = new Map<string, IncompleteCause>();
+      if (normalised.size > 0) await this.#resolve([...new Set(normalised.values())], options.deadline, controller.signal, known, failedDeadline, stats, failures);
 
       for (const ip of unique) {
         const n = normalised.get(ip);
@@ -209,13 +238,16 @@ export class DefaultIpIntelligence implements IpIntelligence {
             providers[provider.name] = e.data;
           }
         }
-        if (!complete && n !== undefined && failedDeadline.has(n)) stats.deadlineMisses++;
+        if (!complete && n !== undefined) {
+          if (failedDeadline.has(n)) stats.deadlineMisses++;
+          causes.set(ip, failedDeadline.has(n) ? 'deadline' : failures.get(n) ?? 'provider_error');
+        }
         const merged = mergeSources(bySource, this.#config.precedence);
         const answer: IpIntel = { ...merged, ...(Object.keys(providers).length > 0 ? { providers } : {}), complete };
         intel.set(ip, answer);
         if (complete) this.#answers.set(ip, { intel: answer, until });
       }
-      return { intel, stats };
+      return { intel, stats, causes };
     } finally {
       clearTimeout(timer);
     }
@@ -228,6 +260,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
     known: Map<string, CachedIp>,
     failedDeadline: Set<string>,
     stats: LookupStats,
+    failures: Map<string, IncompleteCause>,
   ): Promise<void> {
     const enabled = this.#providers.map((p) => p.provider.name);
     const covered = (ip: string): boolean => enabled.every((p) => known.get(ip)?.[p] !== undefined);
@@ -283,18 +316,24 @@ export class DefaultIpIntelligence implements IpIntelligence {
         if (!key.ok) {
           if (signal.aborted) list.forEach((ip) => failedDeadline.add(ip));
           this.#log.warn('provider key unavailable; provider skipped for this invocation', { provider: name, error: key.error });
+          for (const ip of list) if (!failures.has(ip)) failures.set(ip, 'key_unavailable');
           return;
         }
+        const own: ProviderStats = stats.providers[name]!;
         await rt.provider.lookup(list, { key: key.value, deadline, signal }, (ip, res) => {
           if (!res.ok) {
             if (res.error.kind === 'error') {
               stats.providerCalls++;
               stats.providerErrors++;
+              own.calls++;
+              own.errors++;
             }
             if (res.error.kind === 'deadline') failedDeadline.add(ip);
+            else if (!failures.has(ip)) failures.set(ip, FAILURE_CAUSE[res.error.kind]);
             return;
           }
           stats.providerCalls++;
+          own.calls++;
           const fetchedAt = this.#now();
           const ttl = res.value.status === 'found' ? rt.ttlSeconds : Math.min(rt.ttlSeconds, this.#config.negativeTtlSeconds);
           const entry: CacheEntry = { status: res.value.status, fetchedAt, expiresAt: Math.floor(fetchedAt / 1000) + ttl };

@@ -10,7 +10,19 @@ export interface LookupStats {
   providerErrors: number;
   /** IPs left without a complete answer because the deadline passed. */
   deadlineMisses: number;
+  /** Per enabled provider: answers, errors, HTTP round trips (ms) and whether its breaker is open now. */
+  providers: Record<string, ProviderStats>;
 }
+
+export interface ProviderStats {
+  calls: number;
+  errors: number;
+  latencyMs: number[];
+  breakerOpen: boolean;
+}
+
+/** Why an IP was left without a complete answer (the `cause` of the partial events it makes). */
+export type IncompleteCause = 'deadline' | 'provider_error' | 'breaker_open' | 'key_unavailable';
 
 export interface LookupOptions {
   /** Epoch milliseconds by which lookups must be settled; anything unresolved by then is `complete: false`. */
@@ -23,9 +35,12 @@ export interface LookupOptions {
  * Every requested IP is present in the returned map.
  */
 export interface IpIntelligence {
-  lookup(ips: readonly string[], options: LookupOptions): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats }>;
+  lookup(
+    ips: readonly string[],
+    options: LookupOptions,
+  ): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats; causes?: ReadonlyMap<string, IncompleteCause> }>;
 }
 
 export function emptyLookupStats(): LookupStats {
-  return { uniqueIps: 0, l1Hits: 0, cacheHits: 0, cacheMisses: 0, providerCalls: 0, providerErrors: 0, deadlineMisses: 0 };
+  return { uniqueIps: 0, l1Hits: 0, cacheHits: 0, cacheMisses: 0, providerCalls: 0, providerErrors: 0, deadlineMisses: 0, providers: {} };
 }
