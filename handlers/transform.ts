@@ -5,6 +5,7 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { loadConfig } from '../src/config/index.ts';
+import { REINGEST_CLIENT_CONFIG } from '../src/deliver/sinks.ts';
 import { instrumented } from '../src/observability/lambda.ts';
 import { powertoolsLog } from '../src/observability/logger.ts';
 import { powertoolsMetrics } from '../src/observability/metrics.ts';
@@ -24,8 +25,8 @@ const tracing = await createTracing(config.observability.tracing, serviceName);
 const stages = buildStages(config, { log });
 
 // The stream clients are loaded on the first re-ingestion (most invocations never re-ingest), so their modules
-// stay out of the cold start. Our own loop retries failed entries with backoff; the SDK's retries are kept small
-// so the two do not multiply.
+// stay out of the cold start. Our own loop is the only retry layer (backoff + jitter, a timeout per call); the SDK
+// makes one attempt per call (REINGEST_CLIENT_CONFIG), so the two never resend the same entries.
 let firehose: Promise<FirehoseClient> | undefined;
 let kinesis: Promise<KinesisClient> | undefined;
 const traced = <T>(client: T): T => (tracing === undefined ? client : tracing.captureClient(client));
@@ -36,8 +37,8 @@ export const handler = instrumented(
     config: config.core,
     intel: stages.intel,
     rules: stages.rules,
-    firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => traced(new FirehoseClient({ maxAttempts: 2 })))),
-    kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => traced(new KinesisClient({ maxAttempts: 2 })))),
+    firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => traced(new FirehoseClient({ ...REINGEST_CLIENT_CONFIG })))),
+    kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => traced(new KinesisClient({ ...REINGEST_CLIENT_CONFIG })))),
     log,
     metrics,
   }),

@@ -1,5 +1,11 @@
 import { ConfigError } from '../errors.ts';
-import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD } from '../decode/limits.ts';
+import {
+  DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION,
+  DEFAULT_MAX_DECOMPRESSED_PER_RECORD,
+  DEFAULT_MAX_PARSED_PER_INVOCATION,
+  DEFAULT_MAX_PARSED_PER_RECORD,
+} from '../decode/limits.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../deliver/reingest.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -15,6 +21,11 @@ export interface CoreConfig {
   readonly accountAllowlist?: ReadonlySet<string>;
   readonly maxDecompressedPerRecord: number;
   readonly maxDecompressedPerInvocation: number;
+  /** Estimated heap cost of parsed events: per record and per invocation (see src/decode/limits.ts). */
+  readonly maxParsedPerRecord: number;
+  readonly maxParsedPerInvocation: number;
+  /** Longest single PutRecordBatch/PutRecords call (each is also cut at the invocation deadline). */
+  readonly reingestCallTimeoutMs: number;
   /** Share of the remaining invocation time that enrichment (cache + providers) may use. */
   readonly enrichmentBudgetFraction: number;
   /** Time kept free at the end of the invocation for building and returning the response. */
@@ -39,6 +50,17 @@ export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: String(DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION),
     description: 'total gunzip limit of one invocation; records past it are ProcessingFailed',
   },
+  {
+    name: 'MAX_PARSED_BYTES_PER_RECORD',
+    default: String(DEFAULT_MAX_PARSED_PER_RECORD),
+    description: 'estimated heap cost of one record once parsed (text ×2 + 64 B per object/array + 16 B per value); over it the record alone is ProcessingFailed',
+  },
+  {
+    name: 'MAX_PARSED_BYTES_PER_INVOCATION',
+    default: String(DEFAULT_MAX_PARSED_PER_INVOCATION),
+    description: 'estimated parsed heap cost of one invocation; records past it are ProcessingFailed (keeps a 1,024 MB Lambda under 700 MB RSS)',
+  },
+  { name: 'REINGEST_CALL_TIMEOUT_MS', default: String(DEFAULT_CALL_TIMEOUT_MS), description: 'timeout of one PutRecordBatch/PutRecords call (also cut at the invocation deadline)' },
   { name: 'ENRICHMENT_BUDGET_FRACTION', default: '0.5', description: 'share of the remaining invocation time lookups may use (0.05–0.9)' },
   { name: 'RESPONSE_RESERVE_MS', default: '2000', description: 'time kept free before the Lambda deadline for re-ingestion and the response' },
   { name: 'REINGEST_MAX_ATTEMPTS', default: '6', description: 'attempts per re-ingested record before the invocation fails (Firehose then retries the batch)' },
@@ -56,6 +78,9 @@ export function parseCoreConfig(env: Env): CoreConfig {
     accountAllowlist: parseAccountAllowlist(env.ACCOUNT_ALLOWLIST),
     maxDecompressedPerRecord: intVar(env, 'MAX_DECOMPRESSED_BYTES_PER_RECORD', DEFAULT_MAX_DECOMPRESSED_PER_RECORD, 1024, 1024 ** 3),
     maxDecompressedPerInvocation: intVar(env, 'MAX_DECOMPRESSED_BYTES_PER_INVOCATION', DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, 1024, 4 * 1024 ** 3),
+    maxParsedPerRecord: intVar(env, 'MAX_PARSED_BYTES_PER_RECORD', DEFAULT_MAX_PARSED_PER_RECORD, 1024, 1024 ** 3),
+    maxParsedPerInvocation: intVar(env, 'MAX_PARSED_BYTES_PER_INVOCATION', DEFAULT_MAX_PARSED_PER_INVOCATION, 1024, 4 * 1024 ** 3),
+    reingestCallTimeoutMs: intVar(env, 'REINGEST_CALL_TIMEOUT_MS', DEFAULT_CALL_TIMEOUT_MS, 100, 300_000),
     enrichmentBudgetFraction: numberVar(env, 'ENRICHMENT_BUDGET_FRACTION', 0.5, 0.05, 0.9),
     responseReserveMs: intVar(env, 'RESPONSE_RESERVE_MS', 2000, 0, 60_000),
     reingestMaxAttempts: intVar(env, 'REINGEST_MAX_ATTEMPTS', 6, 1, 20),

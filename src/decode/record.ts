@@ -3,7 +3,7 @@ import type { Envelope } from '../deliver/envelope.ts';
 import { decodeEnvelope, gunzipError, isEnvelope } from '../deliver/envelope.ts';
 import { envelopeBodyProblem } from './envelope-body.ts';
 import { eventFromParsed, parseEventText, type EventItem } from './event-text.ts';
-import type { DecompressionBudget } from './limits.ts';
+import { chargeParsed, type DecompressionBudget } from './limits.ts';
 
 /** Where the events of a record came from (reported in logs and the summary). */
 export type RecordFormat = 'cloudwatch-logs' | 'cloudtrail-event' | 'cloudtrail-file' | 'eventbridge' | 'json-array' | 'ndjson';
@@ -51,9 +51,13 @@ export function decodeRecord(data: string, budget: DecompressionBudget): Decoded
       };
     }
     budget.remaining -= plain.length;
+    const over = chargeParsed(budget, plain);
+    if (over !== undefined) return { kind: 'failed', error: over };
     return decodeCloudWatchLogs(plain);
   }
 
+  const over = chargeParsed(budget, bytes);
+  if (over !== undefined) return { kind: 'failed', error: over };
   return decodePlainJson(bytes);
 }
 

@@ -121,8 +121,11 @@ export interface RecordSink {
   readonly maxBatchBytes: number;
   /** Bytes one record counts for against `maxBatchBytes`. */
   sizeOf(record: ReingestRecord): number;
-  /** Sends one batch; resolves with the indices (within the batch) of entries that failed, and their error codes. */
-  putBatch(records: readonly ReingestRecord[]): Promise<{ failed: { index: number; errorCode: string }[] }>;
+  /**
+   * Sends one batch; resolves with the indices (within the batch) of entries that failed, and their error codes.
+   * `signal` aborts the call (its own timeout, derived from the time left): the call must then reject.
+   */
+  putBatch(records: readonly ReingestRecord[], signal?: AbortSignal): Promise<{ failed: { index: number; errorCode: string }[] }>;
 }
 
 export interface RetryOptions {
@@ -132,6 +135,13 @@ export interface RetryOptions {
   readonly maxDelayMs: number;
   /** Epoch ms after which no new attempt starts. */
   readonly deadline: number;
+  /**
+   * Epoch ms by which every call must have ended (default `deadline`): later than `deadline` when part of the
+   * response reserve may be used by a call already started.
+   */
+  readonly callDeadline?: number;
+  /** Longest single PutRecordBatch/PutRecords call, ms; each call is also cut at `deadline`. */
+  readonly callTimeoutMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<unknown>;
   readonly random?: () => number;
@@ -162,16 +172,29 @@ export async function reingest(records: readonly ReingestRecord[], sink: RecordS
     const codes = new Map<string, number>();
     for (const batch of batches(pending, sink)) {
       calls++;
+      // Every attempt has its own timeout, never past the deadline: a call that hangs (connection accepted, no
+      // answer) is aborted, so the invocation answers (or throws) before Lambda kills it.
+      const left = (options.callDeadline ?? options.deadline) - now();
+      if (left <= 0) {
+        failed.push(...batch);
+        codes.set('DeadlineReached', (codes.get('DeadlineReached') ?? 0) + batch.length);
+        continue;
+      }
+      const timeout = Math.max(1, Math.min(left, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error('re-ingestion call timed out')), timeout);
       try {
-        const result = await sink.putBatch(batch);
+        const result = await abortable(sink.putBatch(batch, controller.signal), controller.signal);
         for (const { index, errorCode } of result.failed) {
           failed.push(batch[index]!);
           codes.set(errorCode, (codes.get(errorCode) ?? 0) + 1);
         }
       } catch (err) {
         failed.push(...batch);
-        const code = (err as { name?: string }).name ?? 'Error';
+        const code = controller.signal.aborted ? 'CallTimedOut' : ((err as { name?: string }).name ?? 'Error');
         codes.set(code, (codes.get(code) ?? 0) + batch.length);
+      } finally {
+        clearTimeout(timer);
       }
     }
     if (failed.length === 0) break;
@@ -188,6 +211,28 @@ export async function reingest(records: readonly ReingestRecord[], sink: RecordS
     await sleep(delay);
   }
   return { calls, retried };
+}
+
+/** Default longest re-ingestion call (a healthy PutRecordBatch of 4 MiB answers in well under a second). */
+export const DEFAULT_CALL_TIMEOUT_MS = 5000;
+
+/** Rejects when `signal` aborts even if the sink ignores the signal: our deadline never depends on the sink. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 function* batches(records: readonly ReingestRecord[], sink: RecordSink): Generator<ReingestRecord[]> {

@@ -8,6 +8,12 @@ import {
 } from './limits.ts';
 import type { RecordSink, ReingestRecord } from './reingest.ts';
 
+/**
+ * SDK client settings for re-ingestion: our loop (`reingest`) is the one retry layer that resends entries, so the
+ * SDK must not retry these calls behind its back (a reset after acceptance would otherwise be resent twice).
+ */
+export const REINGEST_CLIENT_CONFIG = { maxAttempts: 1 } as const;
+
 /** Direct-put delivery streams: records go back into the same stream with PutRecordBatch. */
 export class FirehoseSink implements RecordSink {
   readonly maxBatchRecords = FIREHOSE_BATCH_MAX_RECORDS;
@@ -22,11 +28,12 @@ export class FirehoseSink implements RecordSink {
     return record.data.length;
   }
 
-  async putBatch(records: readonly ReingestRecord[]): Promise<{ failed: { index: number; errorCode: string }[] }> {
+  async putBatch(records: readonly ReingestRecord[], signal?: AbortSignal): Promise<{ failed: { index: number; errorCode: string }[] }> {
     const client = typeof this.client === 'function' ? await this.client() : this.client;
     const { PutRecordBatchCommand } = await import('@aws-sdk/client-firehose');
     const out = await client.send(
       new PutRecordBatchCommand({ DeliveryStreamName: this.deliveryStreamName, Records: records.map((r) => ({ Data: r.data })) }),
+      { abortSignal: signal },
     );
     const failed: { index: number; errorCode: string }[] = [];
     if ((out.FailedPutCount ?? 0) > 0) {
@@ -53,7 +60,7 @@ export class KinesisSink implements RecordSink {
     return record.data.length + Buffer.byteLength(record.partitionKey ?? '', 'utf8');
   }
 
-  async putBatch(records: readonly ReingestRecord[]): Promise<{ failed: { index: number; errorCode: string }[] }> {
+  async putBatch(records: readonly ReingestRecord[], signal?: AbortSignal): Promise<{ failed: { index: number; errorCode: string }[] }> {
     const client = typeof this.client === 'function' ? await this.client() : this.client;
     const { PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
     const out = await client.send(
@@ -61,6 +68,7 @@ export class KinesisSink implements RecordSink {
         StreamARN: this.streamArn,
         Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey ?? r.origin.slice(0, 256) })),
       }),
+      { abortSignal: signal },
     );
     const failed: { index: number; errorCode: string }[] = [];
     if ((out.FailedRecordCount ?? 0) > 0) {

@@ -46,3 +46,16 @@ export function isPublicUnicast(address: string): boolean {
 }
 
 const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+
+/**
+ * What providers are asked about, and what their answers are cached under: the address itself for IPv4, the /64 prefix
+ * (`2001:db8:1:2::/64`) for IPv6. One IPv6 /64 is one subnet (RFC 4291 interface identifiers): it holds 2^64 addresses
+ * an attacker can rotate through, so per-address lookups would make provider work (and cost) unbounded.
+ */
+export function providerKeyOf(parsed: ParsedIp): string {
+  if (parsed.version === 4) return parsed.text;
+  const prefix = parsed.value >> 64n;
+  const groups: string[] = [];
+  for (let i = 3; i >= 0; i--) groups.push(((prefix >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return `${ipaddr.IPv6.parse(`${groups.join(':')}::`).toRFC5952String()}/64`;
+}

@@ -39,6 +39,8 @@ export interface LookupConfig {
   readonly cacheTableName?: string;
   readonly geoDbDir: string;
   readonly l1MaxEntries: number;
+  /** Unique addresses (IPv6: /64 prefixes) resolved beyond L1 (DynamoDB, providers) per invocation; the rest are partial. */
+  readonly maxProviderLookupsPerInvocation: number;
   readonly negativeTtlSeconds: number;
   readonly apiKeyMaxAgeSeconds: number;
   readonly precedence: {
@@ -92,6 +94,7 @@ export function providerTtlClass(name: ProviderName): TtlClass {
 const DAY = 86_400;
 const D = {
   L1_CACHE_MAX_ENTRIES: '10000',
+  MAX_PROVIDER_LOOKUPS_PER_INVOCATION: '1000',
   GEO_TTL_SECONDS: String(30 * DAY),
   REPUTATION_TTL_SECONDS: String(DAY),
   NEGATIVE_TTL_SECONDS: '3600',
@@ -156,6 +159,12 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
       'Directory of the offline databases. Default: /opt/geo when it exists (the Lambda layer), else <repo>/data/geo (npm run build:data).',
   },
   { name: 'L1_CACHE_MAX_ENTRIES', default: D.L1_CACHE_MAX_ENTRIES, description: 'IPs kept in the in-memory LRU across warm invocations.' },
+  {
+    name: 'MAX_PROVIDER_LOOKUPS_PER_INVOCATION',
+    default: D.MAX_PROVIDER_LOOKUPS_PER_INVOCATION,
+    description:
+      'Unique public addresses (IPv6: /64 prefixes) resolved beyond the in-memory cache (DynamoDB, then providers) in one invocation, in order of first appearance; the rest are partial (1-100000).',
+  },
   { name: 'GEO_TTL_SECONDS', default: D.GEO_TTL_SECONDS, description: 'Default cache lifetime of geolocation answers (ipstack): 30 days.' },
   {
     name: 'REPUTATION_TTL_SECONDS',
@@ -297,6 +306,7 @@ export function parseLookupConfig(env: Env): LookupConfig {
     ...(cacheTableName !== undefined ? { cacheTableName } : {}),
     geoDbDir: defaultGeoDbDir(env),
     l1MaxEntries: int(env, 'L1_CACHE_MAX_ENTRIES', D.L1_CACHE_MAX_ENTRIES, 1, 10_000_000),
+    maxProviderLookupsPerInvocation: int(env, 'MAX_PROVIDER_LOOKUPS_PER_INVOCATION', D.MAX_PROVIDER_LOOKUPS_PER_INVOCATION, 1, 100_000),
     negativeTtlSeconds: int(env, 'NEGATIVE_TTL_SECONDS', D.NEGATIVE_TTL_SECONDS, 60, 365 * DAY),
     apiKeyMaxAgeSeconds: int(env, 'API_KEY_MAX_AGE_SECONDS', D.API_KEY_MAX_AGE_SECONDS, 1, DAY),
     precedence: {

@@ -10,7 +10,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { LRUCache } from 'lru-cache';
 import { silentLog, type IpIntel, type Log } from '../model.ts';
-import { isPublicUnicast, parseIp } from './address.ts';
+import { isPublicUnicast, parseIp, providerKeyOf } from './address.ts';
 import { DynamoDbIpCache } from './cache/dynamodb-cache.ts';
 import { freshEntries, type CacheEntry, type CachedIp, type IpCache } from './cache/types.ts';
 import { PROVIDER_NAMES, type LookupConfig, type ProviderName } from './config.ts';
@@ -24,6 +24,7 @@ import { AbuseIpdbProvider } from './providers/abuseipdb.ts';
 import { AutoFocusProvider } from './providers/autofocus.ts';
 import { IpqsProvider } from './providers/ipqualityscore.ts';
 import { IpstackProvider } from './providers/ipstack.ts';
+import { sanitiseAnswer } from './providers/sanitise.ts';
 import type { Provider } from './providers/types.ts';
 import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupOptions, type LookupStats, type ProviderStats } from './types.ts';
 
@@ -211,14 +212,20 @@ export class DefaultIpIntelligence implements IpIntelligence {
     const timer = setTimeout(() => controller.abort(new Error('enrichment deadline reached')), Math.max(0, options.deadline - this.#now()));
     try {
       // Only strictly parsed public unicast addresses may leave the process (privacy rule, re-checked here).
+      // Providers are asked per key: the address (IPv4) or its /64 prefix (IPv6), about the first address seen in it.
       const normalised = new Map<string, string>();
+      const asked = new Map<string, string>();
       for (const ip of unique) {
-        if (this.#providers.length > 0 && isPublicUnicast(ip)) normalised.set(ip, parseIp(ip)!.text);
+        if (this.#providers.length === 0 || !isPublicUnicast(ip)) continue;
+        const parsed = parseIp(ip)!;
+        const key = providerKeyOf(parsed);
+        normalised.set(ip, key);
+        if (!asked.has(key)) asked.set(key, parsed.text);
       }
       const known = new Map<string, CachedIp>();
       const failedDeadline = new Set<string>();
       const failures = new Map<string, IncompleteCause>();
-      if (normalised.size > 0) await this.#resolve([...new Set(normalised.values())], options.deadline, controller.signal, known, failedDeadline, stats, failures);
+      if (asked.size > 0) await this.#resolve(asked, options.deadline, controller.signal, known, failedDeadline, stats, failures);
 
       for (const ip of unique) {
         const n = normalised.get(ip);
@@ -233,7 +240,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
           const e = entries[provider.name];
           if (e === undefined) complete = false;
           else until = Math.min(until, e.expiresAt * 1000);
-          if (e !== undefined && e.status === 'found' && e.data !== undefined) {
+          if (e !== undefined && e.status === 'found' && e.data !== undefined && Object.keys(e.data).length > 0) {
             bySource[provider.name] = provider.normalise(e.data);
             providers[provider.name] = e.data;
           }
@@ -253,8 +260,9 @@ export class DefaultIpIntelligence implements IpIntelligence {
     }
   }
 
+  /** `asked`: provider key (address, or IPv6 /64) → the address sent to providers for it. */
   async #resolve(
-    ips: readonly string[],
+    asked: ReadonlyMap<string, string>,
     deadline: number,
     signal: AbortSignal,
     known: Map<string, CachedIp>,
@@ -267,8 +275,8 @@ export class DefaultIpIntelligence implements IpIntelligence {
 
     // L1: survives warm invocations of this container.
     const nowMs = this.#now();
-    const needing: string[] = [];
-    for (const ip of ips) {
+    let needing: string[] = [];
+    for (const ip of asked.keys()) {
       const l1 = this.#l1.get(ip);
       const fresh = l1 !== undefined ? freshEntries(l1, nowMs) : undefined;
       if (fresh !== undefined) known.set(ip, fresh);
@@ -276,6 +284,15 @@ export class DefaultIpIntelligence implements IpIntelligence {
       else needing.push(ip);
     }
     if (needing.length === 0) return;
+    // Bounded work per invocation, whatever the number of unique sources: beyond the cap, keys (in order of first
+    // appearance) are neither read from DynamoDB nor sent to providers; their events are partial.
+    const cap = this.#config.maxProviderLookupsPerInvocation;
+    if (needing.length > cap) {
+      stats.lookupsCapped += needing.length - cap;
+      stats.cacheMisses += needing.length - cap;
+      for (const k of needing.slice(cap)) failures.set(k, 'lookups_capped');
+      needing = needing.slice(0, cap);
+    }
 
     // L2: DynamoDB. A failure or the deadline is a miss.
     if (this.#cache !== undefined && !signal.aborted) {
@@ -311,16 +328,22 @@ export class DefaultIpIntelligence implements IpIntelligence {
       .filter((rt) => (toFetch.get(rt.provider.name)?.length ?? 0) > 0)
       .map(async (rt) => {
         const name = rt.provider.name;
-        const list = toFetch.get(name)!;
+        const keys = toFetch.get(name)!;
+        const byAddress = new Map<string, string>();
+        for (const k of keys) byAddress.set(asked.get(k)!, k);
+        const list = [...byAddress.keys()];
         const key = await untilDeadline(this.#keys(name), signal, { ok: false, error: `${name}: deadline reached while reading the key` });
         if (!key.ok) {
-          if (signal.aborted) list.forEach((ip) => failedDeadline.add(ip));
+          if (signal.aborted) keys.forEach((k) => failedDeadline.add(k));
           this.#log.warn('provider key unavailable; provider skipped for this invocation', { provider: name, error: key.error });
-          for (const ip of list) if (!failures.has(ip)) failures.set(ip, 'key_unavailable');
+          for (const k of keys) if (!failures.has(k)) failures.set(k, 'key_unavailable');
           return;
         }
         const own: ProviderStats = stats.providers[name]!;
-        await rt.provider.lookup(list, { key: key.value, deadline, signal }, (ip, res) => {
+        const secrets = [key.value];
+        await rt.provider.lookup(list, { key: key.value, deadline, signal }, (address, res) => {
+          const ip = byAddress.get(address);
+          if (ip === undefined) return; // not one we asked about
           if (!res.ok) {
             if (res.error.kind === 'error') {
               stats.providerCalls++;
@@ -335,9 +358,16 @@ export class DefaultIpIntelligence implements IpIntelligence {
           stats.providerCalls++;
           own.calls++;
           const fetchedAt = this.#now();
-          const ttl = res.value.status === 'found' ? rt.ttlSeconds : Math.min(rt.ttlSeconds, this.#config.negativeTtlSeconds);
-          const entry: CacheEntry = { status: res.value.status, fetchedAt, expiresAt: Math.floor(fetchedAt / 1000) + ttl };
-          if (res.value.status === 'found') entry.data = res.value.data;
+          let data: Record<string, unknown> | undefined;
+          if (res.value.status === 'found') {
+            // Untrusted: scrubbed of keys, cut and range-checked before L1, DynamoDB or any output sees it.
+            const clean = sanitiseAnswer(name, res.value.data, secrets);
+            stats.valuesDropped += clean.dropped;
+            data = clean.data;
+          }
+          const ttl = data !== undefined ? rt.ttlSeconds : Math.min(rt.ttlSeconds, this.#config.negativeTtlSeconds);
+          const entry: CacheEntry = { status: data !== undefined ? 'found' : 'none', fetchedAt, expiresAt: Math.floor(fetchedAt / 1000) + ttl };
+          if (data !== undefined) entry.data = data;
           known.set(ip, { ...known.get(ip), [name]: entry });
           changed.add(ip);
         });
@@ -353,7 +383,8 @@ export class DefaultIpIntelligence implements IpIntelligence {
       items.set(ip, entries);
     }
     if (this.#cache !== undefined && items.size > 0 && !signal.aborted) {
-      await untilDeadline(this.#cache.putMany(items, { signal, now: this.#now() }), signal, { ok: false, error: 'deadline' });
+      const put = await untilDeadline(this.#cache.putMany(items, { signal, now: this.#now() }), signal, { ok: false, error: 'deadline' });
+      if (put.ok) stats.cacheItemsSkipped += put.value.skipped ?? 0;
     }
   }
 }

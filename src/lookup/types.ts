@@ -12,6 +12,15 @@ export interface LookupStats {
   deadlineMisses: number;
   /** Per enabled provider: answers, errors, HTTP round trips (ms) and whether its breaker is open now. */
   providers: Record<string, ProviderStats>;
+  /**
+   * Addresses (IPv6: /64 prefixes) not resolved beyond the in-memory cache because the invocation already had
+   * MAX_PROVIDER_LOOKUPS_PER_INVOCATION of them: their events are `partial`.
+   */
+  lookupsCapped: number;
+  /** Provider values dropped as untrusted: numbers out of the schema's range, unparseable timestamps. */
+  valuesDropped: number;
+  /** Cache items too large for DynamoDB (400 KB item limit) that were not written. */
+  cacheItemsSkipped: number;
 }
 
 export interface ProviderStats {
@@ -22,7 +31,7 @@ export interface ProviderStats {
 }
 
 /** Why an IP was left without a complete answer (the `cause` of the partial events it makes). */
-export type IncompleteCause = 'deadline' | 'provider_error' | 'breaker_open' | 'key_unavailable';
+export type IncompleteCause = 'deadline' | 'provider_error' | 'breaker_open' | 'key_unavailable' | 'lookups_capped';
 
 export interface LookupOptions {
   /** Epoch milliseconds by which lookups must be settled; anything unresolved by then is `complete: false`. */
@@ -42,5 +51,17 @@ export interface IpIntelligence {
 }
 
 export function emptyLookupStats(): LookupStats {
-  return { uniqueIps: 0, l1Hits: 0, cacheHits: 0, cacheMisses: 0, providerCalls: 0, providerErrors: 0, deadlineMisses: 0, providers: {} };
+  return {
+    uniqueIps: 0,
+    l1Hits: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    providerCalls: 0,
+    providerErrors: 0,
+    deadlineMisses: 0,
+    lookupsCapped: 0,
+    valuesDropped: 0,
+    cacheItemsSkipped: 0,
+    providers: {},
+  };
 }

@@ -63,6 +63,8 @@ export const PartialCause = {
   BreakerOpen: 'breaker_open',
   /** A provider's API key could not be read. */
   KeyUnavailable: 'key_unavailable',
+  /** The invocation already had MAX_PROVIDER_LOOKUPS_PER_INVOCATION new addresses: this one was not looked up. */
+  LookupsCapped: 'lookups_capped',
   /** A rule threw while judging the event. */
   RulesError: 'rules_error',
   /** The lookup stage itself failed (a bug: it never throws by contract). */

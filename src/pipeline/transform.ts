@@ -74,7 +74,7 @@ export async function transformBatch(
   const lookupDeadline = started + Math.max(0, Math.floor((remaining - config.responseReserveMs) * config.enrichmentBudgetFraction));
 
   const summary = emptySummary(event.records.length);
-  const budget = newDecompressionBudget(config.maxDecompressedPerRecord, config.maxDecompressedPerInvocation);
+  const budget = newDecompressionBudget(config.maxDecompressedPerRecord, config.maxDecompressedPerInvocation, config.maxParsedPerRecord, config.maxParsedPerInvocation);
   const records = event.records;
 
   // Decode every record once.
@@ -92,6 +92,10 @@ export async function transformBatch(
 
   // Classify, look up (once per unique public IP of the whole invocation), judge and encode every event.
   const lines = await enrichEventGroups(groups, { config, intel: deps.intel, rules: deps.rules, log }, lookupDeadline, summary);
+  // Parsed events are no longer needed (only text slices and verdicts are): let them be collected before the
+  // response and the envelopes are built.
+  groups.length = 0;
+  for (let r = 0; r < records.length; r++) if (decoded[r]!.kind === 'events') decoded[r] = EVENTS_DONE;
 
   const inputs: PlanInput[] = new Array(records.length);
   for (let r = 0; r < records.length; r++) {
@@ -129,6 +133,10 @@ export async function transformBatch(
       baseDelayMs: config.reingestBaseDelayMs,
       maxDelayMs: config.reingestMaxDelayMs,
       deadline: invocationDeadline,
+      // A call may run into the first three quarters of the response reserve, never past it: the answer (or the
+      // throw) still leaves Lambda a quarter of the reserve.
+      callDeadline: started + Math.max(0, remaining - Math.floor(config.responseReserveMs / 4)),
+      callTimeoutMs: config.reingestCallTimeoutMs,
       now,
       sleep: deps.sleep,
       random: deps.random,
@@ -177,6 +185,9 @@ export async function transformBatch(
   summary.durationMs = now() - started;
   return { result: { records: output }, summary };
 }
+
+/** Stands in for a decoded events record once its events are encoded (the parsed events are released). */
+const EVENTS_DONE: DecodedRecord = { kind: 'events', format: 'ndjson', events: [] };
 
 function safeDecode(record: FirehoseTransformationEventRecord, budget: ReturnType<typeof newDecompressionBudget>, log: Log): DecodedRecord {
   try {

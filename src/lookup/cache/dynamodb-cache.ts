@@ -23,12 +23,20 @@ const sdk = () => (dynamoDbModule ??= import('@aws-sdk/client-dynamodb'));
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, silentLog, type Log, type Result } from '../../model.ts';
 import { PROVIDER_NAMES, type ProviderName } from '../config.ts';
 import { scrubError } from '../http/scrub.ts';
+import { sanitiseAnswer } from '../providers/sanitise.ts';
 import { sleep } from '../http/sleep.ts';
 import { freshEntries, itemExpiresAt, type CacheEntry, type CachedIp, type CacheReadResult, type IpCache } from './types.ts';
 
 export const BATCH_GET_MAX_KEYS = 100;
 export const BATCH_WRITE_MAX_ITEMS = 25;
 export const ITEM_FORMAT_VERSION = 1;
+/**
+ * DynamoDB's item size limit is 400 KB (attribute names + values, UTF-8). One item over it fails its whole
+ * BatchWriteItem with a ValidationException, so every item is measured first and one over MAX_ITEM_BYTES (the
+ * limit with a 25 % margin for our estimate) is skipped alone and counted; the rest of its batch is written.
+ */
+export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
+export const MAX_ITEM_BYTES = 300 * 1024;
 
 export interface DynamoDbIpCacheOptions {
   client: Pick<DynamoDBClient, 'send'>;
@@ -81,6 +89,23 @@ export function toItem(ip: string, entries: CachedIp, nowMs: number): Record<str
   };
 }
 
+/**
+ * Size of an item as DynamoDB counts it (UTF-8 length of attribute names and values; numbers counted as their text,
+ * an over-estimate: DynamoDB stores ~1 byte per 2 digits). Maps add 3 bytes per element and 1 per attribute.
+ */
+export function itemSizeBytes(item: Record<string, AttributeValue>): number {
+  let n = 0;
+  for (const [name, v] of Object.entries(item)) n += Buffer.byteLength(name, 'utf8') + valueSize(v);
+  return n;
+}
+
+function valueSize(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S, 'utf8');
+  if (v.N !== undefined) return v.N.length;
+  if (v.M !== undefined) return 3 + itemSizeBytes(v.M) + Object.keys(v.M).length;
+  return 1;
+}
+
 /** Reads an item back; anything malformed is ignored (a miss), never an error. */
 export function fromItem(item: Record<string, AttributeValue>, nowMs: number): { ip: string; entries: CachedIp } | undefined {
   const ip = item[CACHE_KEY_ATTRIBUTE]?.S;
@@ -101,7 +126,10 @@ export function fromItem(item: Record<string, AttributeValue>, nowMs: number): {
       try {
         const data = JSON.parse(m['data']?.S ?? '') as unknown;
         if (typeof data !== 'object' || data === null || Array.isArray(data)) continue;
-        entry.data = data as Record<string, unknown>;
+        // Items written before the answer limits (or by another version) pass the same limits on the way in.
+        const clean = sanitiseAnswer(name, data as Record<string, unknown>).data;
+        if (clean === undefined) continue;
+        entry.data = clean;
       } catch {
         continue;
       }
@@ -164,11 +192,23 @@ export class DynamoDbIpCache implements IpCache {
   async putMany(
     items: ReadonlyMap<string, CachedIp>,
     options: { signal: AbortSignal; now: number },
-  ): Promise<Result<{ written: number }, string>> {
+  ): Promise<Result<{ written: number; skipped?: number }, string>> {
     const requests: WriteRequest[] = [];
+    let skipped = 0;
     for (const [ip, entries] of items) {
       const fresh = freshEntries(entries, options.now);
-      if (fresh !== undefined) requests.push({ PutRequest: { Item: toItem(ip, fresh, options.now) } });
+      if (fresh === undefined) continue;
+      const item = toItem(ip, fresh, options.now);
+      if (itemSizeBytes(item) > MAX_ITEM_BYTES) {
+        // Skipped alone: the other items of its batch are still written. L1 keeps the answer for this container.
+        skipped++;
+        continue;
+      }
+      requests.push({ PutRequest: { Item: item } });
+    }
+    if (skipped > 0) {
+      // Once per write-back, counts only (never the address or the answer).
+      this.#log.warn('IP cache items over the DynamoDB item limit skipped', { limitBytes: MAX_ITEM_BYTES, skipped });
     }
     let written = 0;
     const errors: string[] = [];
@@ -196,7 +236,7 @@ export class DynamoDbIpCache implements IpCache {
       this.#log.warn('IP cache write incomplete', { written, errors: errors.slice(0, 3) });
       return { ok: false, error: errors.join('; ') };
     }
-    return { ok: true, value: { written } };
+    return { ok: true, value: skipped > 0 ? { written, skipped } : { written } };
   }
 
   /** Exponential backoff with full jitter, as AWS recommends for unprocessed batch items. False if aborted. */

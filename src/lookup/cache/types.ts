@@ -21,8 +21,11 @@ export type CachedIp = Partial<Record<ProviderName, CacheEntry>>;
 export interface IpCache {
   /** Fresh entries for the given IPs; IPs without a usable item are absent. */
   getMany(ips: readonly string[], options: { signal: AbortSignal; now: number }): Promise<CacheReadResult>;
-  /** Writes whole items (every fresh entry of each IP). */
-  putMany(items: ReadonlyMap<string, CachedIp>, options: { signal: AbortSignal; now: number }): Promise<Result<{ written: number }, string>>;
+  /**
+   * Writes whole items (every fresh entry of each IP). `skipped`: items too large to store, left out alone (the
+   * others are still written).
+   */
+  putMany(items: ReadonlyMap<string, CachedIp>, options: { signal: AbortSignal; now: number }): Promise<Result<{ written: number; skipped?: number }, string>>;
 }
 
 export interface CacheReadResult {

@@ -15,9 +15,19 @@ export interface AutoFocusOptions {
   client: ResilientClient;
 }
 
-const iso = (ms: unknown): string | undefined => {
+/** Earliest and latest plausible AutoFocus timestamps (epoch ms): 2000-01-01 to 2100-01-01. */
+const TS_MIN = Date.UTC(2000, 0, 1);
+const TS_MAX = Date.UTC(2100, 0, 1);
+
+/**
+ * Epoch milliseconds → ISO 8601, defensively: anything not a number in [2000, 2100) is dropped. `new Date(1e300)`
+ * is an Invalid Date whose toISOString() throws, which used to fail the whole answer.
+ */
+export const iso = (ms: unknown): string | undefined => {
   const n = num(ms);
-  return n !== undefined && n > 0 ? new Date(n).toISOString() : undefined;
+  if (n === undefined || n < TS_MIN || n >= TS_MAX) return undefined;
+  const d = new Date(n);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 };
 
 export function trimAutoFocus(body: Record<string, unknown>): Record<string, unknown> | undefined {

@@ -7,7 +7,7 @@ import { silentLog } from '../../model.ts';
 import { parseIp } from '../address.ts';
 import { classifyStatus, type Classified, type HttpResponse, type ResilientClient } from '../http/resilient-client.ts';
 import type { Normalised, OnResult, Provider, ProviderAnswer, ProviderContext } from './types.ts';
-import { bool, compact, isObject, num, parseJson, str } from './util.ts';
+import { bool, compact, inPool, isObject, num, parseJson, str } from './util.ts';
 
 /** ipstack's documented bulk limit. */
 export const IPSTACK_BULK_MAX = 50;
@@ -113,9 +113,9 @@ export class IpstackProvider implements Provider {
     if (this.#bulk && ips.length > 1) {
       const chunks: string[][] = [];
       for (let i = 0; i < ips.length; i += IPSTACK_BULK_MAX) chunks.push(ips.slice(i, i + IPSTACK_BULK_MAX));
-      await Promise.all(chunks.map((chunk) => this.#lookupMany(chunk, ctx, onResult)));
+      await inPool(chunks, (chunk) => this.#lookupMany(chunk, ctx, onResult));
     } else {
-      await Promise.all(ips.map((ip) => this.#lookupMany([ip], ctx, onResult)));
+      await inPool(ips, (ip) => this.#lookupMany([ip], ctx, onResult));
     }
   }
 
@@ -135,7 +135,7 @@ export class IpstackProvider implements Provider {
       // The plan has no bulk lookup: remember it for the container and fall back to one request per IP.
       (this.#o.log ?? silentLog).warn('ipstack plan does not support bulk lookup; using single lookups (set IPSTACK_BULK=false)');
       this.#bulk = false;
-      await Promise.all(ips.map((ip) => this.#lookupMany([ip], ctx, onResult)));
+      await inPool(ips, (ip) => this.#lookupMany([ip], ctx, onResult));
       return;
     }
     if (body.kind === 'invalid-ip') {

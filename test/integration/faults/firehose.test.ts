@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lambdaContext } from '../../helpers/factories.ts';
 import { ReingestionError } from '../../../src/errors.ts';
 import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
 import { startFirehoseServer, type CallPolicy, type EntryPolicy } from '../../helpers/loopback.ts';
@@ -92,5 +95,93 @@ describe('fault matrix: Firehose PutRecordBatch failing', function () {
     // Documented limit: what was accepted before the throw comes out twice, never more.
     expect(duplicated.length).to.be.greaterThan(0);
     for (const id of duplicated) expect(outcome.delivered.get(id)).to.have.length(2);
+  });
+});
+
+/**
+ * Issue 11, cases 8 and 9: a PutRecordBatch endpoint that accepts the connection and never answers, and one that
+ * accepts the entries and then resets the connection (the response is lost).
+ */
+describe('fault matrix: Firehose PutRecordBatch hanging or resetting after acceptance', function () {
+  this.timeout(30_000);
+  let geo: GeoDatabase;
+  before(async () => {
+    geo = await sharedGeo();
+  });
+
+  async function lossyFirehose(behaviour: (call: number, req: IncomingMessage, res: ServerResponse, body: string) => void) {
+    const stored: { data: Buffer }[] = [];
+    let calls = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => behaviour(++calls, req, res, Buffer.concat(chunks).toString('utf8')));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accept = (body: string, res: ServerResponse): void => {
+      const records = (JSON.parse(body) as { Records: { Data: string }[] }).Records;
+      for (const r of records) stored.push({ data: Buffer.from(r.Data, 'base64') });
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: records.map((_, i) => ({ RecordId: `r${i}` })) }));
+    };
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      stored,
+      accept,
+      calls: () => calls,
+      drain: () => stored.splice(0),
+      close: () => new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    };
+  }
+
+  it('answers before its deadline when PutRecordBatch accepts the connection and never answers', async () => {
+    const stream = await lossyFirehose(() => undefined);
+    const rig = coldStart({ env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3', RESPONSE_RESERVE_MS: '400' }, geo, firehoseUrl: stream.url });
+    try {
+      const started = Date.now();
+      let error: unknown;
+      try {
+        await rig.handler(faultBatch().event, lambdaContext(2000));
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.be.instanceOf(ReingestionError);
+      expect(Date.now() - started).to.be.lessThan(2000);
+    } finally {
+      rig.close();
+      await stream.close();
+    }
+  });
+
+  it('resends the entries of a call whose connection reset after acceptance once (one retry layer), never more', async () => {
+    const stream = await lossyFirehose((call, req, res, body) => {
+      if (call === 1) {
+        const records = (JSON.parse(body) as { Records: { Data: string }[] }).Records;
+        for (const r of records) stream.stored.push({ data: Buffer.from(r.Data, 'base64') });
+        req.socket.destroy();
+        return;
+      }
+      stream.accept(body, res);
+    });
+    const rig = coldStart({ env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3' }, geo, firehoseUrl: stream.url });
+    try {
+      const batch = faultBatch();
+      const outcome = await drive(rig.handler, batch.event, stream);
+      const { lost, duplicated, unexpected } = conservation(outcome.delivered, batch.expected);
+      expect(outcome.thrown).to.deep.equal([]);
+      expect(lost).to.deep.equal([]);
+      expect(unexpected).to.deep.equal([]);
+      // The lost response after acceptance is the documented duplicate: exactly one extra copy, from our loop only.
+      expect(duplicated.length).to.be.greaterThan(0);
+      for (const id of duplicated) expect(outcome.delivered.get(id)).to.have.length(2);
+      // Every call the endpoint saw was one our loop made: the SDK resent nothing behind its back.
+      expect(stream.calls()).to.equal(rig.summaries.reduce((n, s) => n + s.reingestCalls, 0));
+    } finally {
+      rig.close();
+      await stream.close();
+    }
   });
 });

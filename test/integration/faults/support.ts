@@ -18,6 +18,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadConfig, type Env } from '../../../src/config/index.ts';
 import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
 import type { Log } from '../../../src/model.ts';
+import { REINGEST_CLIENT_CONFIG } from '../../../src/deliver/sinks.ts';
 import { createTransformHandler, type TransformHandler } from '../../../src/pipeline/handler.ts';
 import { buildStages } from '../../../src/pipeline/stages.ts';
 import type { InvocationSummary } from '../../../src/pipeline/transform.ts';
@@ -102,7 +103,7 @@ export function coldStart(options: RigOptions): Rig {
     ...(ssm !== undefined ? { ssm } : {}),
     ...(secretsManager !== undefined ? { secretsManager } : {}),
   });
-  const firehose = new FirehoseClient({ ...aws, endpoint: options.firehoseUrl, maxAttempts: 2 });
+  const firehose = new FirehoseClient({ ...aws, endpoint: options.firehoseUrl, ...REINGEST_CLIENT_CONFIG });
   let kinesis: KinesisClient | undefined;
   const summaries: InvocationSummary[] = [];
   const handler = createTransformHandler({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { boolVar, CORE_CONFIG_VARIABLES, intVar, numberVar, parseCoreConfig, type Env } from '../../../src/config/core.ts';
-import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD } from '../../../src/decode/limits.ts';
+import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD, DEFAULT_MAX_PARSED_PER_INVOCATION, DEFAULT_MAX_PARSED_PER_RECORD } from '../../../src/decode/limits.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 function configError(env: Env): ConfigError {
@@ -21,6 +21,9 @@ describe('parseCoreConfig', () => {
       accountAllowlist: undefined,
       maxDecompressedPerRecord: DEFAULT_MAX_DECOMPRESSED_PER_RECORD,
       maxDecompressedPerInvocation: DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION,
+      maxParsedPerRecord: DEFAULT_MAX_PARSED_PER_RECORD,
+      maxParsedPerInvocation: DEFAULT_MAX_PARSED_PER_INVOCATION,
+      reingestCallTimeoutMs: 5000,
       enrichmentBudgetFraction: 0.5,
       responseReserveMs: 2000,
       reingestMaxAttempts: 6,
@@ -42,6 +45,9 @@ describe('parseCoreConfig', () => {
       'ACCOUNT_ALLOWLIST',
       'MAX_DECOMPRESSED_BYTES_PER_RECORD',
       'MAX_DECOMPRESSED_BYTES_PER_INVOCATION',
+      'MAX_PARSED_BYTES_PER_RECORD',
+      'MAX_PARSED_BYTES_PER_INVOCATION',
+      'REINGEST_CALL_TIMEOUT_MS',
       'ENRICHMENT_BUDGET_FRACTION',
       'RESPONSE_RESERVE_MS',
       'REINGEST_MAX_ATTEMPTS',

@@ -296,3 +296,29 @@ describe('reingest', () => {
     expect(warnings[0]).to.deep.include({ attempt: 1, failed: 2, errorCodes: { InternalFailure: 2 } });
   });
 });
+
+describe('reingest: a hanging call (issue 11, case 8)', () => {
+  it('aborts a PutRecordBatch that never answers at the deadline and throws ReingestionError before it', async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const hanging: RecordSink = {
+      maxBatchRecords: 500,
+      maxBatchBytes: 4 * 1024 * 1024,
+      sizeOf: (r) => r.data.length,
+      putBatch: (_records, signal) => {
+        signals.push(signal);
+        return new Promise(() => undefined);
+      },
+    };
+    const started = Date.now();
+    const record = { data: Buffer.from('x'), origin: 'r1', lines: 1 };
+    let error: unknown;
+    try {
+      await reingest([record], hanging, { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2, deadline: started + 300, callTimeoutMs: 10_000 });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(ReingestionError);
+    expect(Date.now() - started).to.be.lessThan(2000);
+    expect(signals[0]?.aborted).to.equal(true);
+  });
+});

@@ -47,3 +47,21 @@ describe('Limiter', () => {
     expect(limiter.active).to.equal(0);
   });
 });
+
+describe('Limiter wait queue', () => {
+  it('aborts 20,000 queued requests without copying the queue, and still hands slots to live waiters', async () => {
+    const limiter = new Limiter({ concurrency: 1, ratePerSecond: 1_000_000 });
+    let release!: () => void;
+    const blocker = limiter.run(() => new Promise<void>((r) => (release = r)), new AbortController().signal);
+    const dead = new AbortController();
+    setMaxListeners(0, dead.signal);
+    const queued = Array.from({ length: 20_000 }, () => limiter.run(async () => 'ran', dead.signal).catch(() => 'aborted'));
+    const live = limiter.run(async () => 'live', new AbortController().signal);
+    dead.abort(new Error('deadline'));
+    expect(new Set(await Promise.all(queued))).to.deep.equal(new Set(['aborted']));
+    release();
+    await blocker;
+    expect(await live).to.equal('live');
+    expect(limiter.queued).to.equal(0);
+  });
+});
