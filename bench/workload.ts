@@ -3,7 +3,7 @@
  * the CloudWatch Logs subscription and Firehose pack them, into invocations of a given compressed buffer size.
  */
 import type { FirehoseTransformationEvent } from 'aws-lambda';
-import { CloudWatchLogsPacker } from '../src/cli/pack.ts';
+import { CloudWatchLogsPacker } from '../src/codec/cloudwatch-logs-pack.ts';
 import { ACCOUNTS, REGIONS, event, pick, random, reseed, weighted } from '../scripts/sample-events.ts';
 
 export interface Workload {

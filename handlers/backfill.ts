@@ -5,7 +5,7 @@
  * invocations call the core.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { createBackfillHandler, parseBackfillConfig } from '../src/backfill/index.ts';
+import { createBackfillHandler, parseBackfillConfig } from '../src/entry/backfill/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { instrumented } from '../src/observability/lambda.ts';
 import { powertoolsLog } from '../src/observability/logger.ts';

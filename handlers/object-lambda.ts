@@ -3,13 +3,13 @@
  * Configuration, clients and enrichment stages are built once per container (cold start).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { parseObjectLimits } from '../src/backfill/config.ts';
+import { parseObjectLimits } from '../src/entry/backfill/config.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { instrumented } from '../src/observability/lambda.ts';
 import { powertoolsLog } from '../src/observability/logger.ts';
 import { powertoolsMetrics } from '../src/observability/metrics.ts';
 import { createTracing } from '../src/observability/tracing.ts';
-import { createObjectLambdaHandler } from '../src/object-lambda/index.ts';
+import { createObjectLambdaHandler } from '../src/entry/object-lambda/index.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
 
 const config = loadConfig(process.env);

@@ -5,7 +5,7 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { loadConfig } from '../src/config/index.ts';
-import { REINGEST_CLIENT_CONFIG } from '../src/deliver/sinks.ts';
+import { REINGEST_CLIENT_CONFIG } from '../src/8-deliver/sinks.ts';
 import { instrumented } from '../src/observability/lambda.ts';
 import { powertoolsLog } from '../src/observability/logger.ts';
 import { powertoolsMetrics } from '../src/observability/metrics.ts';

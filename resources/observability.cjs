@@ -7,7 +7,7 @@ const { require: tsRequire } = require('tsx/cjs/api');
 
 module.exports = async ({ resolveVariable }) => {
   const { operationsResources } = tsRequire('../src/observability/operations.ts', __filename);
-  const { PROVIDER_NAMES } = tsRequire('../src/lookup/config.ts', __filename);
+  const { PROVIDER_NAMES } = tsRequire('../src/3-lookup/config.ts', __filename);
   const param = (name) => resolveVariable(`param:${name}`);
   const number = async (name) => {
     const value = Number(await param(name));

@@ -13,8 +13,8 @@ import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { encodeAsnTable, parseAsnCsvLine, type AsnRange } from '../src/lookup/geo/asn-table.ts';
-import { ASN_TABLE_FILES, DBIP_CITY_FILES } from '../src/lookup/geo/geo-database.ts';
+import { encodeAsnTable, parseAsnCsvLine, type AsnRange } from '../src/3-lookup/geo/asn-table.ts';
+import { ASN_TABLE_FILES, DBIP_CITY_FILES } from '../src/3-lookup/geo/geo-database.ts';
 
 const FORMAT = 1;
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');

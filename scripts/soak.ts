@@ -11,7 +11,7 @@
  * warmed-up start and the end, or sockets/timers keep growing. Loopback only; stops by itself.
  */
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
-import { decodeEnvelope } from '../src/deliver/envelope.ts';
+import { decodeEnvelope } from '../src/codec/envelope.ts';
 import { ReingestionError } from '../src/errors.ts';
 import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, lambdaContext, outputLines } from '../test/helpers/factories.ts';
 import { startFirehoseServer } from '../test/helpers/loopback.ts';

@@ -19,15 +19,6 @@ export class RulesValidationError extends EnricherError {}
 /** Re-ingesting overflow records failed after every retry; thrown so Firehose retries the whole batch. */
 export class ReingestionError extends EnricherError {}
 
-/** A provider answered with something we cannot use (HTTP error, error-as-200, malformed body). */
-export class ProviderError extends EnricherError {}
-
-/** Reading an API key from SSM Parameter Store or Secrets Manager failed. */
-export class SecretError extends EnricherError {}
-
-/** The IP cache (DynamoDB) failed after retries. The lookup treats this as a miss, never as a record failure. */
-export class CacheError extends EnricherError {}
-
 /** A compact ASN table file is not in the expected format (build it with npm run build:data). */
 export class AsnTableFormatError extends EnricherError {}
 

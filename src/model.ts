@@ -20,7 +20,7 @@ export interface CloudTrailEvent {
 
 export type SourceKind = 'public' | 'private' | 'reserved' | 'aws-internal' | 'aws-service' | 'invalid' | 'missing';
 
-/** Result of classifying `sourceIPAddress` (see src/classify). */
+/** Result of classifying `sourceIPAddress` (see src/2-classify). */
 export interface SourceClassification {
   /** `sourceIPAddress` exactly as received (omitted when missing or not a string). */
   readonly address?: string;

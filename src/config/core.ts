@@ -4,8 +4,8 @@ import {
   DEFAULT_MAX_DECOMPRESSED_PER_RECORD,
   DEFAULT_MAX_PARSED_PER_INVOCATION,
   DEFAULT_MAX_PARSED_PER_RECORD,
-} from '../decode/limits.ts';
-import { DEFAULT_CALL_TIMEOUT_MS } from '../deliver/reingest.ts';
+} from '../1-decode/limits.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../8-deliver/reingest.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,7 +21,7 @@ export interface CoreConfig {
   readonly accountAllowlist?: ReadonlySet<string>;
   readonly maxDecompressedPerRecord: number;
   readonly maxDecompressedPerInvocation: number;
-  /** Estimated heap cost of parsed events: per record and per invocation (see src/decode/limits.ts). */
+  /** Estimated heap cost of parsed events: per record and per invocation (see src/1-decode/limits.ts). */
   readonly maxParsedPerRecord: number;
   readonly maxParsedPerInvocation: number;
   /** Longest single PutRecordBatch/PutRecords call (each is also cut at the invocation deadline). */

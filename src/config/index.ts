@@ -1,5 +1,5 @@
-import { LOOKUP_CONFIG_VARIABLES, parseLookupConfig, type LookupConfig } from '../lookup/index.ts';
-import { RULES_CONFIG_VARIABLES, parseRulesConfig, type RulesConfig } from '../rules/index.ts';
+import { LOOKUP_CONFIG_VARIABLES, parseLookupConfig, type LookupConfig } from '../3-lookup/index.ts';
+import { RULES_CONFIG_VARIABLES, parseRulesConfig, type RulesConfig } from '../5-rules/index.ts';
 import { OBSERVABILITY_CONFIG_VARIABLES, parseObservabilityConfig, type ObservabilityConfig } from '../observability/config.ts';
 import { CORE_CONFIG_VARIABLES, parseCoreConfig, type ConfigVariable, type CoreConfig, type Env } from './core.ts';
 

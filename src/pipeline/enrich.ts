@@ -1,13 +1,13 @@
-import { classifySource } from '../classify/source.ts';
+import { classifySource } from '../2-classify/source.ts';
 import type { CoreConfig } from '../config/core.ts';
-import type { EventItem } from '../decode/event-text.ts';
-import type { OutputLine } from '../deliver/plan.ts';
-import { closingBrace, enrichedParts, skippedLine } from '../encode/line.ts';
-import { fallbackPartitionKeys, partitionKeysOf } from '../encode/partition.ts';
-import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../lookup/types.ts';
+import type { EventItem } from '../1-decode/event-text.ts';
+import type { OutputLine } from '../8-deliver/plan.ts';
+import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
+import { fallbackPartitionKeys, partitionKeysOf } from '../7-encode/partition.ts';
+import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
 import { PartialCause } from '../observability/metric-names.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
-import type { RuleEngine } from '../rules/types.ts';
+import type { RuleEngine } from '../5-rules/types.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
 
 /** Events decoded from one input (a Firehose record, a CloudTrail file), and when that input arrived. */

@@ -3,12 +3,12 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { CoreConfig } from '../config/core.ts';
 import { ReingestionError } from '../errors.ts';
-import { FirehoseSink, KinesisSink, deliveryStreamNameFromArn } from '../deliver/sinks.ts';
-import type { RecordSink } from '../deliver/reingest.ts';
-import type { IpIntelligence } from '../lookup/types.ts';
+import { FirehoseSink, KinesisSink, deliveryStreamNameFromArn } from '../8-deliver/sinks.ts';
+import type { RecordSink } from '../8-deliver/reingest.ts';
+import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
 import { publishReingestFailure, publishSummaryMetrics, summaryLogFields, type MetricsSink } from '../observability/report.ts';
-import type { RuleEngine } from '../rules/types.ts';
+import type { RuleEngine } from '../5-rules/types.ts';
 import { transformBatch, type InvocationSummary } from './transform.ts';
 
 export interface TransformHandlerOptions {

@@ -1,10 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppConfig } from '../config/index.ts';
-import { createIpIntelligence, type IpIntelligenceDeps } from '../lookup/index.ts';
-import type { IpIntelligence } from '../lookup/types.ts';
+import { createIpIntelligence, type IpIntelligenceDeps } from '../3-lookup/index.ts';
+import type { IpIntelligence } from '../3-lookup/types.ts';
 import type { Log } from '../model.ts';
-import { loadRuleEngine } from '../rules/index.ts';
-import type { RuleEngine } from '../rules/types.ts';
+import { loadRuleEngine } from '../5-rules/index.ts';
+import type { RuleEngine } from '../5-rules/types.ts';
 
 /** The enrichment stages, built once per container (cold start) and reused by every warm invocation. */
 export interface Stages {

@@ -5,15 +5,15 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import type { CoreConfig } from '../config/core.ts';
-import { newDecompressionBudget } from '../decode/limits.ts';
-import { decodeRecord, type DecodedRecord } from '../decode/record.ts';
-import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../deliver/limits.ts';
-import { maxEnvelopeBody, planResponse, type PlanInput } from '../deliver/plan.ts';
-import { buildEnvelopes, reingest, type RecordSink } from '../deliver/reingest.ts';
-import { fallbackPartitionKeys, sanitisePartitionKeys } from '../encode/partition.ts';
-import type { IpIntelligence } from '../lookup/types.ts';
+import { newDecompressionBudget } from '../1-decode/limits.ts';
+import { decodeRecord, type DecodedRecord } from '../1-decode/record.ts';
+import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../8-deliver/limits.ts';
+import { maxEnvelopeBody, planResponse, type PlanInput } from '../8-deliver/plan.ts';
+import { buildEnvelopes, reingest, type RecordSink } from '../8-deliver/reingest.ts';
+import { fallbackPartitionKeys, sanitisePartitionKeys } from '../7-encode/partition.ts';
+import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
-import type { RuleEngine } from '../rules/types.ts';
+import type { RuleEngine } from '../5-rules/types.ts';
 import { emptyEnrichCounters, enrichEventGroups, errorName, type EnrichCounters, type EventGroup } from './enrich.ts';
 
 export interface TransformDeps {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { ENVELOPE_MAGIC, encodeEnvelope } from '../../src/deliver/envelope.ts';
+import { ENVELOPE_MAGIC, encodeEnvelope } from '../../src/codec/envelope.ts';
 import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, plainData } from '../helpers/factories.ts';
 import { HEAVY_RUNS, RUNS, checkRounds, expectLogsClean, runToDrained, startFuzzRig, type FuzzRig } from './support.ts';
 

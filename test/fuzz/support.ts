@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import ipaddr from 'ipaddr.js';
 import { loadConfig } from '../../src/config/index.ts';
-import { LAMBDA_RESPONSE_LIMIT } from '../../src/deliver/limits.ts';
+import { LAMBDA_RESPONSE_LIMIT } from '../../src/8-deliver/limits.ts';
 import { createTransformHandler, type TransformHandler } from '../../src/pipeline/handler.ts';
 import { buildStages } from '../../src/pipeline/stages.ts';
 import type { InvocationSummary } from '../../src/pipeline/transform.ts';

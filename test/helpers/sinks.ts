@@ -1,5 +1,5 @@
-import type { RecordSink, ReingestRecord } from '../../src/deliver/reingest.ts';
-import { FIREHOSE_BATCH_MAX_BYTES, FIREHOSE_BATCH_MAX_RECORDS } from '../../src/deliver/limits.ts';
+import type { RecordSink, ReingestRecord } from '../../src/8-deliver/reingest.ts';
+import { FIREHOSE_BATCH_MAX_BYTES, FIREHOSE_BATCH_MAX_RECORDS } from '../../src/8-deliver/limits.ts';
 
 /**
  * An in-process stand-in for the delivery stream: keeps every record put into it, and can fail entries

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { loadConfig } from '../../src/config/index.ts';
 import { buildStages } from '../../src/pipeline/stages.ts';
-import { localHandler, runLocal, type RunTotals } from '../../src/cli/run.ts';
+import { localHandler, runLocal, type RunTotals } from '../../src/entry/cli/run.ts';
 
 /**
  * `cloudtrail-enricher run` over the bundled sample: the real handler behind a local Firehose, output in the

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { BatchResponse } from '../../../src/backfill/index.ts';
-import { main } from '../../../src/cli/main.ts';
+import type { BatchResponse } from '../../../src/entry/backfill/index.ts';
+import { main } from '../../../src/entry/cli/main.ts';
 import { mixedRecords, trailKey, trailObject } from './fixtures.ts';
 import { startS3rver, type LocalS3 } from './s3rver.ts';
 

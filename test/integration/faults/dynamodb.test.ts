@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
+import type { GeoDatabase } from '../../../src/3-lookup/geo/geo-database.ts';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { startDynalite, type LocalDynamo } from '../lookup/dynalite.ts';
 import { startFakeServer, type FakeServer } from '../lookup/fake-provider-server.ts';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { lambdaContext } from '../../helpers/factories.ts';
 import { ReingestionError } from '../../../src/errors.ts';
-import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
+import type { GeoDatabase } from '../../../src/3-lookup/geo/geo-database.ts';
 import { startFirehoseServer, type CallPolicy, type EntryPolicy } from '../../helpers/loopback.ts';
 import { coldStart, conservation, drive, faultBatch, sharedGeo, type DriveOutcome, type FaultBatch } from './support.ts';
 

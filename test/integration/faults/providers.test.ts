@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
+import type { GeoDatabase } from '../../../src/3-lookup/geo/geo-database.ts';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from '../lookup/fake-provider-server.ts';
 import {

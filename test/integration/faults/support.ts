@@ -16,9 +16,9 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadConfig, type Env } from '../../../src/config/index.ts';
-import type { GeoDatabase } from '../../../src/lookup/geo/geo-database.ts';
+import type { GeoDatabase } from '../../../src/3-lookup/geo/geo-database.ts';
 import type { Log } from '../../../src/model.ts';
-import { REINGEST_CLIENT_CONFIG } from '../../../src/deliver/sinks.ts';
+import { REINGEST_CLIENT_CONFIG } from '../../../src/8-deliver/sinks.ts';
 import { createTransformHandler, type TransformHandler } from '../../../src/pipeline/handler.ts';
 import { buildStages } from '../../../src/pipeline/stages.ts';
 import type { InvocationSummary } from '../../../src/pipeline/transform.ts';
@@ -378,8 +378,8 @@ export function sharedGeo(): Promise<GeoDatabase> {
   geoOnce ??= (async () => {
     const { buildGeoData } = await import('../../../scripts/build-geo-data.ts');
     await buildGeoData(); // a no-op when data/geo is up to date
-    const { openGeoDatabase } = await import('../../../src/lookup/geo/geo-database.ts');
-    const { parseLookupConfig } = await import('../../../src/lookup/index.ts');
+    const { openGeoDatabase } = await import('../../../src/3-lookup/geo/geo-database.ts');
+    const { parseLookupConfig } = await import('../../../src/3-lookup/index.ts');
     return openGeoDatabase(parseLookupConfig({}).geoDbDir);
   })();
   return geoOnce;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { buildGeoData } from '../../../scripts/build-geo-data.ts';
-import { openGeoDatabase } from '../../../src/lookup/index.ts';
+import { openGeoDatabase } from '../../../src/3-lookup/index.ts';
 
 describe('build-geo-data', () => {
   it('is idempotent and produces databases that answer for well-known addresses', async function () {

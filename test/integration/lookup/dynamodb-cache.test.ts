@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbIpCache } from '../../../src/lookup/cache/dynamodb-cache.ts';
-import type { CachedIp } from '../../../src/lookup/cache/types.ts';
+import { DynamoDbIpCache } from '../../../src/3-lookup/cache/dynamodb-cache.ts';
+import type { CachedIp } from '../../../src/3-lookup/cache/types.ts';
 import { startDynalite, type LocalDynamo } from './dynalite.ts';
 
 const TABLE = 'ip-cache';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { buildGeoData } from '../../../scripts/build-geo-data.ts';
-import { createIpIntelligence, parseLookupConfig, type LookupConfig } from '../../../src/lookup/index.ts';
+import { createIpIntelligence, parseLookupConfig, type LookupConfig } from '../../../src/3-lookup/index.ts';
 import type { Log } from '../../../src/model.ts';
 import { documented, routeOf, startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from './fake-provider-server.ts';
 import { startDynalite, type LocalDynamo } from './dynalite.ts';

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
-import type { ProviderName } from '../../../src/lookup/config.ts';
-import type { LookupFailure } from '../../../src/lookup/http/resilient-client.ts';
-import { CircuitBreaker } from '../../../src/lookup/http/circuit-breaker.ts';
-import { Limiter } from '../../../src/lookup/http/limiter.ts';
-import { ResilientClient } from '../../../src/lookup/http/resilient-client.ts';
-import { AbuseIpdbProvider } from '../../../src/lookup/providers/abuseipdb.ts';
-import { AutoFocusProvider } from '../../../src/lookup/providers/autofocus.ts';
-import { IpqsProvider } from '../../../src/lookup/providers/ipqualityscore.ts';
-import { IpstackProvider } from '../../../src/lookup/providers/ipstack.ts';
-import type { Provider, ProviderAnswer } from '../../../src/lookup/providers/types.ts';
+import type { ProviderName } from '../../../src/3-lookup/config.ts';
+import type { LookupFailure } from '../../../src/3-lookup/http/resilient-client.ts';
+import { CircuitBreaker } from '../../../src/3-lookup/http/circuit-breaker.ts';
+import { Limiter } from '../../../src/3-lookup/http/limiter.ts';
+import { ResilientClient } from '../../../src/3-lookup/http/resilient-client.ts';
+import { AbuseIpdbProvider } from '../../../src/3-lookup/providers/abuseipdb.ts';
+import { AutoFocusProvider } from '../../../src/3-lookup/providers/autofocus.ts';
+import { IpqsProvider } from '../../../src/3-lookup/providers/ipqualityscore.ts';
+import { IpstackProvider } from '../../../src/3-lookup/providers/ipstack.ts';
+import type { Provider, ProviderAnswer } from '../../../src/3-lookup/providers/types.ts';
 import type { Result } from '../../../src/model.ts';
 import { documented, startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from './fake-provider-server.ts';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../../src/config/index.ts';
-import { createObjectLambdaHandler, ObjectLambdaEventError, type ObjectLambdaHandler } from '../../../src/object-lambda/index.ts';
+import { createObjectLambdaHandler, ObjectLambdaEventError, type ObjectLambdaHandler } from '../../../src/entry/object-lambda/index.ts';
 import { buildStages, type Stages } from '../../../src/pipeline/stages.ts';
 import { digestKey, digestObject, gzipBomb, mixedRecords, trailKey, trailObject } from '../backfill/fixtures.ts';
 

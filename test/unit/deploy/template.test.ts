@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, PARTITION_KEY_NAMES } from '../../../src/model.ts';
-import { PARTITION_FALLBACK, regionKey } from '../../../src/encode/partition.ts';
+import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.ts';
 import { Dimension, METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
 import { emittedByTheCode, metricKey } from '../observability/support/emitted.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
@@ -159,8 +159,8 @@ async function configVariables(): Promise<{ name: string; default?: string }[]> 
   // CONFIG_VARIABLES is the union; the stage lists are read too so no variable is missed while it is assembled.
   const modules: [string, string][] = [
     ['../../../src/config/index.ts', 'CONFIG_VARIABLES'],
-    ['../../../src/lookup/config.ts', 'LOOKUP_CONFIG_VARIABLES'],
-    ['../../../src/rules/config.ts', 'RULES_CONFIG_VARIABLES'],
+    ['../../../src/3-lookup/config.ts', 'LOOKUP_CONFIG_VARIABLES'],
+    ['../../../src/5-rules/config.ts', 'RULES_CONFIG_VARIABLES'],
   ];
   const variables = new Map<string, { name: string; default?: string }>();
   for (const [path, name] of modules) {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
 import { parseCoreConfig, type CoreConfig } from '../../../src/config/core.ts';
-import { LAMBDA_RESPONSE_LIMIT } from '../../../src/deliver/limits.ts';
+import { LAMBDA_RESPONSE_LIMIT } from '../../../src/8-deliver/limits.ts';
 import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, plainData } from '../../helpers/factories.ts';
 import { runUntilDrained } from '../../helpers/harness.ts';
 import { MemorySink } from '../../helpers/sinks.ts';

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { parseCoreConfig, type CoreConfig } from '../../../src/config/core.ts';
-import { encodeEnvelope } from '../../../src/deliver/envelope.ts';
-import type { IpIntelligence, LookupOptions } from '../../../src/lookup/types.ts';
-import { emptyLookupStats } from '../../../src/lookup/types.ts';
+import { encodeEnvelope } from '../../../src/codec/envelope.ts';
+import type { IpIntelligence, LookupOptions } from '../../../src/3-lookup/types.ts';
+import { emptyLookupStats } from '../../../src/3-lookup/types.ts';
 import type { CloudTrailEvent, Enrichment, IpIntel, Verdict } from '../../../src/model.ts';
-import type { RuleEngine } from '../../../src/rules/types.ts';
+import type { RuleEngine } from '../../../src/5-rules/types.ts';
 import { transformBatch, type TransformDeps } from '../../../src/pipeline/transform.ts';
 import { cloudTrailEvent, cloudWatchLogsData, cwlRecordOf, firehoseEvent, firehoseRecord, lambdaContext, outputLines, plainData } from '../../helpers/factories.ts';
 import { MemorySink } from '../../helpers/sinks.ts';

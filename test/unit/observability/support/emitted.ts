@@ -3,7 +3,7 @@
  * and parses the EMF objects written to standard output. The deployment tests compare the dashboard and the alarms
  * with this, the observability tests compare it with METRIC_CATALOGUE.
  */
-import { emptyLookupStats } from '../../../../src/lookup/types.ts';
+import { emptyLookupStats } from '../../../../src/3-lookup/types.ts';
 import { ObjectFunction, PartialCause } from '../../../../src/observability/metric-names.ts';
 import { powertoolsMetrics } from '../../../../src/observability/metrics.ts';
 import { publishObjectMetrics, publishReingestFailure, publishSummaryMetrics } from '../../../../src/observability/report.ts';

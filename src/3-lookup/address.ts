@@ -1,0 +1,61 @@
+/**
+ * The last line of defence of the privacy rule: only a syntactically strict, globally routable unicast address may
+ * leave the process. src/2-classify already filtered, but this stage re-checks every address it would send.
+ */
+import ipaddr from 'ipaddr.js';
+
+export interface ParsedIp {
+  /** Normalised text (dotted quad; RFC 5952 lower case). */
+  readonly text: string;
+  readonly version: 4 | 6;
+  /** The address as an integer, for range searches. */
+  readonly value: bigint;
+}
+
+const V4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const V6 = /^[0-9a-fA-F:.]+$/; // no zone id ("%eth0"), no brackets, no hostnames
+
+function toBigInt(bytes: number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+/** Parses an IP address strictly; undefined for anything else (hostnames, CIDRs, zone ids, `AWS Internal`). */
+export function parseIp(address: string): ParsedIp | undefined {
+  if (V4.test(address)) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(address)) return undefined;
+    const p = ipaddr.IPv4.parse(address);
+    return { text: p.toString(), version: 4, value: toBigInt(p.toByteArray()) };
+  }
+  if (!address.includes(':') || !V6.test(address) || !ipaddr.IPv6.isValid(address)) return undefined;
+  const p = ipaddr.IPv6.parse(address);
+  return { text: p.toRFC5952String(), version: 6, value: toBigInt(p.toByteArray()) };
+}
+
+/**
+ * True only for a strictly parsed, globally routable unicast address. ipaddr.js calls every IPv6 address it has
+ * no name for `unicast`, but only 2000::/3 is global unicast (IANA), so that is required too.
+ */
+export function isPublicUnicast(address: string): boolean {
+  const parsed = parseIp(address);
+  if (parsed === undefined) return false;
+  if (parsed.version === 4) return ipaddr.IPv4.parse(parsed.text).range() === 'unicast';
+  const v6 = ipaddr.IPv6.parse(parsed.text);
+  return v6.range() === 'unicast' && v6.match(GLOBAL_UNICAST_V6);
+}
+
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+
+/**
+ * What providers are asked about, and what their answers are cached under: the address itself for IPv4, the /64 prefix
+ * (`2001:db8:1:2::/64`) for IPv6. One IPv6 /64 is one subnet (RFC 4291 interface identifiers): it holds 2^64 addresses
+ * an attacker can rotate through, so per-address lookups would make provider work (and cost) unbounded.
+ */
+export function providerKeyOf(parsed: ParsedIp): string {
+  if (parsed.version === 4) return parsed.text;
+  const prefix = parsed.value >> 64n;
+  const groups: string[] = [];
+  for (let i = 3; i >= 0; i--) groups.push(((prefix >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return `${ipaddr.IPv6.parse(`${groups.join(':')}::`).toRFC5952String()}/64`;
+}

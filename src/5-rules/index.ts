@@ -1,0 +1,23 @@
+/**
+ * The rules stage: compile a declarative rules file once per container, then judge each enriched event
+ * (`enrichment.priority`, `enrichment.risk`). See README.md, "Rules".
+ */
+export type { RuleEngine } from './types.ts';
+export { parseRulesConfig, defaultRulesFile, RULES_CONFIG_VARIABLES, type RulesConfig, type Env } from './config.ts';
+export { loadRuleEngine, parseRulesText, type LoadDeps } from './load.ts';
+export {
+  compileRules,
+  priorityFromScore,
+  SCORE_PRIORITY_THRESHOLDS,
+  DEFAULT_ALLOWED_COUNTRIES,
+  WatchlistName,
+  type CompileOptions,
+  type CompiledRuleEngine,
+  type RuleEngineInfo,
+  type RulesDocument,
+  type RuleDoc,
+  type ConditionDoc,
+  type WatchlistDoc,
+  type WindowDoc,
+} from './compile.ts';
+export { sanitizeValue, MAX_VALUE_LENGTH, MAX_DETAIL_LENGTH } from './interpolate.ts';
