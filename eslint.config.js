@@ -23,6 +23,12 @@ export default tseslint.config(
     },
   },
   {
+    // CloudFormation fragments computed by serverless (`${file(./resources/x.cjs)}`) are CommonJS.
+    files: ['resources/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['bin/**/*.js', 'scripts/**/*.{js,mjs}', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
   },

@@ -6,6 +6,7 @@ import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
 import { fallbackPartitionKeys, partitionKeysOf } from '../7-encode/partition.ts';
 import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
 import { PartialCause } from '../observability/metric-names.ts';
+import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
@@ -121,12 +122,14 @@ interface EncodeState {
 function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
+  const opensearch = state.config.outputMode === 'opensearch';
   const lines: OutputLine[] = new Array(events.length);
   for (let e = 0; e < events.length; e++) {
     const item = events[e]!;
     if (!item.ok) {
       counters.skipped++;
-      lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
+      const text = opensearch ? opensearchSkippedDocument(item.raw, item.error, arrival) : skippedLine(item.raw, item.error);
+      lines[e] = { text, keys: fallbackPartitionKeys(arrival) };
       continue;
     }
     const source = sources[e]!;
@@ -157,6 +160,13 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    if (opensearch) {
+      // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
+      const enrichment: Record<string, unknown> = { ...shared.base, status };
+      if (verdict !== undefined) Object.assign(enrichment, { priority: verdict.priority, risk: verdict.risk });
+      lines[e] = { text: opensearchDocument(item.event, enrichment, arrival), keys };
+      continue;
+    }
     const { end, empty } = closingBrace(item.text);
     if (status === shared.status && !empty) {
       // The common case: original text, the source's shared prefix (bytes), this event's verdict.

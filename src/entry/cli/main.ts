@@ -7,6 +7,7 @@ import { checkPrefix, parseObjectLimits } from '../backfill/config.ts';
 import { parseS3Uri } from '../backfill/keys.ts';
 import { runBackfill } from '../backfill/run.ts';
 import { replayLogGroup } from '../replay/index.ts';
+import { OPENSEARCH_SETUP_USAGE, opensearchSetupCommand } from './opensearch-setup.ts';
 
 const USAGE = `usage: cloudtrail-enricher <command> [options]
 
@@ -31,6 +32,8 @@ commands:
     --log-stream-prefix P         only log streams starting with P (optional)
     --region R                    AWS region (default: the SDK's)
 
+${OPENSEARCH_SETUP_USAGE}
+
 Configuration comes from the environment (see README: OUTPUT_MODE, providers, RULES_FILE, …); AWS endpoints and
 credentials the usual SDK way (AWS_PROFILE, AWS_ENDPOINT_URL_S3, …).`;
 
@@ -42,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'backfill') return backfillCommand(rest);
   if (command === 'replay') return replayCommand(rest);
+  if (command === 'opensearch-setup') return opensearchSetupCommand(rest);
   if (command !== 'run') {
     console.error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;

@@ -9,6 +9,7 @@ import { readEventTexts } from './inputs.ts';
 import { LocalFirehose } from './local-firehose.ts';
 import { CloudWatchLogsPacker } from '../../codec/cloudwatch-logs-pack.ts';
 import { writeS3Layout } from './s3-layout.ts';
+import { writeReport } from './report-html.ts';
 
 export interface RunOptions {
   readonly inputs: readonly string[];
@@ -40,6 +41,8 @@ export interface RunTotals {
   partitions: number;
   objects: string[];
   failureReasons: Record<string, number>;
+  /** Path of the HTML report (report.html in the output directory). */
+  report?: string;
 }
 
 /**
@@ -112,6 +115,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   totals.reingestedRecords = firehose.reingestedRecords;
   totals.partitions = layout.partitions;
   totals.objects = layout.objects;
+  totals.report = await writeReport(options.outDir, firehose.deliveries.map((d) => d.body));
   printSummary(totals, options.outDir, write);
   return totals;
 }
@@ -134,6 +138,7 @@ function printSummary(t: RunTotals, outDir: string, write: (line: string) => voi
   write(`  IP lookups             ${n(t.uniqueIps)} unique public IPs per invocation (summed) · cache hits ${n(t.cacheHits)} · provider calls ${n(t.providerCalls)}`);
   if (Object.keys(t.failureReasons).length > 0) write(`  failures               ${JSON.stringify(t.failureReasons)}`);
   write(`  output                 ${n(t.partitions)} partitions, ${n(t.objects.length)} objects under ${outDir}/`);
+  if (t.report !== undefined) write(`  report                 ${t.report}`);
   const lost = t.eventsRead - t.eventsDelivered;
   write(`  conservation           ${lost === 0 ? 'every event delivered exactly once' : `${n(lost)} events NOT delivered (see errors/ prefix)`}`);
 }

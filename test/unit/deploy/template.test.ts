@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,7 +17,7 @@ import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.t
 import { Dimension, METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
 import { emittedByTheCode, metricKey } from '../observability/support/emitted.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
-import { iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
+import { REPO_ROOT, iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -511,6 +511,30 @@ describe('serverless deployment (generated CloudFormation)', function () {
         const depth = [...type].reduce((d, ch) => (d < 0 ? d : ch === '<' ? d + 1 : ch === '>' ? d - 1 : d), 0);
         expect(depth, type).to.equal(0);
       }
+    });
+  });
+
+  describe('Athena', () => {
+    it('saves every query of resources/athena/ as a NamedQuery of the stage workgroup, text unchanged', async () => {
+      const dir = join(REPO_ROOT, 'resources', 'athena');
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+      const saved = resourcesOfType(s3.resources, 'AWS::Athena::NamedQuery').map(([, q]) => obj(q.Properties, 'NamedQuery'));
+      expect(saved.map((q) => q.QueryString)).to.deep.equal(await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8'))));
+      for (const q of saved) {
+        expect(q.WorkGroup).to.deep.equal({ Ref: 'AthenaWorkGroup' });
+        expect(q.Database).to.deep.equal({ Ref: 'GlueDatabase' });
+        expect(String(q.Description).length).to.be.within(1, 1024);
+      }
+      expect(resourcesOfType(os.resources, 'AWS::Athena::NamedQuery')).to.deep.equal([]);
+    });
+
+    it('writes results encrypted into the output bucket and cancels queries past the stage cut-off', () => {
+      const config = obj(props(s3.resources, 'AthenaWorkGroup').WorkGroupConfiguration, 'WorkGroupConfiguration');
+      expect(config.EnforceWorkGroupConfiguration).to.equal(true);
+      expect(Number(config.BytesScannedCutoffPerQuery)).to.be.at.least(10_485_760);
+      const result = obj(config.ResultConfiguration, 'ResultConfiguration');
+      expect(result.OutputLocation).to.deep.equal({ 'Fn::Sub': 's3://${OutputBucket}/athena-results/' });
+      expect(obj(result.EncryptionConfiguration, 'EncryptionConfiguration').EncryptionOption).to.be.oneOf(['SSE_S3', 'SSE_KMS', 'CSE_KMS']);
     });
   });
 
