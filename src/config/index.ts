@@ -1,5 +1,6 @@
 import { LOOKUP_CONFIG_VARIABLES, parseLookupConfig, type LookupConfig } from '../3-lookup/index.ts';
 import { RULES_CONFIG_VARIABLES, parseRulesConfig, type RulesConfig } from '../5-rules/index.ts';
+import { OBSERVABILITY_CONFIG_VARIABLES, parseObservabilityConfig, type ObservabilityConfig } from '../observability/config.ts';
 import { CORE_CONFIG_VARIABLES, parseCoreConfig, type ConfigVariable, type CoreConfig, type Env } from './core.ts';
 
 export type { ConfigVariable, CoreConfig, Env } from './core.ts';
@@ -17,15 +18,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   ...LOOKUP_CONFIG_VARIABLES,
   ...RULES_CONFIG_VARIABLES,
   ...POWERTOOLS_VARIABLES,
+  ...OBSERVABILITY_CONFIG_VARIABLES,
 ];
 
 export interface AppConfig {
   readonly core: CoreConfig;
   readonly lookup: LookupConfig;
   readonly rules: RulesConfig;
+  readonly observability: ObservabilityConfig;
 }
 
 /** Parses and validates the whole configuration once, at cold start. Throws `ConfigError` naming the variable. */
 export function loadConfig(env: Env): AppConfig {
-  return { core: parseCoreConfig(env), lookup: parseLookupConfig(env), rules: parseRulesConfig(env) };
+  return { core: parseCoreConfig(env), lookup: parseLookupConfig(env), rules: parseRulesConfig(env), observability: parseObservabilityConfig(env) };
 }

@@ -5,7 +5,8 @@ import type { OutputLine } from '../8-deliver/plan.ts';
 import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
 import { isNative, layoutLine, layoutSkippedLine } from '../7-encode/layouts/index.ts';
 import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../7-encode/partition.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
+import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
+import { PartialCause } from '../observability/metric-names.ts';
 import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
@@ -32,6 +33,8 @@ export interface EnrichCounters {
   eventsIn: number;
   skipped: number;
   partial: number;
+  /** Of `partial`: why (values of PartialCause in src/observability/metric-names.ts). */
+  partialByCause: Record<string, number>;
   byPriority: Partial<Record<Priority, number>>;
   countries: Record<string, number>;
   /** Events per source network (`AS<number> <organisation>`). */
@@ -40,7 +43,7 @@ export interface EnrichCounters {
 }
 
 export function emptyEnrichCounters(): EnrichCounters {
-  return { eventsIn: 0, skipped: 0, partial: 0, byPriority: {}, countries: {}, networks: {}, lookup: emptyLookupStats() };
+  return { eventsIn: 0, skipped: 0, partial: 0, partialByCause: {}, byPriority: {}, countries: {}, networks: {}, lookup: emptyLookupStats() };
 }
 
 /**
@@ -77,6 +80,7 @@ export async function enrichEventGroups(
   const state: EncodeState = {
     intel: intel.map,
     lookedUp: intel.lookedUp,
+    causes: intel.causes,
     cache: new Map(),
     perSource: new Map(),
     rules: deps.rules,
@@ -113,6 +117,7 @@ interface EncodeState {
   readonly config: CoreConfig;
   readonly counters: EnrichCounters;
   readonly log: Log;
+  readonly causes: ReadonlyMap<string, IncompleteCause>;
 }
 
 function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
@@ -143,6 +148,7 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
       state.cache.set(cacheKey, shared);
     }
     let status = shared.status;
+    let cause: string | undefined = status === 'partial' ? ((source.ip !== undefined ? state.causes.get(source.ip) : undefined) ?? PartialCause.Lookup) : undefined;
     let verdict: Verdict | undefined;
     if (rules !== undefined) {
       try {
@@ -151,9 +157,14 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
         // A rule must never fail a record; report the bug and deliver the event without a verdict.
         state.log.error('rule evaluation failed', { error: errorName(err) });
         status = 'partial';
+        cause ??= PartialCause.RulesError;
       }
     }
-    if (status === 'partial') counters.partial++;
+    if (status === 'partial') {
+      counters.partial++;
+      const why = cause ?? PartialCause.Lookup;
+      counters.partialByCause[why] = (counters.partialByCause[why] ?? 0) + 1;
+    }
     if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
@@ -188,17 +199,17 @@ async function lookupAll(
   ips: string[],
   deadline: number,
   log: Log,
-): Promise<{ map: ReadonlyMap<string, IpIntel>; stats: LookupStats; lookedUp: boolean }> {
+): Promise<{ map: ReadonlyMap<string, IpIntel>; stats: LookupStats; lookedUp: boolean; causes: ReadonlyMap<string, IncompleteCause> }> {
   const stats = emptyLookupStats();
   stats.uniqueIps = ips.length;
-  if (intel === undefined || ips.length === 0) return { map: new Map(), stats, lookedUp: intel !== undefined };
+  if (intel === undefined || ips.length === 0) return { map: new Map(), stats, lookedUp: intel !== undefined, causes: new Map() };
   try {
     const result = await intel.lookup(ips, { deadline });
-    return { map: result.intel, stats: result.stats, lookedUp: true };
+    return { map: result.intel, stats: result.stats, lookedUp: true, causes: result.causes ?? new Map() };
   } catch (err) {
     // The lookup contract says it never throws; if it does, every public event is delivered `partial`.
     log.error('lookup failed', { error: errorName(err) });
-    return { map: new Map(), stats, lookedUp: true };
+    return { map: new Map(), stats, lookedUp: true, causes: new Map() };
   }
 }
 

@@ -40,7 +40,7 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
     const coldStart: string[] = [];
     process.stdout.write = ((chunk: string | Uint8Array) => coldStart.push(String(chunk)) > 0);
     try {
-      ({ handler } = (await import('../../handlers/transform.ts')));
+      ({ handler } = (await import('../../handlers/transform.ts')) as { handler: Handler });
     } finally {
       process.stdout.write = realWrite;
     }

@@ -283,6 +283,15 @@ export class ResilientClient {
     return this.#o.breaker;
   }
 
+  /** Round trips (ms) of the HTTP requests sent since the last call, at most 100 (one EMF metric's values). */
+  takeLatencies(): number[] {
+    const out = this.#latencies;
+    this.#latencies = [];
+    return out;
+  }
+
+  #latencies: number[] = [];
+
   /**
    * Sends `request` (retrying) and classifies each answer. `secrets` are scrubbed from every error text.
    * The deadline (epoch ms) bounds every wait and every attempt; `signal` aborts in-flight work at the deadline.
@@ -322,7 +331,10 @@ export class ResilientClient {
           if (remaining <= 0) throw new DeadlineSignal();
           const timeoutMs = Math.min(o.timeoutMs, remaining);
           try {
+            const sent = o.now();
             const res = await o.fetch({ ...request, timeoutMs, signal: ctx.signal });
+            // EMF takes at most 100 values per metric: later requests of a very busy invocation are not timed.
+            if (this.#latencies.length < 100) this.#latencies.push(o.now() - sent);
             return classify(res);
           } catch (err) {
             if (ctx.signal.aborted) throw new DeadlineSignal();

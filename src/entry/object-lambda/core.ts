@@ -5,6 +5,8 @@ import { decodeCloudTrailObject, readBounded } from '../backfill/object.ts';
 import { joinLines } from '../../8-deliver/plan.ts';
 import { ObjectLambdaEventError } from '../../errors.ts';
 import { silentLog, type Log } from '../../model.ts';
+import { ObjectFunction } from '../../observability/metric-names.ts';
+import { publishObjectMetrics, type MetricsSink } from '../../observability/report.ts';
 import { emptyEnrichCounters, enrichEventGroups, errorName, type EnrichCounters, type EnrichDeps } from '../../pipeline/enrich.ts';
 import { parseObjectLambdaEvent } from './event.ts';
 
@@ -172,9 +174,10 @@ export interface ObjectLambdaHandlerOptions {
   readonly responseReserveMs?: number;
   readonly fetch?: FetchLike;
   readonly log?: Log;
+  /** Object metrics under `function` = object-lambda: returned, failed, skipped (digest, not CloudTrail), events, duration. */
+  readonly metrics?: MetricsSink;
   readonly now?: () => number;
 }
-
 
 export type ObjectLambdaHandler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<{ statusCode: number }>;
 
@@ -205,7 +208,18 @@ export function createObjectLambdaHandler(options: ObjectLambdaHandlerOptions): 
     );
     if (answer.ok) log.info('enriched object returned', { events: answer.events, partial: answer.counters.partial, skipped: answer.counters.skipped, bytes: answer.body.length });
     else log.warn('object not enriched', { statusCode: answer.statusCode, errorCode: answer.errorCode, reason: answer.reason });
-    await writeAnswer(options.s3, parsed.route, parsed.token, answer);
+    try {
+      await writeAnswer(options.s3, parsed.route, parsed.token, answer);
+    } finally {
+      if (options.metrics !== undefined) {
+        const skipped = !answer.ok && (answer.errorCode === ERRORS.digest.errorCode || answer.errorCode === ERRORS.notCloudTrail.errorCode);
+        publishObjectMetrics(
+          ObjectFunction.ObjectLambda,
+          { processed: answer.ok ? 1 : 0, failed: answer.ok || skipped ? 0 : 1, skipped: skipped ? 1 : 0, events: answer.ok ? answer.events : 0, durationMs: now() - started },
+          options.metrics,
+        );
+      }
+    }
     return { statusCode: answer.ok ? 200 : answer.statusCode };
   };
 }

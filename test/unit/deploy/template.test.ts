@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, PARTITION_KEY_NAMES } from '../../../src/model.ts';
 import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.ts';
-import { METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
+import { Dimension, METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
+import { emittedByTheCode, metricKey } from '../observability/support/emitted.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
 import { REPO_ROOT, iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
 
@@ -40,6 +41,10 @@ const REQUIRED_WILDCARDS: Readonly<Record<string, string>> = {
   'BackfillBatchOperationsRole/ReadManifests': 'Batch Operations manifests are uploaded per job',
   'BackfillBatchOperationsRole/WriteReports': 'Batch Operations names its completion reports per job',
   'ObjectLambdaRole/WriteGetObjectResponse': 's3-object-lambda:WriteGetObjectResponse supports no resource-level permissions',
+  // Only under TracingEnabled: X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.
+  'TransformRole/XRayTraces': 'xray:PutTraceSegments supports no resource-level permissions',
+  'BackfillRole/XRayTraces': 'xray:PutTraceSegments supports no resource-level permissions',
+  'ObjectLambdaRole/XRayTraces': 'xray:PutTraceSegments supports no resource-level permissions',
   // Secrets Manager appends 6 random characters to a secret's ARN: `secret:<name>-??????` is the exact match.
   'TransformRole/IpstackApiKey': 'Secrets Manager ARN suffix (-??????)',
   'TransformRole/IpqualityscoreApiKey': 'Secrets Manager ARN suffix (-??????)',
@@ -144,7 +149,7 @@ function checkIam(resources: JsonObject): string[] {
     for (const resource of iamValues(statement.Resource)) {
       if (!/[*?]/.test(resource)) continue;
       if (REQUIRED_WILDCARDS[id] === undefined) problems.push(`${id}: wildcard resource ${resource}`);
-      else if (resource === '*' && id !== 'ObjectLambdaRole/WriteGetObjectResponse') problems.push(`${id}: bare "*" resource`);
+      else if (resource === '*' && id !== 'ObjectLambdaRole/WriteGetObjectResponse' && !id.endsWith('/XRayTraces')) problems.push(`${id}: bare "*" resource`);
     }
   }
   return problems;
@@ -653,7 +658,51 @@ describe('serverless deployment (generated CloudFormation)', function () {
     });
   });
 
-  describe('alarms', () => {
+  describe('alarms and dashboard', () => {
+    const emittedCache = new Map<string, Set<string>>();
+    async function emittedKeys(serviceName: string): Promise<Set<string>> {
+      let keys = emittedCache.get(serviceName);
+      if (keys === undefined) {
+        keys = new Set((await emittedByTheCode(serviceName, 'fn')).map((m) => metricKey(m.namespace, m.name, m.dimensions)));
+        emittedCache.set(serviceName, keys);
+      }
+      return keys;
+    }
+    interface UsedMetric {
+      namespace: string;
+      name: string;
+      dimensions: Record<string, string>;
+    }
+    /** Every metric an alarm reads (single metric or metric math). */
+    function metricsOf(alarm: JsonObject): UsedMetric[] {
+      const dims = (value: Json | undefined): Record<string, string> =>
+        Object.fromEntries((Array.isArray(value) ? value : []).map((d) => [String(obj(d, 'dimension').Name), String(obj(d, 'dimension').Value)]));
+      if (alarm.MetricName !== undefined) return [{ namespace: String(alarm.Namespace), name: String(alarm.MetricName), dimensions: dims(alarm.Dimensions) }];
+      return list(alarm.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .filter((m) => m.MetricStat !== undefined)
+        .map((m) => {
+          const metric = obj(obj(m.MetricStat, 'MetricStat').Metric, 'Metric');
+          return { namespace: String(metric.Namespace), name: String(metric.MetricName), dimensions: dims(metric.Dimensions) };
+        });
+    }
+    function dashboardOf(service: PackagedService): JsonObject {
+      const body = obj(props(service.resources, 'OperationsDashboard').DashboardBody, 'DashboardBody');
+      return obj(JSON.parse(String(body['Fn::Sub'])) as Json, 'dashboard body');
+    }
+    /** Metrics of a widget: `[namespace, name, dimName, dimValue, …, {options}]`; expressions are skipped. */
+    function dashboardMetrics(properties: JsonObject): UsedMetric[] {
+      return list(properties.metrics, 'metrics').flatMap((row) => {
+        const items = list(row, 'metric row');
+        if (typeof items[0] !== 'string') return [];
+        const texts = items.filter((item): item is string => typeof item === 'string');
+        expect(texts.includes('...'), 'no "..." shorthand').to.equal(false);
+        const [namespace, name, ...pairs] = texts;
+        const dimensions: Record<string, string> = {};
+        for (let n = 0; n < pairs.length; n += 2) dimensions[pairs[n]!] = pairs[n + 1]!;
+        return [{ namespace: namespace!, name: name!, dimensions }];
+      });
+    }
     function alarms(service: PackagedService): JsonObject[] {
       return resourcesOfType(service.resources, 'AWS::CloudWatch::Alarm').map(([id, a]) => obj(a.Properties, id));
     }
@@ -664,15 +713,63 @@ describe('serverless deployment (generated CloudFormation)', function () {
       return { namespace: metric.Namespace ?? null, name: metric.MetricName ?? null, dimensions: metric.Dimensions ?? null };
     }
 
-    it('alarms on the project metrics by the names and namespace the code emits, with its service dimension', () => {
-      const env = transformEnvironment(s3.resources);
-      expect(env.POWERTOOLS_METRICS_NAMESPACE).to.equal(METRICS_NAMESPACE);
-      const own = alarms(s3).map(metricOf).filter((m) => m.namespace === METRICS_NAMESPACE);
-      const names = own.map((m) => m.name);
-      expect(names).to.include.members([MetricName.RecordsProcessingFailed, MetricName.ReingestFailures]);
-      for (const metric of own) {
-        expect(Object.values(MetricName)).to.include(metric.name);
-        expect(metric.dimensions).to.deep.equal([{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME ?? null }]);
+    it('alarms only on metrics the code emits, with the same dimensions and its service name', async () => {
+      for (const service of [s3, os]) {
+        const env = transformEnvironment(service.resources);
+        expect(env.POWERTOOLS_METRICS_NAMESPACE).to.equal(METRICS_NAMESPACE);
+        const emitted = await emittedKeys(String(env.POWERTOOLS_SERVICE_NAME));
+        const own = alarms(service).flatMap(metricsOf).filter((m) => m.namespace === METRICS_NAMESPACE);
+        expect(own.map((m) => m.name)).to.include.members([MetricName.RecordsProcessingFailed, MetricName.ReingestFailures, MetricName.EventsPartial, MetricName.ProviderBreakerOpen]);
+        for (const metric of own) {
+          expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)));
+          expect(metric.dimensions[Dimension.Service]).to.equal(env.POWERTOOLS_SERVICE_NAME);
+        }
+      }
+    });
+
+    it('alarms when partial enrichment stays above the stage threshold for 15 minutes, and on each enabled provider\'s breaker', () => {
+      const partial = props(s3.resources, 'PartialEnrichmentAlarm');
+      expect(partial).to.include({ Threshold: 5, EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanThreshold' });
+      const expression = list(partial.Metrics, 'Metrics').map((m) => obj(m, 'm')).find((m) => m.ReturnData === true);
+      expect(expression?.Expression).to.equal('100 * partial / events');
+      const breakers = alarms(s3).flatMap(metricsOf).filter((m) => m.name === MetricName.ProviderBreakerOpen).map((m) => m.dimensions[Dimension.Provider]);
+      expect(breakers).to.have.members(['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb']);
+    });
+
+    it('gives every alarm a runbook description and the stage topic as its action, in both output modes', () => {
+      for (const service of [s3, os]) {
+        for (const alarm of alarms(service)) {
+          expect(String(alarm.AlarmDescription ?? ''), String(alarm.AlarmName)).to.match(/\S.{30,}/);
+          expect(alarm.AlarmActions, String(alarm.AlarmName)).to.deep.equal([{ Ref: 'AlarmTopic' }]);
+        }
+      }
+    });
+
+    it('puts on the dashboard only metrics the code emits, with the same dimensions, and says what good looks like', async () => {
+      for (const service of [s3, os]) {
+        const env = transformEnvironment(service.resources);
+        const emitted = await emittedKeys(String(env.POWERTOOLS_SERVICE_NAME));
+        const body = dashboardOf(service);
+        const widgets = list(body.widgets, 'widgets').map((w) => obj(w, 'widget'));
+        expect(widgets.length).to.be.at.least(12);
+        const names = new Set<string>();
+        for (const widget of widgets) {
+          const properties = obj(widget.properties, 'properties');
+          expect(String(properties.title)).to.match(/ — good: /);
+          for (const metric of dashboardMetrics(properties)) {
+            names.add(metric.name);
+            if (metric.namespace !== METRICS_NAMESPACE) continue;
+            expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)));
+            expect(metric.dimensions[Dimension.Service]).to.equal(env.POWERTOOLS_SERVICE_NAME);
+          }
+        }
+        // Point 1 of issue 19: each of these is on the dashboard.
+        expect([...names]).to.include.members([
+          MetricName.EventsIn, MetricName.EventsReturned, MetricName.RecordsOk, MetricName.RecordsProcessingFailed, MetricName.RecordsReingested,
+          MetricName.EventsPartial, MetricName.ProviderCalls, MetricName.ProviderErrors, MetricName.ProviderLatency, MetricName.ProviderBreakerOpen,
+          MetricName.L1Hits, MetricName.DynamoDbHits, 'Duration', 'Throttles', 'ExecuteProcessing.Success',
+        ]);
+        expect([...names]).to.include(service === s3 ? 'DeliveryToS3.DataFreshness' : 'DeliveryToAmazonOpenSearchService.DataFreshness');
       }
     });
 
