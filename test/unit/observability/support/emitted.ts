@@ -28,7 +28,7 @@ export async function captureEmf(fn: () => void | Promise<void>): Promise<Emitte
   process.stdout.write = ((chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split('\n'));
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     await fn();
   } finally {
