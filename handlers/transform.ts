@@ -4,18 +4,20 @@
  */
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../src/config/index.ts';
-import { METRICS_NAMESPACE } from '../src/observability/metric-names.ts';
 import { REINGEST_CLIENT_CONFIG } from '../src/8-deliver/sinks.ts';
+import { instrumented } from '../src/observability/lambda.ts';
+import { powertoolsLog } from '../src/observability/logger.ts';
+import { powertoolsMetrics } from '../src/observability/metrics.ts';
+import { createTracing } from '../src/observability/tracing.ts';
 import { createTransformHandler } from '../src/pipeline/handler.ts';
 import { buildStages } from '../src/pipeline/stages.ts';
-import { powertoolsLog, SERVICE_NAME as SERVICE } from '../src/observability/logger.ts';
 
 const config = loadConfig(process.env);
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: SERVICE });
-
-const log = powertoolsLog(process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE);
+const { serviceName, namespace } = config.observability;
+const metrics = powertoolsMetrics({ namespace, serviceName });
+const log = powertoolsLog(serviceName);
+const tracing = await createTracing(config.observability.tracing, serviceName);
 
 // Lookup (geo databases, cache, provider keys) and rules are built once per container; the rules file is
 // validated here, so an invalid one fails the cold start rather than any record.
@@ -27,17 +29,23 @@ const stages = buildStages(config, { log });
 // makes one attempt per call (REINGEST_CLIENT_CONFIG), so the two never resend the same entries.
 let firehose: Promise<FirehoseClient> | undefined;
 let kinesis: Promise<KinesisClient> | undefined;
+const traced = <T>(client: T): T => (tracing === undefined ? client : tracing.captureClient(client));
 
-export const handler = createTransformHandler({
-  config: config.core,
-  intel: stages.intel,
-  rules: stages.rules,
-  alerts: stages.alerts,
-  firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => new FirehoseClient({ ...REINGEST_CLIENT_CONFIG }))),
-  kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => new KinesisClient({ ...REINGEST_CLIENT_CONFIG }))),
-  log,
-  metrics: {
-    addMetric: (name, unit, value) => metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),
-    publishStoredMetrics: () => metrics.publishStoredMetrics(),
-  },
-});
+export const handler = instrumented(
+  'transform',
+  createTransformHandler({
+    config: config.core,
+    intel: stages.intel,
+    rules: stages.rules,
+    alerts: stages.alerts,
+    firehose: () =>
+      (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) =>
+        traced(new FirehoseClient({ ...REINGEST_CLIENT_CONFIG })),
+      )),
+    kinesis: () =>
+      (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => traced(new KinesisClient({ ...REINGEST_CLIENT_CONFIG })))),
+    log,
+    metrics,
+  }),
+  { log, metrics, ...(tracing !== undefined ? { trace: tracing.trace } : {}) },
+);

@@ -4,6 +4,7 @@
  * Misconfiguration throws ConfigError naming the variable and what was expected.
  */
 import { ConfigError } from '../errors.ts';
+import { DECIMAL_TEXT, envText, INTEGER_TEXT, parseBool, type Env } from '../config/env.ts';
 import { defaultGeoDbDir } from './geo/geo-dir.ts';
 
 export const PROVIDER_NAMES = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'] as const;
@@ -177,8 +178,16 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: D.API_KEY_MAX_AGE_SECONDS,
     description: 'How long a key read from SSM/Secrets Manager is cached before it is fetched again.',
   },
-  { name: 'GEO_PRECEDENCE', default: D.GEO_PRECEDENCE, description: 'Sources for enrichment.source.geo, first with data wins the whole object.' },
-  { name: 'AS_PRECEDENCE', default: D.AS_PRECEDENCE, description: 'Sources for enrichment.source.as, first with data wins the whole object.' },
+  {
+    name: 'GEO_PRECEDENCE',
+    default: D.GEO_PRECEDENCE,
+    description: 'Sources for enrichment.source.geo, first with data wins the whole object.',
+  },
+  {
+    name: 'AS_PRECEDENCE',
+    default: D.AS_PRECEDENCE,
+    description: 'Sources for enrichment.source.as, first with data wins the whole object.',
+  },
   {
     name: 'REPUTATION_PRECEDENCE',
     default: D.REPUTATION_PRECEDENCE,
@@ -186,23 +195,20 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   ...PROVIDER_NAMES.flatMap(providerVariables),
   { name: 'IPSTACK_BULK', default: D.IPSTACK_BULK, description: 'Use ipstack bulk lookup (up to 50 IPs per request; paid plans).' },
-  { name: 'IPSTACK_SECURITY', default: D.IPSTACK_SECURITY, description: 'Ask ipstack for its security module (proxy/tor; plan dependent).' },
+  {
+    name: 'IPSTACK_SECURITY',
+    default: D.IPSTACK_SECURITY,
+    description: 'Ask ipstack for its security module (proxy/tor; plan dependent).',
+  },
   { name: 'IPQUALITYSCORE_STRICTNESS', default: D.IPQUALITYSCORE_STRICTNESS, description: 'IPQualityScore strictness (0-3).' },
   { name: 'ABUSEIPDB_MAX_AGE_DAYS', default: D.ABUSEIPDB_MAX_AGE_DAYS, description: 'AbuseIPDB report window, maxAgeInDays (1-365).' },
 ];
 
-type Env = NodeJS.ProcessEnv | Record<string, string | undefined>;
-
-function raw(env: Env, name: string): string | undefined {
-  const v = env[name];
-  if (v === undefined) return undefined;
-  const t = v.trim();
-  return t === '' ? undefined : t;
-}
+const raw = envText;
 
 function int(env: Env, name: string, fallback: string, min: number, max: number): number {
   const text = raw(env, name) ?? fallback;
-  if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${text}"`);
+  if (!INTEGER_TEXT.test(text)) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${text}"`);
   const n = Number(text);
   if (n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${n}`);
   return n;
@@ -211,7 +217,7 @@ function int(env: Env, name: string, fallback: string, min: number, max: number)
 function num(env: Env, name: string, fallback: string, min: number, max: number): number {
   const text = raw(env, name) ?? fallback;
   const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n < min || n > max) {
+  if (!DECIMAL_TEXT.test(text) || n < min || n > max) {
     throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${text}"`);
   }
   return n;
@@ -219,14 +225,17 @@ function num(env: Env, name: string, fallback: string, min: number, max: number)
 
 function bool(env: Env, name: string, fallback: string): boolean {
   const text = (raw(env, name) ?? fallback).toLowerCase();
-  if (text === 'true' || text === '1' || text === 'yes') return true;
-  if (text === 'false' || text === '0' || text === 'no') return false;
+  const value = parseBool(text);
+  if (value !== undefined) return value;
   throw new ConfigError(`${name} must be true or false, got "${text}"`);
 }
 
 function sources(env: Env, name: string, fallback: string): SourceName[] {
   const text = raw(env, name) ?? fallback;
-  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const list = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   const known = new Set<string>(SOURCE_NAMES);
   const bad = list.filter((s) => !known.has(s));
   if (bad.length > 0 || list.length === 0) {
@@ -295,13 +304,15 @@ export function parseLookupConfig(env: Env): LookupConfig {
   };
   const cacheTableName = raw(env, 'CACHE_TABLE_NAME');
   // DynamoDB table names: 3-255 characters of [a-zA-Z0-9_.-] (an ARN is accepted too).
-  if (cacheTableName !== undefined && !/^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[^\s]+:table\/[a-zA-Z0-9_.-]{3,255})$/.test(cacheTableName)) {
-    throw new ConfigError(`CACHE_TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -) or table ARN, got "${cacheTableName}"`);
+  if (
+    cacheTableName !== undefined &&
+    !/^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[^\s]+:table\/[a-zA-Z0-9_.-]{3,255})$/.test(cacheTableName)
+  ) {
+    throw new ConfigError(
+      `CACHE_TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -) or table ARN, got "${cacheTableName}"`,
+    );
   }
-  const providers = Object.fromEntries(PROVIDER_NAMES.map((n) => [n, providerConfig(env, n, ttl)])) as Record<
-    ProviderName,
-    ProviderConfig
-  >;
+  const providers = Object.fromEntries(PROVIDER_NAMES.map((n) => [n, providerConfig(env, n, ttl)])) as Record<ProviderName, ProviderConfig>;
   return {
     ...(cacheTableName !== undefined ? { cacheTableName } : {}),
     geoDbDir: defaultGeoDbDir(env),

@@ -26,7 +26,14 @@ import { IpqsProvider } from './providers/ipqualityscore.ts';
 import { IpstackProvider } from './providers/ipstack.ts';
 import { sanitiseAnswer } from './providers/sanitise.ts';
 import type { Provider } from './providers/types.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupOptions, type LookupStats } from './types.ts';
+import {
+  emptyLookupStats,
+  type IncompleteCause,
+  type IpIntelligence,
+  type LookupOptions,
+  type LookupStats,
+  type ProviderStats,
+} from './types.ts';
 
 export interface IpIntelligenceDeps {
   /** DynamoDB client for CACHE_TABLE_NAME (default: a new client; honours AWS_ENDPOINT_URL_DYNAMODB). */
@@ -122,6 +129,12 @@ function untilDeadline<T>(promise: Promise<T>, signal: AbortSignal, fallback: T)
   });
 }
 
+const FAILURE_CAUSE: Record<'breaker' | 'key' | 'error', IncompleteCause> = {
+  breaker: 'breaker_open',
+  key: 'key_unavailable',
+  error: 'provider_error',
+};
+
 export class DefaultIpIntelligence implements IpIntelligence {
   readonly #config: LookupConfig;
   readonly #geo: GeoDatabase;
@@ -164,8 +177,30 @@ export class DefaultIpIntelligence implements IpIntelligence {
     return this.#providers.map((p) => p.provider.name);
   }
 
-  async lookup(ips: readonly string[], options: LookupOptions): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats }> {
+  async lookup(
+    ips: readonly string[],
+    options: LookupOptions,
+  ): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats; causes: Map<string, IncompleteCause> }> {
     const stats = emptyLookupStats();
+    const causes = new Map<string, IncompleteCause>();
+    for (const { provider } of this.#providers) stats.providers[provider.name] = { calls: 0, errors: 0, latencyMs: [], breakerOpen: false };
+    try {
+      return await this.#lookup(ips, options, stats, causes);
+    } finally {
+      for (const rt of this.#providers) {
+        const p = stats.providers[rt.provider.name]!;
+        p.latencyMs = rt.client.takeLatencies();
+        p.breakerOpen = rt.client.breaker.state === 'open';
+      }
+    }
+  }
+
+  async #lookup(
+    ips: readonly string[],
+    options: LookupOptions,
+    stats: LookupStats,
+    causes: Map<string, IncompleteCause>,
+  ): Promise<{ intel: Map<string, IpIntel>; stats: LookupStats; causes: Map<string, IncompleteCause> }> {
     const intel = new Map<string, IpIntel>();
     const nowMs = this.#now();
     const unique: string[] = [];
@@ -177,7 +212,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
       } else unique.push(ip);
     }
     stats.uniqueIps = intel.size + unique.length;
-    if (unique.length === 0) return { intel, stats };
+    if (unique.length === 0) return { intel, stats, causes };
     const controller = new AbortController();
     // One listener per queued/in-flight request is expected: hundreds of unique IPs are normal.
     setMaxListeners(0, controller.signal);
@@ -196,11 +231,12 @@ export class DefaultIpIntelligence implements IpIntelligence {
       }
       const known = new Map<string, CachedIp>();
       const failedDeadline = new Set<string>();
-      if (asked.size > 0) await this.#resolve(asked, options.deadline, controller.signal, known, failedDeadline, stats);
+      const failures = new Map<string, IncompleteCause>();
+      if (asked.size > 0) await this.#resolve(asked, options.deadline, controller.signal, known, failedDeadline, stats, failures);
 
       for (const ip of unique) {
         const n = normalised.get(ip);
-        const entries = n !== undefined ? known.get(n) ?? {} : {};
+        const entries = n !== undefined ? (known.get(n) ?? {}) : {};
         const bySource: NormalisedBySource = { offline: this.#geo.lookup(ip) };
         const providers: Record<string, Record<string, unknown>> = {};
         let complete = true;
@@ -216,13 +252,16 @@ export class DefaultIpIntelligence implements IpIntelligence {
             providers[provider.name] = e.data;
           }
         }
-        if (!complete && n !== undefined && failedDeadline.has(n)) stats.deadlineMisses++;
+        if (!complete && n !== undefined) {
+          if (failedDeadline.has(n)) stats.deadlineMisses++;
+          causes.set(ip, failedDeadline.has(n) ? 'deadline' : (failures.get(n) ?? 'provider_error'));
+        }
         const merged = mergeSources(bySource, this.#config.precedence);
         const answer: IpIntel = { ...merged, ...(Object.keys(providers).length > 0 ? { providers } : {}), complete };
         intel.set(ip, answer);
         if (complete) this.#answers.set(ip, { intel: answer, until });
       }
-      return { intel, stats };
+      return { intel, stats, causes };
     } finally {
       clearTimeout(timer);
     }
@@ -236,6 +275,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
     known: Map<string, CachedIp>,
     failedDeadline: Set<string>,
     stats: LookupStats,
+    failures: Map<string, IncompleteCause>,
   ): Promise<void> {
     const enabled = this.#providers.map((p) => p.provider.name);
     const covered = (ip: string): boolean => enabled.every((p) => known.get(ip)?.[p] !== undefined);
@@ -257,6 +297,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
     if (needing.length > cap) {
       stats.lookupsCapped += needing.length - cap;
       stats.cacheMisses += needing.length - cap;
+      for (const k of needing.slice(cap)) failures.set(k, 'lookups_capped');
       needing = needing.slice(0, cap);
     }
 
@@ -302,8 +343,10 @@ export class DefaultIpIntelligence implements IpIntelligence {
         if (!key.ok) {
           if (signal.aborted) keys.forEach((k) => failedDeadline.add(k));
           this.#log.warn('provider key unavailable; provider skipped for this invocation', { provider: name, error: key.error });
+          for (const k of keys) if (!failures.has(k)) failures.set(k, 'key_unavailable');
           return;
         }
+        const own: ProviderStats = stats.providers[name]!;
         const secrets = [key.value];
         await rt.provider.lookup(list, { key: key.value, deadline, signal }, (address, res) => {
           const ip = byAddress.get(address);
@@ -312,11 +355,15 @@ export class DefaultIpIntelligence implements IpIntelligence {
             if (res.error.kind === 'error') {
               stats.providerCalls++;
               stats.providerErrors++;
+              own.calls++;
+              own.errors++;
             }
             if (res.error.kind === 'deadline') failedDeadline.add(ip);
+            else if (!failures.has(ip)) failures.set(ip, FAILURE_CAUSE[res.error.kind]);
             return;
           }
           stats.providerCalls++;
+          own.calls++;
           const fetchedAt = this.#now();
           let data: Record<string, unknown> | undefined;
           if (res.value.status === 'found') {
@@ -326,7 +373,11 @@ export class DefaultIpIntelligence implements IpIntelligence {
             data = clean.data;
           }
           const ttl = data !== undefined ? rt.ttlSeconds : Math.min(rt.ttlSeconds, this.#config.negativeTtlSeconds);
-          const entry: CacheEntry = { status: data !== undefined ? 'found' : 'none', fetchedAt, expiresAt: Math.floor(fetchedAt / 1000) + ttl };
+          const entry: CacheEntry = {
+            status: data !== undefined ? 'found' : 'none',
+            fetchedAt,
+            expiresAt: Math.floor(fetchedAt / 1000) + ttl,
+          };
           if (data !== undefined) entry.data = data;
           known.set(ip, { ...known.get(ip), [name]: entry });
           changed.add(ip);
@@ -356,7 +407,12 @@ export class DefaultIpIntelligence implements IpIntelligence {
 export async function createIpIntelligence(config: LookupConfig, deps: IpIntelligenceDeps = {}): Promise<DefaultIpIntelligence> {
   const geo = deps.geo ?? (await openGeoDatabase(config.geoDbDir));
   let dynamoDb = deps.dynamoDb;
-  if (dynamoDb === undefined && deps.cache === undefined && config.cacheTableName !== undefined && PROVIDER_NAMES.some((p) => config.providers[p].enabled)) {
+  if (
+    dynamoDb === undefined &&
+    deps.cache === undefined &&
+    config.cacheTableName !== undefined &&
+    PROVIDER_NAMES.some((p) => config.providers[p].enabled)
+  ) {
     // Loaded only when the cache is used: the SDK's DynamoDB client is a large share of a cold start.
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     dynamoDb = new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 }, maxAttempts: 3 });

@@ -17,11 +17,17 @@ import { ConfigError, RulesValidationError } from '../errors.ts';
 import { silentLog, type Log } from '../model.ts';
 import { compileRules, type CompiledRuleEngine } from './compile.ts';
 import type { RulesConfig } from './config.ts';
+import { loadSigmaRules, type SigmaLoadDeps, type SigmaStats } from './sigma/load.ts';
 
 export interface LoadDeps {
   /** Reads the rules file, its sidecar and watchlist files (default: `fs.readFileSync(path, 'utf8')`). */
   readFile?: (path: string) => string;
   log?: Log;
+  /** Directory listing for SIGMA_RULES_DIR (default: the file system). */
+  readDir?: SigmaLoadDeps['readDir'];
+  isDirectory?: SigmaLoadDeps['isDirectory'];
+  /** Replaces the entries of these watchlists (detection fixtures that need a listed address). */
+  watchlistEntries?: Record<string, unknown[]>;
 }
 
 /** Largest rules file accepted; a bigger one is almost certainly the wrong file. */
@@ -96,7 +102,8 @@ function readSidecar(sidecarFile: string, text: string, readFile: (path: string)
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
   const sidecar = parsed as Partial<RulesSidecar>;
-  if (sidecar.format !== RULES_SIDECAR_FORMAT) return { ok: false, reason: `format ${JSON.stringify(sidecar.format)} is not ${RULES_SIDECAR_FORMAT}` };
+  if (sidecar.format !== RULES_SIDECAR_FORMAT)
+    return { ok: false, reason: `format ${JSON.stringify(sidecar.format)} is not ${RULES_SIDECAR_FORMAT}` };
   if (!('document' in sidecar)) return { ok: false, reason: 'no document' };
   if (sidecar.sourceSha256 !== sha256Hex(text)) return { ok: false, reason: 'stale (sourceSha256 does not match the rules file)' };
   return { ok: true, document: sidecar.document };
@@ -106,7 +113,11 @@ function readSidecar(sidecarFile: string, text: string, readFile: (path: string)
  * The rules document in `text` (read from `rulesFile`): from the compiled sidecar when it matches the text,
  * else parsed from YAML/JSON. The rules file size bound applies either way.
  */
-export function parseRulesFile(rulesFile: string, text: string, deps: LoadDeps = {}): { document: unknown; parsedFrom: 'sidecar' | 'text' } {
+export function parseRulesFile(
+  rulesFile: string,
+  text: string,
+  deps: LoadDeps = {},
+): { document: unknown; parsedFrom: 'sidecar' | 'text' } {
   const readFile = deps.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const log = deps.log ?? silentLog;
   assertSize(text, rulesFile);
@@ -114,7 +125,11 @@ export function parseRulesFile(rulesFile: string, text: string, deps: LoadDeps =
   if (sidecarFile !== undefined) {
     const lookup = readSidecar(sidecarFile, text, readFile);
     if (lookup.ok) return { document: lookup.document, parsedFrom: 'sidecar' };
-    log.debug('rules sidecar not used, parsing the YAML (run `rules compile` for a faster cold start)', { rulesFile, sidecarFile, reason: lookup.reason });
+    log.debug('rules sidecar not used, parsing the YAML (run `rules compile` for a faster cold start)', {
+      rulesFile,
+      sidecarFile,
+      reason: lookup.reason,
+    });
   }
   return { document: parseRulesText(text, rulesFile), parsedFrom: 'text' };
 }
@@ -152,7 +167,9 @@ export function buildRulesSidecar(text: string, source: string): string {
   const document = parseRulesText(text, source);
   const where = notJsonRepresentable(document, '');
   if (where !== undefined) {
-    throw new RulesValidationError(`${source}: field "${where}" holds a value JSON cannot represent (e.g. .inf, .nan); no sidecar can be built`);
+    throw new RulesValidationError(
+      `${source}: field "${where}" holds a value JSON cannot represent (e.g. .inf, .nan); no sidecar can be built`,
+    );
   }
   const sidecar: RulesSidecar = { format: RULES_SIDECAR_FORMAT, sourceSha256: sha256Hex(text), document };
   // Indented, so a reviewer can diff the committed sidecar against the YAML change that produced it.
@@ -172,7 +189,8 @@ export function writeRulesSidecar(rulesFile: string, deps: SidecarDeps = {}): { 
   const readFile = deps.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const writeFile = deps.writeFile ?? ((path: string, text: string) => writeFileSync(path, text));
   const sidecarFile = rulesSidecarPath(rulesFile);
-  if (sidecarFile === undefined) throw new RulesValidationError(`${rulesFile}: only a .yaml/.yml rules file gets a sidecar (a JSON file is already fast to load)`);
+  if (sidecarFile === undefined)
+    throw new RulesValidationError(`${rulesFile}: only a .yaml/.yml rules file gets a sidecar (a JSON file is already fast to load)`);
   let text: string;
   try {
     text = readFile(rulesFile);
@@ -185,7 +203,17 @@ export function writeRulesSidecar(rulesFile: string, deps: SidecarDeps = {}): { 
   return { sidecarFile, sourceSha256: sha256Hex(text), rules: engine.info.ruleIds.length };
 }
 
-export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): CompiledRuleEngine {
+function withWatchlistEntries(doc: unknown, entries: Record<string, unknown[]>): unknown {
+  if (doc === null || typeof doc !== 'object') return doc;
+  const lists = { ...((doc as { watchlists?: Record<string, Record<string, unknown>> }).watchlists ?? {}) };
+  for (const [name, values] of Object.entries(entries)) {
+    const { file: _file, ...rest } = lists[name] ?? { type: 'cidrs' };
+    lists[name] = { ...rest, entries: values };
+  }
+  return { ...doc, watchlists: lists };
+}
+
+export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): CompiledRuleEngine & { sigma?: SigmaStats } {
   const readFile = deps.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const log = deps.log ?? silentLog;
   let text: string;
@@ -194,8 +222,28 @@ export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): Compil
   } catch (error) {
     throw new ConfigError(`RULES_FILE: cannot read rules file ${config.rulesFile}`, { cause: error });
   }
-  const { document: doc, parsedFrom } = parseRulesFile(config.rulesFile, text, { readFile, log });
+  const { document: parsed, parsedFrom } = parseRulesFile(config.rulesFile, text, { readFile, log });
+  let doc = deps.watchlistEntries ? withWatchlistEntries(parsed, deps.watchlistEntries) : parsed;
+  let ruleSource: ((i: number) => string | undefined) | undefined;
+  let sigma: SigmaStats | undefined;
+  if (config.sigmaRulesDir !== undefined) {
+    const loaded = loadSigmaRules(config.sigmaRulesDir, config.sigmaUnsupported ?? 'fail', {
+      readFile,
+      log,
+      readDir: deps.readDir,
+      isDirectory: deps.isDirectory,
+    });
+    sigma = loaded.stats;
+    const own = doc !== null && typeof doc === 'object' ? (doc as { rules?: unknown }).rules : undefined;
+    if (Array.isArray(own)) {
+      // Sigma rules follow the file's rules: one engine, one pass, one eventName index.
+      doc = { ...(doc as object), rules: [...(own as unknown[]), ...loaded.rules] };
+      const offset = own.length;
+      ruleSource = (i) => (i >= offset ? loaded.files[i - offset] : undefined);
+    }
+  }
   const engine = compileRules(doc, {
+    ...(ruleSource ? { ruleSource } : {}),
     source: config.rulesFile,
     baseDir: dirname(config.rulesFile),
     readFile,
@@ -210,6 +258,7 @@ export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): Compil
     disabled: engine.info.disabled,
     timezone: engine.info.timezone,
     watchlists: engine.info.watchlists,
+    ...(sigma ? { sigma: { dir: config.sigmaRulesDir, ...sigma } } : {}),
   });
-  return engine;
+  return sigma ? Object.assign(engine, { sigma }) : engine;
 }

@@ -1,10 +1,22 @@
 import type { InvocationSummary } from '../pipeline/transform.ts';
-import { MetricName } from './metric-names.ts';
+import { Dimension, MetricName, type MetricNameValue, type MetricUnitName } from './metric-names.ts';
 
-/** The part of a metrics library the handler needs (Powertools `Metrics` fits; tests pass a recorder). */
+export interface MetricValue {
+  readonly name: MetricNameValue;
+  readonly unit: MetricUnitName;
+  /** Several values make one EMF metric with a value array (percentiles over requests, not invocations). */
+  readonly value: number | readonly number[];
+}
+
+/**
+ * The part of a metrics library the handlers need (src/observability/metrics.ts adapts Powertools `Metrics`;
+ * tests pass a recorder). Every metric carries the `service` dimension.
+ */
 export interface MetricsSink {
-  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void;
+  addMetric(name: MetricNameValue, unit: MetricUnitName, value: number): void;
   publishStoredMetrics(): void;
+  /** Publishes metrics under `service` plus `dimensions` at once (one EMF object per dimension set). */
+  publishWithDimensions(dimensions: Readonly<Record<string, string>>, metrics: readonly MetricValue[]): void;
 }
 
 /** One structured log line per invocation: counts only, never event payloads or addresses. */
@@ -19,6 +31,7 @@ export function summaryLogFields(summary: InvocationSummary): Record<string, unk
       passthroughDeferred: summary.passthroughDeferred,
       skipped: summary.skipped,
       partial: summary.partial,
+      partialByCause: summary.partialByCause,
     },
     reingest: { records: summary.reingestedRecords, calls: summary.reingestCalls, retried: summary.reingestRetries },
     lookup: summary.lookup,
@@ -31,7 +44,7 @@ export function summaryLogFields(summary: InvocationSummary): Record<string, unk
 
 /** The same counts as EMF metrics. */
 export function publishSummaryMetrics(summary: InvocationSummary, metrics: MetricsSink): void {
-  const count = (name: string, value: number) => metrics.addMetric(name, 'Count', value);
+  const count = (name: MetricNameValue, value: number) => metrics.addMetric(name, 'Count', value);
   count(MetricName.RecordsIn, summary.records);
   count(MetricName.RecordsOk, summary.ok);
   count(MetricName.RecordsDropped, summary.dropped);
@@ -45,6 +58,9 @@ export function publishSummaryMetrics(summary: InvocationSummary, metrics: Metri
   count(MetricName.EventsPartial, summary.partial);
   count(MetricName.UniqueIps, summary.lookup.uniqueIps);
   count(MetricName.CacheHits, summary.lookup.l1Hits + summary.lookup.cacheHits);
+  count(MetricName.L1Hits, summary.lookup.l1Hits);
+  count(MetricName.DynamoDbHits, summary.lookup.cacheHits);
+  count(MetricName.DynamoDbMisses, summary.lookup.cacheMisses);
   count(MetricName.ProviderCalls, summary.lookup.providerCalls);
   count(MetricName.ProviderErrors, summary.lookup.providerErrors);
   count(MetricName.AlertsSent, summary.alerts.sent);
@@ -52,10 +68,50 @@ export function publishSummaryMetrics(summary: InvocationSummary, metrics: Metri
   count(MetricName.AlertsGrouped, summary.alerts.grouped);
   count(MetricName.AlertsFailed, summary.alerts.failed);
   metrics.publishStoredMetrics();
+  publishBreakdowns(summary, metrics);
+}
+
+/** Per cause and per provider: one EMF object each, only for causes seen and providers enabled. */
+function publishBreakdowns(summary: Pick<InvocationSummary, 'partialByCause' | 'lookup'>, metrics: MetricsSink): void {
+  for (const [cause, n] of Object.entries(summary.partialByCause)) {
+    if (n > 0) metrics.publishWithDimensions({ [Dimension.Cause]: cause }, [{ name: MetricName.EventsPartial, unit: 'Count', value: n }]);
+  }
+  for (const [provider, p] of Object.entries(summary.lookup.providers)) {
+    const values: MetricValue[] = [
+      { name: MetricName.ProviderCalls, unit: 'Count', value: p.calls },
+      { name: MetricName.ProviderErrors, unit: 'Count', value: p.errors },
+      { name: MetricName.ProviderBreakerOpen, unit: 'Count', value: p.breakerOpen ? 1 : 0 },
+    ];
+    if (p.latencyMs.length > 0) values.push({ name: MetricName.ProviderLatency, unit: 'Milliseconds', value: p.latencyMs });
+    metrics.publishWithDimensions({ [Dimension.Provider]: provider }, values);
+  }
 }
 
 /** Published when re-ingestion fails for good (the invocation then throws). */
 export function publishReingestFailure(metrics: MetricsSink): void {
   metrics.addMetric(MetricName.ReingestFailures, 'Count', 1);
   metrics.publishStoredMetrics();
+}
+
+/** What one backfill or Object Lambda invocation did with its objects. */
+export interface ObjectCounts {
+  /** Objects enriched and written (backfill) or returned (Object Lambda). */
+  readonly processed: number;
+  readonly failed: number;
+  /** Digests, non-CloudTrail keys, S3 test events. */
+  readonly skipped: number;
+  /** Events written. */
+  readonly events: number;
+  readonly durationMs: number;
+}
+
+/** The object metrics of the S3 entry points, under `service` and `function` (backfill | object-lambda). */
+export function publishObjectMetrics(fn: string, counts: ObjectCounts, metrics: MetricsSink): void {
+  metrics.publishWithDimensions({ [Dimension.Function]: fn }, [
+    { name: MetricName.ObjectsProcessed, unit: 'Count', value: counts.processed },
+    { name: MetricName.ObjectsFailed, unit: 'Count', value: counts.failed },
+    { name: MetricName.ObjectsSkipped, unit: 'Count', value: counts.skipped },
+    { name: MetricName.ObjectEvents, unit: 'Count', value: counts.events },
+    { name: MetricName.ObjectDurationMs, unit: 'Milliseconds', value: counts.durationMs },
+  ]);
 }

@@ -3,8 +3,11 @@ import type { CoreConfig } from '../config/core.ts';
 import type { EventItem } from '../1-decode/event-text.ts';
 import type { OutputLine } from '../8-deliver/plan.ts';
 import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
-import { fallbackPartitionKeys, partitionKeysOf } from '../7-encode/partition.ts';
-import { emptyLookupStats, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
+import { isNative, layoutLine, layoutSkippedLine } from '../7-encode/layouts/index.ts';
+import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../7-encode/partition.ts';
+import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
+import { PartialCause } from '../observability/metric-names.ts';
+import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
 import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
 import type { Candidate } from '../6-alert/finding.ts';
@@ -33,6 +36,8 @@ export interface EnrichCounters {
   eventsIn: number;
   skipped: number;
   partial: number;
+  /** Of `partial`: why (values of PartialCause in src/observability/metric-names.ts). */
+  partialByCause: Record<string, number>;
   byPriority: Partial<Record<Priority, number>>;
   countries: Record<string, number>;
   /** Events per source network (`AS<number> <organisation>`). */
@@ -41,7 +46,16 @@ export interface EnrichCounters {
 }
 
 export function emptyEnrichCounters(): EnrichCounters {
-  return { eventsIn: 0, skipped: 0, partial: 0, byPriority: {}, countries: {}, networks: {}, lookup: emptyLookupStats() };
+  return {
+    eventsIn: 0,
+    skipped: 0,
+    partial: 0,
+    partialByCause: {},
+    byPriority: {},
+    countries: {},
+    networks: {},
+    lookup: emptyLookupStats(),
+  };
 }
 
 /**
@@ -78,6 +92,7 @@ export async function enrichEventGroups(
   const state: EncodeState = {
     intel: intel.map,
     lookedUp: intel.lookedUp,
+    causes: intel.causes,
     cache: new Map(),
     perSource: new Map(),
     rules: deps.rules,
@@ -116,17 +131,32 @@ interface EncodeState {
   readonly config: CoreConfig;
   readonly counters: EnrichCounters;
   readonly log: Log;
+  readonly causes: ReadonlyMap<string, IncompleteCause>;
 }
 
-function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
+function encodeEvents(
+  events: readonly EventItem[],
+  sources: readonly (SourceClassification | undefined)[],
+  arrival: number,
+  state: EncodeState,
+): OutputLine[] {
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
+  const opensearch = state.config.outputMode === 'opensearch';
+  const layout = state.config.layout;
+  const native = isNative(layout);
   const lines: OutputLine[] = new Array(events.length);
   for (let e = 0; e < events.length; e++) {
     const item = events[e]!;
     if (!item.ok) {
       counters.skipped++;
-      lines[e] = { text: skippedLine(item.raw, item.error), keys: fallbackPartitionKeys(arrival) };
+      if (!native) {
+        const line = layoutSkippedLine(layout!, { raw: item.raw, error: item.error, arrival });
+        lines[e] = { text: line.text, keys: partitionWithClass(fallbackPartitionKeys(arrival), line.eventClass) };
+        continue;
+      }
+      const text = opensearch ? opensearchSkippedDocument(item.raw, item.error, arrival) : skippedLine(item.raw, item.error);
+      lines[e] = { text, keys: fallbackPartitionKeys(arrival) };
       continue;
     }
     const source = sources[e]!;
@@ -137,6 +167,8 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
       state.cache.set(cacheKey, shared);
     }
     let status = shared.status;
+    let cause: string | undefined =
+      status === 'partial' ? ((source.ip !== undefined ? state.causes.get(source.ip) : undefined) ?? PartialCause.Lookup) : undefined;
     let verdict: Verdict | undefined;
     if (rules !== undefined) {
       try {
@@ -145,15 +177,34 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
         // A rule must never fail a record; report the bug and deliver the event without a verdict.
         state.log.error('rule evaluation failed', { error: errorName(err) });
         status = 'partial';
+        cause ??= PartialCause.RulesError;
       }
     }
-    if (status === 'partial') counters.partial++;
+    if (status === 'partial') {
+      counters.partial++;
+      const why = cause ?? PartialCause.Lookup;
+      counters.partialByCause[why] = (counters.partialByCause[why] ?? 0) + 1;
+    }
     if (verdict !== undefined) {
       counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
       state.alerts?.consider({ event: item.event, text: item.text, enrichment: shared.base, verdict });
     }
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    if (!native) {
+      // Standard layouts (OCSF, ECS): built from the native enrichment once rules have judged the native event.
+      const enrichment = { ...shared.base, status, ...(verdict !== undefined ? { priority: verdict.priority, risk: verdict.risk } : {}) };
+      const line = layoutLine(layout!, { event: item.event, text: item.text, enrichment, arrival });
+      lines[e] = { text: line.text, keys: partitionWithClass(keys, line.eventClass) };
+      continue;
+    }
+    if (opensearch) {
+      // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
+      const enrichment: Record<string, unknown> = { ...shared.base, status };
+      if (verdict !== undefined) Object.assign(enrichment, { priority: verdict.priority, risk: verdict.risk });
+      lines[e] = { text: opensearchDocument(item.event, enrichment, arrival), keys };
+      continue;
+    }
     const { end, empty } = closingBrace(item.text);
     if (status === shared.status && !empty) {
       // The common case: original text, the source's shared prefix (bytes), this event's verdict.
@@ -171,17 +222,17 @@ async function lookupAll(
   ips: string[],
   deadline: number,
   log: Log,
-): Promise<{ map: ReadonlyMap<string, IpIntel>; stats: LookupStats; lookedUp: boolean }> {
+): Promise<{ map: ReadonlyMap<string, IpIntel>; stats: LookupStats; lookedUp: boolean; causes: ReadonlyMap<string, IncompleteCause> }> {
   const stats = emptyLookupStats();
   stats.uniqueIps = ips.length;
-  if (intel === undefined || ips.length === 0) return { map: new Map(), stats, lookedUp: intel !== undefined };
+  if (intel === undefined || ips.length === 0) return { map: new Map(), stats, lookedUp: intel !== undefined, causes: new Map() };
   try {
     const result = await intel.lookup(ips, { deadline });
-    return { map: result.intel, stats: result.stats, lookedUp: true };
+    return { map: result.intel, stats: result.stats, lookedUp: true, causes: result.causes ?? new Map() };
   } catch (err) {
     // The lookup contract says it never throws; if it does, every public event is delivered `partial`.
     log.error('lookup failed', { error: errorName(err) });
-    return { map: new Map(), stats, lookedUp: true };
+    return { map: new Map(), stats, lookedUp: true, causes: new Map() };
   }
 }
 

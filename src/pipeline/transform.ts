@@ -10,6 +10,7 @@ import { decodeRecord, type DecodedRecord } from '../1-decode/record.ts';
 import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../8-deliver/limits.ts';
 import { maxEnvelopeBody, planResponse, type PlanInput } from '../8-deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink } from '../8-deliver/reingest.ts';
+import { layoutPartitionKeys } from '../7-encode/layouts/index.ts';
 import { fallbackPartitionKeys, sanitisePartitionKeys } from '../7-encode/partition.ts';
 import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
@@ -53,6 +54,8 @@ export interface InvocationSummary extends EnrichCounters {
   failureReasons: Record<string, number>;
   /** Findings of this invocation (sent, duplicates, grouped, failed). */
   alerts: AlertStats;
+  /** recordId → why that record was returned `ProcessingFailed` (the local runner writes it into the error record). */
+  recordFailures: Record<string, string>;
   durationMs: number;
 }
 
@@ -79,7 +82,12 @@ export async function transformBatch(
   const lookupDeadline = started + Math.max(0, Math.floor((remaining - config.responseReserveMs) * config.enrichmentBudgetFraction));
 
   const summary = emptySummary(event.records.length);
-  const budget = newDecompressionBudget(config.maxDecompressedPerRecord, config.maxDecompressedPerInvocation, config.maxParsedPerRecord, config.maxParsedPerInvocation);
+  const budget = newDecompressionBudget(
+    config.maxDecompressedPerRecord,
+    config.maxDecompressedPerInvocation,
+    config.maxParsedPerRecord,
+    config.maxParsedPerInvocation,
+  );
   const records = event.records;
 
   // Decode every record once.
@@ -110,16 +118,27 @@ export async function transformBatch(
     const arrival = record.approximateArrivalTimestamp ?? started;
     if (d.kind === 'failed') {
       summary.failureReasons[d.error] = (summary.failureReasons[d.error] ?? 0) + 1;
+      summary.recordFailures[record.recordId] = d.error;
       inputs[r] = { kind: 'failed', recordId: record.recordId, data: record.data };
     } else if (d.kind === 'control') {
       inputs[r] = { kind: 'dropped', recordId: record.recordId };
     } else if (d.kind === 'reingested') {
       const { header, body } = d.envelope;
-      const keys = header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
-      inputs[r] = { kind: 'passthrough', recordId: record.recordId, body, keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined, lines: header.n };
+      const keys =
+        header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
+      inputs[r] = {
+        kind: 'passthrough',
+        recordId: record.recordId,
+        body,
+        keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined,
+        lines: header.n,
+      };
     } else {
       const recordLines = lines[groupOf[r]!]!;
-      inputs[r] = recordLines.length === 0 ? { kind: 'dropped', recordId: record.recordId } : { kind: 'events', recordId: record.recordId, lines: recordLines };
+      inputs[r] =
+        recordLines.length === 0
+          ? { kind: 'dropped', recordId: record.recordId }
+          : { kind: 'events', recordId: record.recordId, lines: recordLines };
     }
   }
 
@@ -168,6 +187,7 @@ export async function transformBatch(
       output[i] = { recordId: planned.recordId, result: 'ProcessingFailed', data: originals.get(planned.recordId) ?? '' };
       summary.processingFailed++;
       summary.failureReasons['event too large to re-ingest'] = (summary.failureReasons['event too large to re-ingest'] ?? 0) + 1;
+      summary.recordFailures[planned.recordId] = 'event too large to re-ingest';
       if (input.kind === 'events') summary.eventsIn -= input.lines.length;
       continue;
     }
@@ -179,7 +199,8 @@ export async function transformBatch(
       summary.dropped++;
     } else {
       const out: FirehoseTransformationResultRecord = { recordId: planned.recordId, result: 'Ok', data: planned.body.toString('base64') };
-      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: { ...planned.keys } };
+      if (planned.keys !== undefined && config.outputMode === 's3')
+        out.metadata = { partitionKeys: layoutPartitionKeys(config.layout?.format, planned.keys) };
       output[i] = out;
       summary.ok++;
       if (input.kind === 'passthrough') summary.passthroughEvents += planned.lines;
@@ -223,7 +244,6 @@ function safeRemaining(context: InvocationContext): number {
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
-
 function emptySummary(records: number): InvocationSummary {
   return {
     records,
@@ -240,6 +260,7 @@ function emptySummary(records: number): InvocationSummary {
     ...emptyEnrichCounters(),
     failureReasons: {},
     alerts: emptyAlertStats(),
+    recordFailures: {},
     durationMs: 0,
   };
 }

@@ -113,7 +113,7 @@ export function checkRounds(rounds: readonly Round[]): OutLine[] {
       const bytes = Buffer.from(out.data!, 'base64');
       const text = utf8.decode(bytes); // throws on invalid UTF-8
       expect(text.endsWith('\n'), 'S3 records are newline-terminated NDJSON').to.equal(true);
-      const keys = out.metadata?.partitionKeys as Record<string, string> | undefined;
+      const keys = out.metadata?.partitionKeys;
       expect(keys).to.not.equal(undefined);
       expectSafePartitionKeys(keys!);
       for (const line of text.slice(0, -1).split('\n')) {
@@ -157,7 +157,12 @@ export function expectOnlyPublicUnicastSent(rig: FuzzRig): void {
     const { provider, ip } = routeOf(req);
     expect(isStrictPublicUnicast(ip), `${provider} was asked about ${JSON.stringify(ip)}`).to.equal(true);
     const params = [...req.query.keys()].sort().join(',');
-    const expected = { ipstack: 'access_key', ipqualityscore: 'allow_public_access_points,strictness', autofocus: 'includeTags,indicatorType,indicatorValue', abuseipdb: 'ipAddress,maxAgeInDays' }[provider];
+    const expected = {
+      ipstack: 'access_key',
+      ipqualityscore: 'allow_public_access_points,strictness',
+      autofocus: 'includeTags,indicatorType,indicatorValue',
+      abuseipdb: 'ipAddress,maxAgeInDays',
+    }[provider];
     expect(params, `${provider} query`).to.equal(expected);
     const segments = req.path.split('/').length;
     expect(segments, req.path).to.equal({ ipstack: 3, ipqualityscore: 7, autofocus: 5, abuseipdb: 5 }[provider]);

@@ -3,10 +3,12 @@ import { BackfillRetryableError } from '../../errors.ts';
 import type { IpIntelligence } from '../../3-lookup/types.ts';
 import { silentLog, type Log } from '../../model.ts';
 import type { RuleEngine } from '../../5-rules/types.ts';
+import { ObjectFunction } from '../../observability/metric-names.ts';
+import { publishObjectMetrics, type MetricsSink } from '../../observability/report.ts';
 import type { BackfillConfig } from './config.ts';
 import { backfillObject, type BackfillOutcome, type S3Sender } from './core.ts';
 import { parseBackfillEvent, type BatchTask } from './events.ts';
-
+import type { ObjectRef } from './keys.ts';
 
 export type BatchResultCode = 'Succeeded' | 'TemporaryFailure' | 'PermanentFailure';
 
@@ -30,6 +32,14 @@ export interface NotificationSummary {
   readonly outputObjects: number;
 }
 
+/**
+ * The answer to an SQS event source mapping with `ReportBatchItemFailures`: only the listed messages are redelivered
+ * (and, after the queue's maxReceiveCount, moved to its dead-letter queue). An empty list deletes the whole batch.
+ */
+export interface SqsBatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
 export interface BackfillHandlerOptions {
   readonly s3: S3Sender;
   readonly config: CoreConfig;
@@ -38,13 +48,15 @@ export interface BackfillHandlerOptions {
   readonly intel?: IpIntelligence | Promise<IpIntelligence>;
   readonly rules?: RuleEngine;
   readonly log?: Log;
+  /** Object metrics (ObjectsProcessed, ObjectsFailed, ObjectsSkipped, ObjectEvents, ObjectDurationMs), per invocation. */
+  readonly metrics?: MetricsSink;
   readonly now?: () => number;
 }
 
 export type BackfillHandler = (
   event: unknown,
   context: { getRemainingTimeInMillis(): number },
-) => Promise<BatchResponse | NotificationSummary | { readonly ignored: string }>;
+) => Promise<BatchResponse | NotificationSummary | SqsBatchResponse | { readonly ignored: string }>;
 
 /**
  * The backfill Lambda around the pure core:
@@ -52,7 +64,11 @@ export type BackfillHandler = (
  *   `TemporaryFailure` (throttling, timeouts, server errors, or no time left: Batch Operations retries it),
  *   `PermanentFailure` (missing, access denied, not CloudTrail, over the size limits). `treatMissingKeysAs` is
  *   `PermanentFailure`: a task without a result was not enriched.
- * - S3 notifications (direct, SQS, EventBridge): objects are enriched one after another; if any failed in a retryable
+ * - SQS (S3 notifications, possibly through SNS, or EventBridge events as messages): each message is one item of a
+ *   partial batch response; a message is listed in `batchItemFailures` when one of its objects failed in a retryable way,
+ *   so only it is redelivered (then dead-lettered after maxReceiveCount), never its neighbours. A message naming no
+ *   usable object, or only objects that failed permanently, is not retried (it would fail the same way).
+ * - S3 notifications (direct, EventBridge): objects are enriched one after another; if any failed in a retryable
  *   way the invocation throws after the others are done, so Lambda's asynchronous retries (or SQS redelivery) run it
  *   again — harmless, because output keys are deterministic and objects are overwritten, never duplicated.
  *   Permanent failures are logged and not retried.
@@ -63,6 +79,7 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
   const { config } = options;
 
   return async (event, context) => {
+    const started = now();
     const invocation = parseBackfillEvent(event);
     if (invocation.kind === 'test') {
       log.info('S3 test event received; nothing to do');
@@ -74,7 +91,14 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
       return { ignored: 'unrecognised event' };
     }
     const intel = await options.intel;
-    const deps = { s3: options.s3, enrich: { config, intel, rules: options.rules, log }, destination: options.backfill.destination, limits: options.backfill.limits, log, now };
+    const deps = {
+      s3: options.s3,
+      enrich: { config, intel, rules: options.rules, log },
+      destination: options.backfill.destination,
+      limits: options.backfill.limits,
+      log,
+      now,
+    };
 
     /** Lookups share what is left of the invocation between the objects still to do, like the transform's budget. */
     const lookupDeadline = (left: number): number => {
@@ -85,6 +109,7 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
 
     if (invocation.kind === 'batch') {
       const results: BatchResponse['results'] = [];
+      const tally = emptySummary(invocation.tasks.length);
       for (let i = 0; i < invocation.tasks.length; i++) {
         const task = invocation.tasks[i]!;
         if (outOfTime()) {
@@ -94,41 +119,122 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
         const outcome = await runTask(task, deps, lookupDeadline(invocation.tasks.length - i));
         results.push({ taskId: task.taskId, ...batchResult(outcome) });
         logOutcome(log, outcome);
+        if (outcome?.status === 'written') {
+          tally.written++;
+          tally.eventsOut += outcome.eventsOut;
+        } else if (outcome?.status === 'ignored') tally.ignored++;
+        else tally.failed++;
       }
-      return { invocationSchemaVersion: invocation.schemaVersion, treatMissingKeysAs: 'PermanentFailure', invocationId: invocation.invocationId, results };
+      tally.failed += results.length - tally.written - tally.ignored - tally.failed;
+      publish(tally);
+      return {
+        invocationSchemaVersion: invocation.schemaVersion,
+        treatMissingKeysAs: 'PermanentFailure',
+        invocationId: invocation.invocationId,
+        results,
+      };
     }
 
-    const summary = { objects: invocation.objects.length, written: 0, ignored: 0, failed: 0, retryable: 0, eventsIn: 0, eventsOut: 0, outputObjects: 0 };
-    for (let i = 0; i < invocation.objects.length; i++) {
-      const ref = invocation.objects[i]!;
-      if (outOfTime()) {
-        summary.failed++;
-        summary.retryable++;
-        continue;
+    if (isSqsEvent(event)) {
+      const failures: SqsBatchResponse['batchItemFailures'] = [];
+      const total = emptySummary(0);
+      const records = event.Records;
+      for (let m = 0; m < records.length; m++) {
+        const record = records[m]!;
+        const message = parseBackfillEvent({ Records: [record] });
+        if (message.kind !== 'notifications') continue;
+        const summary = await runObjects(message.objects, records.length - m);
+        addSummary(total, summary);
+        if (summary.retryable > 0) failures.push({ itemIdentifier: record.messageId });
       }
-      const outcome = await backfillObject(ref, deps, { lookupDeadline: lookupDeadline(invocation.objects.length - i) });
-      logOutcome(log, outcome);
-      if (outcome.status === 'written') {
-        summary.written++;
-        summary.eventsIn += outcome.eventsIn;
-        summary.eventsOut += outcome.eventsOut;
-        summary.outputObjects += outcome.objects.length;
-      } else if (outcome.status === 'ignored') {
-        summary.ignored++;
-      } else {
-        summary.failed++;
-        if (outcome.retryable) summary.retryable++;
-      }
+      log.info('backfill summary', { ...total, messages: records.length, messagesRetried: failures.length });
+      publish(total);
+      return { batchItemFailures: failures };
     }
+
+    const summary = await runObjects(invocation.objects, 1);
     log.info('backfill summary', { ...summary, ignoredRecords: invocation.ignored });
+    publish(summary);
     if (summary.retryable > 0) {
-      throw new BackfillRetryableError(`${summary.retryable} of ${summary.objects} objects failed in a retryable way; the event is retried (output is overwritten, not duplicated)`);
+      throw new BackfillRetryableError(
+        `${summary.retryable} of ${summary.objects} objects failed in a retryable way; the event is retried (output is overwritten, not duplicated)`,
+      );
     }
     return summary;
+
+    /** Enriches `objects` one after another; `messagesLeft` shares the lookup budget with messages still to do. */
+    async function runObjects(objects: readonly ObjectRef[], messagesLeft: number): Promise<NotificationSummary & { retryable: number }> {
+      const summary = emptySummary(objects.length);
+      for (let i = 0; i < objects.length; i++) {
+        const ref = objects[i]!;
+        if (outOfTime()) {
+          summary.failed++;
+          summary.retryable++;
+          continue;
+        }
+        const outcome = await backfillObject(ref, deps, { lookupDeadline: lookupDeadline(objects.length - i + messagesLeft - 1) });
+        logOutcome(log, outcome);
+        if (outcome.status === 'written') {
+          summary.written++;
+          summary.eventsIn += outcome.eventsIn;
+          summary.eventsOut += outcome.eventsOut;
+          summary.outputObjects += outcome.objects.length;
+        } else if (outcome.status === 'ignored') {
+          summary.ignored++;
+        } else {
+          summary.failed++;
+          if (outcome.retryable) summary.retryable++;
+        }
+      }
+      return summary;
+    }
+
+    function publish(summary: NotificationSummary): void {
+      if (options.metrics === undefined) return;
+      publishObjectMetrics(
+        ObjectFunction.Backfill,
+        {
+          processed: summary.written,
+          failed: summary.failed,
+          skipped: summary.ignored,
+          events: summary.eventsOut,
+          durationMs: now() - started,
+        },
+        options.metrics,
+      );
+    }
   };
 }
 
-async function runTask(task: BatchTask, deps: Parameters<typeof backfillObject>[1], lookupDeadline: number): Promise<BackfillOutcome | undefined> {
+function emptySummary(objects: number): { -readonly [K in keyof NotificationSummary]: number } {
+  return { objects, written: 0, ignored: 0, failed: 0, retryable: 0, eventsIn: 0, eventsOut: 0, outputObjects: 0 };
+}
+
+function addSummary(into: { -readonly [K in keyof NotificationSummary]: number }, add: NotificationSummary): void {
+  for (const key of Object.keys(into) as (keyof NotificationSummary)[]) into[key] += add[key];
+}
+
+/** An SQS event source mapping's event: `{Records: [{messageId, eventSource: "aws:sqs", body, …}]}`. */
+function isSqsEvent(event: unknown): event is { Records: { messageId: string; eventSource: 'aws:sqs'; body: string }[] } {
+  if (event === null || typeof event !== 'object' || !Array.isArray((event as { Records?: unknown }).Records)) return false;
+  const records = (event as { Records: unknown[] }).Records;
+  return (
+    records.length > 0 &&
+    records.every(
+      (r) =>
+        r !== null &&
+        typeof r === 'object' &&
+        (r as Record<string, unknown>).eventSource === 'aws:sqs' &&
+        typeof (r as Record<string, unknown>).messageId === 'string',
+    )
+  );
+}
+
+async function runTask(
+  task: BatchTask,
+  deps: Parameters<typeof backfillObject>[1],
+  lookupDeadline: number,
+): Promise<BackfillOutcome | undefined> {
   if (task.ref === undefined) return undefined;
   return backfillObject(task.ref, deps, { lookupDeadline });
 }
@@ -147,7 +253,10 @@ export function batchResult(outcome: BackfillOutcome | undefined): { resultCode:
       // failure threshold for objects that need no work.
       return { resultCode: 'Succeeded', resultString: `skipped: ${outcome.message}` };
     case 'failed':
-      return { resultCode: outcome.retryable ? 'TemporaryFailure' : 'PermanentFailure', resultString: `${outcome.code}: ${outcome.message}` };
+      return {
+        resultCode: outcome.retryable ? 'TemporaryFailure' : 'PermanentFailure',
+        resultString: `${outcome.code}: ${outcome.message}`,
+      };
   }
 }
 
@@ -158,7 +267,13 @@ function logOutcome(log: Log, outcome: BackfillOutcome | undefined): void {
   }
   const source = { bucket: outcome.source.bucket, key: outcome.source.key };
   if (outcome.status === 'written') {
-    log.info('backfilled object', { ...source, events: outcome.eventsOut, objects: outcome.objects.length, partial: outcome.counters.partial, skipped: outcome.counters.skipped });
+    log.info('backfilled object', {
+      ...source,
+      events: outcome.eventsOut,
+      objects: outcome.objects.length,
+      partial: outcome.counters.partial,
+      skipped: outcome.counters.skipped,
+    });
   } else if (outcome.status === 'ignored') {
     log.info('object skipped', { ...source, reason: outcome.reason });
   } else {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult } from 'aws-lambda';
 import { FIREHOSE_BATCH_MAX_BYTES, FIREHOSE_BATCH_MAX_RECORDS } from '../../8-deliver/limits.ts';
 import type { RecordSink, ReingestRecord } from '../../8-deliver/reingest.ts';
-import type { PartitionKeys } from '../../model.ts';
 import type { TransformHandler } from '../../pipeline/handler.ts';
 
 /** A record Firehose delivered to S3 (Ok) or to the error prefix (ProcessingFailed). */
 export interface Delivery {
-  readonly keys?: PartitionKeys;
+  /** `metadata.partitionKeys` as returned (named by the layout: account/region/dt, or Security Lake's). */
+  readonly keys?: Readonly<Record<string, string>>;
   readonly body: Buffer;
 }
 
@@ -81,9 +81,15 @@ export class LocalFirehose {
   async drain(): Promise<void> {
     const maxInvocations = this.options.maxInvocations ?? 1_000_000;
     while (this.queue.length > 0) {
-      if (this.invocations >= maxInvocations) throw new Error(`local Firehose stopped after ${maxInvocations} invocations: re-ingestion does not terminate`);
+      if (this.invocations >= maxInvocations)
+        throw new Error(`local Firehose stopped after ${maxInvocations} invocations: re-ingestion does not terminate`);
       const batch = this.takeBuffer();
-      const event: FirehoseTransformationEvent = { invocationId: randomUUID(), deliveryStreamArn: this.arn, region: 'us-east-1', records: batch };
+      const event: FirehoseTransformationEvent = {
+        invocationId: randomUUID(),
+        deliveryStreamArn: this.arn,
+        region: 'us-east-1',
+        records: batch,
+      };
       this.invocations++;
       const response = await this.options.handler(event, { getRemainingTimeInMillis: () => this.options.remainingMs ?? 300_000 });
       this.accept(batch, response);
@@ -109,10 +115,11 @@ export class LocalFirehose {
     const seen = new Set<string>();
     for (const out of response.records) {
       const input = byId.get(out.recordId);
-      if (input === undefined || seen.has(out.recordId)) throw new Error(`invalid Lambda response: unexpected or repeated recordId ${out.recordId}`);
+      if (input === undefined || seen.has(out.recordId))
+        throw new Error(`invalid Lambda response: unexpected or repeated recordId ${out.recordId}`);
       seen.add(out.recordId);
       if (out.result === 'Ok') {
-        const keys = out.metadata?.partitionKeys as unknown as PartitionKeys | undefined;
+        const keys = out.metadata?.partitionKeys;
         this.deliveries.push({ keys, body: Buffer.from(out.data ?? '', 'base64') });
       } else if (out.result === 'ProcessingFailed') {
         this.failed.push({ recordId: out.recordId, rawData: input.data, arrivalTimestamp: input.approximateArrivalTimestamp });

@@ -28,7 +28,13 @@ const BUS = 'cloudtrail-enricher-test-findings';
 
 /** StopLogging from a public address: CRITICAL (logging.cloudtrail-tampering) with the bundled rules. */
 function stopLogging(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return cloudTrailEvent({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', readOnly: false, sourceIPAddress: '81.2.69.160', ...overrides });
+  return cloudTrailEvent({
+    eventSource: 'cloudtrail.amazonaws.com',
+    eventName: 'StopLogging',
+    readOnly: false,
+    sourceIPAddress: '81.2.69.160',
+    ...overrides,
+  });
 }
 /** A read-only call from a private address: LOW, never a finding. */
 const quiet = (overrides: Record<string, unknown> = {}) => cloudTrailEvent({ sourceIPAddress: '10.0.0.5', ...overrides });
@@ -100,7 +106,8 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     // accepted it is resent (at least once), which is not what these tests look at.
     const config = loadConfig({ GEO_DB_DIR: resolve('data/geo'), ALERTS_EVENT_BUS_NAME: BUS, ALERT_CALL_TIMEOUT_MS: '15000', ...env });
     const recorded: Recorded = { logs: [], metrics: new Map() };
-    const record = (level: string) => (message: string, extra?: Record<string, unknown>) => void recorded.logs.push({ level, message, extra });
+    const record = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+      void recorded.logs.push({ level, message, extra });
     const log = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
     const stages = buildStages(config, { log, alertClients: { sleep: async () => undefined } });
     const handler = createTransformHandler({
@@ -116,19 +123,35 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
       },
       sinkFor: () => sink,
       log,
-      metrics: { addMetric: (name, _unit, value) => void recorded.metrics.set(name, (recorded.metrics.get(name) ?? 0) + value), publishStoredMetrics: () => {} },
+      metrics: {
+        addMetric: (name, _unit, value) => void recorded.metrics.set(name, (recorded.metrics.get(name) ?? 0) + value),
+        publishStoredMetrics: () => {},
+        publishWithDimensions: () => {},
+      },
     });
     return { handler, recorded };
   }
 
   const details = (): Finding[] => eventBridge.accepted.map((e) => JSON.parse(e.Detail) as Finding);
-  const batchOf = (events: Record<string, unknown>[][]): FirehoseTransformationEvent => firehoseEvent(events.map((group) => firehoseRecord(cwlRecordOf(group))));
+  const batchOf = (events: Record<string, unknown>[][]): FirehoseTransformationEvent =>
+    firehoseEvent(events.map((group) => firehoseRecord(cwlRecordOf(group))));
 
   /** The same batch through a handler without alerts: what every record must be whatever alerting does. */
   async function withoutAlerts(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {
     const config = loadConfig({ GEO_DB_DIR: resolve('data/geo') });
     const stages = buildStages(config);
-    return createTransformHandler({ config: config.core, intel: stages.intel, rules: stages.rules, firehose: () => { throw new Error('x'); }, kinesis: () => { throw new Error('x'); }, sinkFor: () => new MemorySink() })(event, lambdaContext());
+    return createTransformHandler({
+      config: config.core,
+      intel: stages.intel,
+      rules: stages.rules,
+      firehose: () => {
+        throw new Error('x');
+      },
+      kinesis: () => {
+        throw new Error('x');
+      },
+      sinkFor: () => new MemorySink(),
+    })(event, lambdaContext());
   }
 
   it('sends one finding per event at or above HIGH, with the documented source, detail-type and detail', async () => {
@@ -153,21 +176,34 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
       region: 'us-east-1',
       priority: 'CRITICAL',
     });
-    expect(finding.principal).to.include({ arn: 'arn:aws:iam::111122223333:user/Alice', type: 'IAMUser', id: 'arn:aws:iam::111122223333:user/Alice' });
+    expect(finding.principal).to.include({
+      arn: 'arn:aws:iam::111122223333:user/Alice',
+      type: 'IAMUser',
+      id: 'arn:aws:iam::111122223333:user/Alice',
+    });
     expect(finding.source).to.include({ address: '81.2.69.160', kind: 'public', countryCode: 'GB' });
     expect(finding.source.as?.number).to.equal(20712);
     expect(finding.rules).to.include('logging.cloudtrail-tampering');
     expect(finding.reasons.map((r) => r.rule)).to.deep.equal(finding.reasons.map((r) => r.rule).filter((r) => finding.rules.includes(r)));
     expect(finding.score).to.be.within(1, 100);
-    expect(finding.consoleUrl).to.equal(`https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/${critical.eventID}`);
-    expect(finding.summary).to.match(/^CRITICAL .+: StopLogging by arn:aws:iam::111122223333:user\/Alice from 81\.2\.69\.160 \(GB, AS20712 .+\) in 111122223333\/us-east-1$/);
+    expect(finding.consoleUrl).to.equal(
+      `https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/${critical.eventID}`,
+    );
+    expect(finding.summary).to.match(
+      /^CRITICAL .+: StopLogging by arn:aws:iam::111122223333:user\/Alice from 81\.2\.69\.160 \(GB, AS20712 .+\) in 111122223333\/us-east-1$/,
+    );
     expect(finding.event).to.deep.equal(critical);
     expect(recorded.metrics.get(MetricName.AlertsSent)).to.equal(1);
     expect(recorded.metrics.get(MetricName.AlertsFailed)).to.equal(0);
   });
 
   it('honours ALERT_MIN_PRIORITY: CRITICAL only leaves HIGH events in the stream', async () => {
-    const high = cloudTrailEvent({ eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', sourceIPAddress: '10.0.0.9', readOnly: false });
+    const high = cloudTrailEvent({
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'CreateUser',
+      sourceIPAddress: '10.0.0.9',
+      readOnly: false,
+    });
     const { handler } = container({ ALERT_MIN_PRIORITY: 'CRITICAL' });
     await handler(batchOf([[high, stopLogging()]]), lambdaContext());
     expect(details().map((f) => f.priority)).to.deep.equal(['CRITICAL']);
@@ -207,23 +243,42 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     await handler(batchOf([[event]]), lambdaContext());
     const asff = securityHub.accepted[0]!;
     const finding = details()[0]!;
-    expect(asff).to.include({ SchemaVersion: '2018-10-08', ProductArn: PRODUCT_ARN, AwsAccountId: '111122223333', Id: finding.id, SourceUrl: finding.consoleUrl });
+    expect(asff).to.include({
+      SchemaVersion: '2018-10-08',
+      ProductArn: PRODUCT_ARN,
+      AwsAccountId: '111122223333',
+      Id: finding.id,
+      SourceUrl: finding.consoleUrl,
+    });
     expect(asff.Id).to.equal(`cloudtrail-enricher/${String(event.eventID)}/${finding.rules.join('+')}`);
     expect(asff.Severity).to.deep.equal({ Label: 'CRITICAL', Original: String(finding.score) });
     expect((asff.Types as string[]).length).to.be.greaterThan(0);
     expect((asff.Types as string[]).every((t) => /^(TTPs|Effects|Unusual Behaviors)\//.test(t))).to.equal(true);
-    expect(asff.Resources).to.deep.include({ Type: 'AwsIamUser', Id: 'arn:aws:iam::111122223333:user/Alice', Partition: 'aws', Region: 'us-east-1' });
+    expect(asff.Resources).to.deep.include({
+      Type: 'AwsIamUser',
+      Id: 'arn:aws:iam::111122223333:user/Alice',
+      Partition: 'aws',
+      Region: 'us-east-1',
+    });
     expect((asff.ProductFields as Record<string, string>)['cloudtrail-enricher/eventID']).to.equal(event.eventID);
     expect(asff.Network).to.deep.equal({ Direction: 'IN', SourceIpV4: '81.2.69.160' });
   });
 
   it('retries failed PutEvents entries and throttled calls until every finding is accepted once', async () => {
     eventBridge.behaviour = (call) =>
-      call === 1 ? { kind: 'entries', codes: ['ThrottlingException', undefined, 'InternalFailure'] } : call === 2 ? { kind: 'status', status: 400, type: 'ThrottlingException' } : { kind: 'ok' };
+      call === 1
+        ? { kind: 'entries', codes: ['ThrottlingException', undefined, 'InternalFailure'] }
+        : call === 2
+          ? { kind: 'status', status: 400, type: 'ThrottlingException' }
+          : { kind: 'ok' };
     const events = [stopLogging(), stopLogging(), stopLogging()];
     const { handler, recorded } = container();
     await handler(batchOf([events]), lambdaContext());
-    expect(details().map((f) => f.eventID).sort()).to.deep.equal(events.map((e) => String(e.eventID)).sort());
+    expect(
+      details()
+        .map((f) => f.eventID)
+        .sort(),
+    ).to.deep.equal(events.map((e) => String(e.eventID)).sort());
     expect(eventBridge.calls.map((c) => c.length)).to.deep.equal([3, 2, 2]);
     expect(recorded.metrics.get(MetricName.AlertsSent)).to.equal(3);
   });
@@ -251,7 +306,10 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     expect(second.records.map((r) => r.result)).to.deep.equal(['Ok']);
     expect(details()).to.have.length(2);
     // A handcrafted envelope (as another container would have re-ingested) is passed through too.
-    const envelope = encodeEnvelope({ v: 1, n: 1, origin: 'other-container-record', pk: { account: '111122223333', region: 'us-east-1', dt: '2026-11-20' } }, Buffer.from(JSON.stringify(stopLogging()) + '\n'));
+    const envelope = encodeEnvelope(
+      { v: 1, n: 1, origin: 'other-container-record', pk: { account: '111122223333', region: 'us-east-1', dt: '2026-11-20' } },
+      Buffer.from(JSON.stringify(stopLogging()) + '\n'),
+    );
     await handler(firehoseEvent([firehoseRecord(envelope.toString('base64'))]), lambdaContext());
     expect(details()).to.have.length(2);
   });
@@ -264,7 +322,11 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     const batch = batchOf([events]);
     const results = await Promise.all([a.handler(batch, lambdaContext()), b.handler(batch, lambdaContext())]);
     for (const result of results) expect(result.records.map((r) => r.result)).to.deep.equal(['Ok']);
-    expect(details().map((f) => f.eventID).sort()).to.deep.equal(events.map((e) => String(e.eventID)).sort());
+    expect(
+      details()
+        .map((f) => f.eventID)
+        .sort(),
+    ).to.deep.equal(events.map((e) => String(e.eventID)).sort());
     expect((a.recorded.metrics.get(MetricName.AlertsSent) ?? 0) + (b.recorded.metrics.get(MetricName.AlertsSent) ?? 0)).to.equal(12);
     // A third container started later asks the table and sends nothing.
     const c = container(env);
@@ -281,7 +343,12 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     await probe(batchOf([[event]]), lambdaContext());
     const id = details()[0]!.id;
     eventBridge.accepted.length = 0;
-    await dynamo.client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: `alert#${id}` }, expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) }, claim: { S: 'old' } } }));
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: `alert#${id}` }, expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) }, claim: { S: 'old' } },
+      }),
+    );
     const { handler } = container({ ALERTS_DEDUP_TABLE_NAME: TABLE });
     await handler(batchOf([[event]]), lambdaContext());
     expect(details().map((f) => f.id)).to.deep.equal([id]);
@@ -291,7 +358,10 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     const env = { ALERTS_DEDUP_TABLE_NAME: TABLE, ALERT_GROUP_WINDOW: '1h' };
     const at = (minute: number) => `2026-11-21T10:${String(minute).padStart(2, '0')}:00Z`;
     const burst = [0, 5, 10, 15, 20].map((m) => stopLogging({ eventTime: at(m) }));
-    const other = stopLogging({ eventTime: at(30), userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/Bob', accountId: '111122223333', principalId: 'AIDABOB' } });
+    const other = stopLogging({
+      eventTime: at(30),
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/Bob', accountId: '111122223333', principalId: 'AIDABOB' },
+    });
     const a = container(env);
     await a.handler(batchOf([[...burst, other]]), lambdaContext());
     const sent = details();
@@ -302,7 +372,12 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
     expect(a.recorded.metrics.get(MetricName.AlertsGrouped)).to.equal(4);
     // Later repeats in the same window (another container) are counted, not sent; the next window opens a new finding.
     const b = container(env);
-    await b.handler(batchOf([[stopLogging({ eventTime: at(45) }), stopLogging({ eventTime: at(50) }), stopLogging({ eventTime: '2026-11-21T11:05:00Z' })]]), lambdaContext());
+    await b.handler(
+      batchOf([
+        [stopLogging({ eventTime: at(45) }), stopLogging({ eventTime: at(50) }), stopLogging({ eventTime: '2026-11-21T11:05:00Z' })],
+      ]),
+      lambdaContext(),
+    );
     expect(details()).to.have.length(3);
     expect(details()[2]!.group?.windowStart).to.equal('2026-11-21T11:00:00.000Z');
     expect(b.recorded.metrics.get(MetricName.AlertsGrouped)).to.equal(2);
@@ -319,12 +394,17 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
   });
 
   describe('alerts never cost data', () => {
-    const events = () => [[stopLogging(), quiet(), stopLogging()], [quiet(), stopLogging({ awsRegion: 'eu-west-1' })]];
+    const events = () => [
+      [stopLogging(), quiet(), stopLogging()],
+      [quiet(), stopLogging({ awsRegion: 'eu-west-1' })],
+    ];
 
     /** Records as a handler without alerts returns them (same events, same ids). */
     async function expectSameRecords(event: FirehoseTransformationEvent, result: FirehoseTransformationResult) {
       const plain = await withoutAlerts(event);
-      expect(result.records.map((r) => [r.recordId, r.result, outputLines(r.data!)])).to.deep.equal(plain.records.map((r) => [r.recordId, r.result, outputLines(r.data!)]));
+      expect(result.records.map((r) => [r.recordId, r.result, outputLines(r.data!)])).to.deep.equal(
+        plain.records.map((r) => [r.recordId, r.result, outputLines(r.data!)]),
+      );
     }
 
     it('returns every record as usual when EventBridge keeps failing, logs one line and counts AlertsFailed', async () => {
@@ -357,7 +437,12 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
       eventBridge.behaviour = () => ({ kind: 'hang' });
       securityHub.behaviour = () => ({ kind: 'hang' });
       const event = batchOf(events());
-      const { handler, recorded } = container({ SECURITY_HUB_ENABLED: 'true', SECURITY_HUB_PRODUCT_ARN: PRODUCT_ARN, ALERT_CALL_TIMEOUT_MS: '60000', RESPONSE_RESERVE_MS: '500' });
+      const { handler, recorded } = container({
+        SECURITY_HUB_ENABLED: 'true',
+        SECURITY_HUB_PRODUCT_ARN: PRODUCT_ARN,
+        ALERT_CALL_TIMEOUT_MS: '60000',
+        RESPONSE_RESERVE_MS: '500',
+      });
       await handler(batchOf([[quiet()]]), lambdaContext()); // warm: geo databases open
       const started = Date.now();
       const result = await handler(event, lambdaContext(2500));
@@ -371,7 +456,19 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
       const hangingDynamo = { send: () => new Promise<never>(() => undefined) };
       const config = loadConfig({ GEO_DB_DIR: resolve('data/geo'), ALERTS_EVENT_BUS_NAME: BUS, ...env });
       const stages = buildStages(config, { alertClients: { dynamoDb: hangingDynamo as never } });
-      const handler = createTransformHandler({ config: config.core, intel: stages.intel, rules: stages.rules, alerts: stages.alerts, firehose: () => { throw new Error('x'); }, kinesis: () => { throw new Error('x'); }, sinkFor: () => new MemorySink() });
+      const handler = createTransformHandler({
+        config: config.core,
+        intel: stages.intel,
+        rules: stages.rules,
+        alerts: stages.alerts,
+        firehose: () => {
+          throw new Error('x');
+        },
+        kinesis: () => {
+          throw new Error('x');
+        },
+        sinkFor: () => new MemorySink(),
+      });
       const event = batchOf([[stopLogging()]]);
       await handler(batchOf([[quiet()]]), lambdaContext()); // warm: geo databases open
       const started = Date.now();

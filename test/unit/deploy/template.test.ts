@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { startEventBridgeServer } from '../../integration/6-alert/servers.ts';
 import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord } from '../../helpers/factories.ts';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,12 +15,22 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CACHE_KEY_ATTRIBUTE, CACHE_TTL_ATTRIBUTE, PARTITION_KEY_NAMES } from '../../../src/model.ts';
 import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.ts';
-import { METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
 import { FINDING_SCHEMA } from '../../../src/6-alert/schema.ts';
 import { FINDING_DETAIL_TYPE, FINDING_SOURCE } from '../../../src/6-alert/finding.ts';
 import { DEDUP_KEY_ATTRIBUTE, DEDUP_TTL_ATTRIBUTE } from '../../../src/6-alert/dedup.ts';
+import { Dimension, METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
+import { emittedByTheCode, metricKey } from '../observability/support/emitted.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
-import { iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
+import {
+  REPO_ROOT,
+  iamValues,
+  ifBranches,
+  packageService,
+  policyStatements,
+  readFragments,
+  readZip,
+  type PackagedService,
+} from './support/template.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,6 +46,8 @@ const REQUIRED_WILDCARDS: Readonly<Record<string, string>> = {
   'BackfillRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'ObjectLambdaRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'FirehoseDeliveryRole/ObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the prefixes',
+  'FirehoseSecurityLakePolicy/LakeObjectsUnderOwnPrefixes':
+    'Firehose chooses object keys (partition + timestamp) under the custom source prefixes',
   'FirehoseOpenSearchPolicy/BulkIndex': 'index rotation makes Firehose write <index>-<date> indices',
   'FirehoseOpenSearchPolicy/ClusterHealthReads': 'index rotation makes Firehose read <index>-<date> mappings',
   'BackfillRole/ReadTrailObjects': 'CloudTrail names its objects under AWSLogs/',
@@ -43,6 +55,10 @@ const REQUIRED_WILDCARDS: Readonly<Record<string, string>> = {
   'BackfillBatchOperationsRole/ReadManifests': 'Batch Operations manifests are uploaded per job',
   'BackfillBatchOperationsRole/WriteReports': 'Batch Operations names its completion reports per job',
   'ObjectLambdaRole/WriteGetObjectResponse': 's3-object-lambda:WriteGetObjectResponse supports no resource-level permissions',
+  // Only under TracingEnabled: X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.
+  'TransformRole/XRayTraces': 'xray:PutTraceSegments supports no resource-level permissions',
+  'BackfillRole/XRayTraces': 'xray:PutTraceSegments supports no resource-level permissions',
+  'ObjectLambdaRole/XRayTraces': 'xray:PutTraceSegments supports no resource-level permissions',
   // Secrets Manager appends 6 random characters to a secret's ARN: `secret:<name>-??????` is the exact match.
   'TransformRole/IpstackApiKey': 'Secrets Manager ARN suffix (-??????)',
   'TransformRole/IpqualityscoreApiKey': 'Secrets Manager ARN suffix (-??????)',
@@ -98,9 +114,16 @@ function transformEnvironment(resources: JsonObject): JsonObject {
 function processorParameters(destination: JsonObject): Map<string, Json> {
   const processing = obj(destination.ProcessingConfiguration, 'ProcessingConfiguration');
   expect(processing.Enabled).to.equal(true);
-  const lambda = list(processing.Processors, 'Processors').map((p) => obj(p, 'Processor')).find((p) => p.Type === 'Lambda');
+  const lambda = list(processing.Processors, 'Processors')
+    .map((p) => obj(p, 'Processor'))
+    .find((p) => p.Type === 'Lambda');
   expect(lambda, 'a Lambda processor').to.not.equal(undefined);
-  return new Map(list(lambda!.Parameters, 'Parameters').map((p) => [String(obj(p, 'Parameter').ParameterName), obj(p, 'Parameter').ParameterValue ?? null]));
+  return new Map(
+    list(lambda!.Parameters, 'Parameters').map((p) => [
+      String(obj(p, 'Parameter').ParameterName),
+      obj(p, 'Parameter').ParameterValue ?? null,
+    ]),
+  );
 }
 
 /** Logical ids a value refers to: Ref, GetAtt, DependsOn-free references inside Fn::Sub templates. */
@@ -149,7 +172,8 @@ function checkIam(resources: JsonObject): string[] {
     for (const resource of iamValues(statement.Resource)) {
       if (!/[*?]/.test(resource)) continue;
       if (REQUIRED_WILDCARDS[id] === undefined) problems.push(`${id}: wildcard resource ${resource}`);
-      else if (resource === '*' && id !== 'ObjectLambdaRole/WriteGetObjectResponse') problems.push(`${id}: bare "*" resource`);
+      else if (resource === '*' && id !== 'ObjectLambdaRole/WriteGetObjectResponse' && !id.endsWith('/XRayTraces'))
+        problems.push(`${id}: bare "*" resource`);
     }
   }
   return problems;
@@ -225,7 +249,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
           if (typeof value === 'string') env[name] = value;
           else if (name === 'CACHE_TABLE_NAME') env[name] = 'cloudtrail-enricher-test-ip-cache';
         }
-        const probe = 'const m = await import(process.argv[1]); if (typeof m.handler !== "function") { console.error("no handler export"); process.exit(3); }';
+        const probe =
+          'const m = await import(process.argv[1]); if (typeof m.handler !== "function") { console.error("no handler export"); process.exit(3); }';
         const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
         await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url], { cwd: work, env });
       } finally {
@@ -260,7 +285,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
         const probe =
           'const { handler } = await import(process.argv[1]); const r = await handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 }); console.log(JSON.stringify(r.records.map((x) => x.result)));';
         const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
-        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], { cwd: work, env });
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], {
+          cwd: work,
+          env,
+        });
         expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal(['Ok']);
         expect(firehose.targets).to.include('Firehose_20150804.PutRecordBatch');
         expect(firehose.records).to.have.length(1);
@@ -291,16 +319,23 @@ describe('serverless deployment (generated CloudFormation)', function () {
           POWERTOOLS_LOG_LEVEL: 'SILENT',
           POWERTOOLS_METRICS_DISABLED: 'true',
         };
-        const event = firehoseEvent([firehoseRecord(cwlRecordOf([cloudTrailEvent({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', readOnly: false })]))]);
+        const event = firehoseEvent([
+          firehoseRecord(
+            cwlRecordOf([cloudTrailEvent({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', readOnly: false })]),
+          ),
+        ]);
         const probe =
           'const { handler } = await import(process.argv[1]); const r = await handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 }); console.log(JSON.stringify(r.records.map((x) => x.result)));';
         const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
-        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], { cwd: work, env });
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], {
+          cwd: work,
+          env,
+        });
         expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal(['Ok']);
         expect(eventBridge.targets).to.deep.equal(['AWSEvents.PutEvents']);
-        expect(eventBridge.accepted.map((e) => [e.EventBusName, e.Source, (JSON.parse(e.Detail) as { eventName: string }).eventName])).to.deep.equal([
-          ['bundle-findings', 'cloudtrail-enricher', 'StopLogging'],
-        ]);
+        expect(
+          eventBridge.accepted.map((e) => [e.EventBusName, e.Source, (JSON.parse(e.Detail) as { eventName: string }).eventName]),
+        ).to.deep.equal([['bundle-findings', 'cloudtrail-enricher', 'StopLogging']]);
       } finally {
         await eventBridge.close();
         await rm(work, { recursive: true, force: true });
@@ -320,7 +355,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('validates every fragment under resources/, including the optional functions not in these stages', async () => {
       const problems: string[] = [];
       for (const [file, fragment] of await readFragments()) {
-        if (isObject(fragment.Resources)) problems.push(...validateResources(fragment.Resources, { unresolvedVariables: true }).map((p) => `${file}: ${p}`));
+        if (isObject(fragment.Resources))
+          problems.push(...validateResources(fragment.Resources, { unresolvedVariables: true }).map((p) => `${file}: ${p}`));
       }
       expect(problems).to.deep.equal([]);
     });
@@ -349,7 +385,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
           const r = obj(resource, id);
           const dependsOn = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
           const targets = new Set([...references(r.Properties ?? null), ...dependsOn.map(String)]);
-          edges.set(id, [...targets].filter((t) => t in service.resources));
+          edges.set(
+            id,
+            [...targets].filter((t) => t in service.resources),
+          );
         }
         const state = new Map<string, 'visiting' | 'done'>();
         const visit = (id: string, path: string[]): void => {
@@ -367,7 +406,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
   describe('Firehose delivery stream', () => {
     it('enables dynamic partitioning with a prefix built from exactly the keys the transform returns', () => {
-      const destination = obj(props(s3.resources, 'DeliveryStream').ExtendedS3DestinationConfiguration, 'ExtendedS3DestinationConfiguration');
+      const destination = obj(
+        props(s3.resources, 'DeliveryStream').ExtendedS3DestinationConfiguration,
+        'ExtendedS3DestinationConfiguration',
+      );
       expect(obj(destination.DynamicPartitioningConfiguration, 'DynamicPartitioningConfiguration').Enabled).to.equal(true);
       const prefix = String(destination.Prefix);
       const expectedKeys = PARTITION_KEY_NAMES.map((key) => `${key}=!{partitionKeyFromLambda:${key}}/`).join('');
@@ -380,7 +422,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('writes failures under an error prefix that separates them by !{firehose:error-output-type}', () => {
       for (const service of [s3, os]) {
         const stream = props(service.resources, 'DeliveryStream');
-        const destination = obj(stream.ExtendedS3DestinationConfiguration ?? obj(stream.AmazonopensearchserviceDestinationConfiguration, 'os').S3Configuration, 'S3 destination');
+        const destination = obj(
+          stream.ExtendedS3DestinationConfiguration ?? obj(stream.AmazonopensearchserviceDestinationConfiguration, 'os').S3Configuration,
+          'S3 destination',
+        );
         expect(String(destination.ErrorOutputPrefix)).to.include('!{firehose:error-output-type}');
       }
     });
@@ -397,7 +442,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('invokes the transform with a buffer, interval and retry count inside Firehose limits', () => {
       for (const service of [s3, os]) {
         const stream = props(service.resources, 'DeliveryStream');
-        const destination = obj(stream.ExtendedS3DestinationConfiguration ?? stream.AmazonopensearchserviceDestinationConfiguration, 'destination');
+        const destination = obj(
+          stream.ExtendedS3DestinationConfiguration ?? stream.AmazonopensearchserviceDestinationConfiguration,
+          'destination',
+        );
         const parameters = processorParameters(destination);
         expect(parameters.get('LambdaArn')).to.deep.equal({ 'Fn::GetAtt': ['TransformLambdaFunction', 'Arn'] });
         expect(Number(parameters.get('BufferSizeInMBs'))).to.be.within(0.2, 3);
@@ -419,14 +467,21 @@ describe('serverless deployment (generated CloudFormation)', function () {
       expect(destination.DomainARN).to.equal(OPENSEARCH_STAGE_PARAMS.openSearchDomainArn);
       expect(destination.S3BackupMode).to.equal('FailedDocumentsOnly');
       expect(destination.IndexRotationPeriod).to.be.a('string');
-      expect(obj(destination.DocumentIdOptions, 'DocumentIdOptions').DefaultDocumentIdFormat).to.be.oneOf(['FIREHOSE_DEFAULT', 'NO_DOCUMENT_ID']);
+      expect(obj(destination.DocumentIdOptions, 'DocumentIdOptions').DefaultDocumentIdFormat).to.be.oneOf([
+        'FIREHOSE_DEFAULT',
+        'NO_DOCUMENT_ID',
+      ]);
       expect(obj(destination.S3Configuration, 'S3Configuration').BucketARN).to.deep.equal({ 'Fn::GetAtt': ['OutputBucket', 'Arn'] });
     });
 
     it('reads from the Kinesis source stream when the stage has one, and is Direct PUT otherwise', () => {
-      expect(props(os.resources, 'DeliveryStream').DeliveryStreamType).to.deep.equal({ 'Fn::If': ['UseKinesisSource', 'KinesisStreamAsSource', 'DirectPut'] });
+      expect(props(os.resources, 'DeliveryStream').DeliveryStreamType).to.deep.equal({
+        'Fn::If': ['UseKinesisSource', 'KinesisStreamAsSource', 'DirectPut'],
+      });
       const conditions = (service: PackagedService) => obj(service.template.Conditions, 'Conditions');
-      expect(conditions(os).UseKinesisSource).to.deep.equal({ 'Fn::Not': [{ 'Fn::Equals': [OPENSEARCH_STAGE_PARAMS.kinesisSourceStreamArn, ''] }] });
+      expect(conditions(os).UseKinesisSource).to.deep.equal({
+        'Fn::Not': [{ 'Fn::Equals': [OPENSEARCH_STAGE_PARAMS.kinesisSourceStreamArn, ''] }],
+      });
       expect(conditions(s3).UseDirectPut).to.deep.equal({ 'Fn::Equals': ['', ''] });
     });
   });
@@ -479,7 +534,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
         RestrictPublicBuckets: true,
       });
       const policy = policyStatements(s3.resources).filter((s) => s.id.startsWith('OutputBucketPolicy/'));
-      const tls = policy.find((s) => s.statement.Effect === 'Deny' && JSON.stringify(s.statement.Condition).includes('"aws:SecureTransport":"false"'));
+      const tls = policy.find(
+        (s) => s.statement.Effect === 'Deny' && JSON.stringify(s.statement.Condition).includes('"aws:SecureTransport":"false"'),
+      );
       expect(tls, 'a Deny on aws:SecureTransport=false').to.not.equal(undefined);
       const rules = list(obj(bucket.LifecycleConfiguration, 'LifecycleConfiguration').Rules, 'Rules').map((r) => obj(r, 'rule'));
       expect(rules.some((r) => isObject(r.AbortIncompleteMultipartUpload))).to.equal(true);
@@ -542,7 +599,18 @@ describe('serverless deployment (generated CloudFormation)', function () {
         expect(columns.has(name), name).to.equal(true);
       }
       const enrichment = columns.get('enrichment') ?? '';
-      for (const field of ['version:int', 'status:string', 'ipversion:int', 'latitude:double', 'as:struct<number:bigint', 'fraudscore:int', 'priority:string', 'score:int', 'reasons:array<struct<rule:string']) {
+      for (const field of [
+        'version:int',
+        'status:string',
+        'ipversion:int',
+        'latitude:double',
+        'as:struct<number:bigint',
+        'fraudscore:int',
+        'priority:string',
+        'score:int',
+        'reasons:array<struct<rule:string',
+        'attack:struct<tactics:array<string>,techniques:array<string>>',
+      ]) {
         expect(enrichment, field).to.include(field);
       }
       for (const type of columns.values()) {
@@ -552,11 +620,37 @@ describe('serverless deployment (generated CloudFormation)', function () {
     });
   });
 
+  describe('Athena', () => {
+    it('saves every query of resources/athena/ as a NamedQuery of the stage workgroup, text unchanged', async () => {
+      const dir = join(REPO_ROOT, 'resources', 'athena');
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+      const saved = resourcesOfType(s3.resources, 'AWS::Athena::NamedQuery').map(([, q]) => obj(q.Properties, 'NamedQuery'));
+      expect(saved.map((q) => q.QueryString)).to.deep.equal(await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8'))));
+      for (const q of saved) {
+        expect(q.WorkGroup).to.deep.equal({ Ref: 'AthenaWorkGroup' });
+        expect(q.Database).to.deep.equal({ Ref: 'GlueDatabase' });
+        expect(String(q.Description).length).to.be.within(1, 1024);
+      }
+      expect(resourcesOfType(os.resources, 'AWS::Athena::NamedQuery')).to.deep.equal([]);
+    });
+
+    it('writes results encrypted into the output bucket and cancels queries past the stage cut-off', () => {
+      const config = obj(props(s3.resources, 'AthenaWorkGroup').WorkGroupConfiguration, 'WorkGroupConfiguration');
+      expect(config.EnforceWorkGroupConfiguration).to.equal(true);
+      expect(Number(config.BytesScannedCutoffPerQuery)).to.be.at.least(10_485_760);
+      const result = obj(config.ResultConfiguration, 'ResultConfiguration');
+      expect(result.OutputLocation).to.deep.equal({ 'Fn::Sub': 's3://${OutputBucket}/athena-results/' });
+      expect(obj(result.EncryptionConfiguration, 'EncryptionConfiguration').EncryptionOption).to.be.oneOf(['SSE_S3', 'SSE_KMS', 'CSE_KMS']);
+    });
+  });
+
   describe('IAM', () => {
     it('gives every function its own role and does not create the shared serverless role', () => {
       for (const service of [s3, os]) {
         expect(service.resources).to.not.have.property('IamRoleLambdaExecution');
-        const roles = resourcesOfType(service.resources, 'AWS::Lambda::Function').map(([, f]) => JSON.stringify(obj(f.Properties, 'Properties').Role));
+        const roles = resourcesOfType(service.resources, 'AWS::Lambda::Function').map(([, f]) =>
+          JSON.stringify(obj(f.Properties, 'Properties').Role),
+        );
         expect(new Set(roles).size).to.equal(roles.length);
       }
     });
@@ -571,7 +665,11 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
     it('names only wildcard exceptions that a statement actually needs', async () => {
       const used = new Set<string>();
-      const all = [s3.resources, os.resources, ...[...(await readFragments()).values()].map((f) => (isObject(f.Resources) ? f.Resources : {}))];
+      const all = [
+        s3.resources,
+        os.resources,
+        ...[...(await readFragments()).values()].map((f) => (isObject(f.Resources) ? f.Resources : {})),
+      ];
       for (const resources of all) {
         for (const { id, statement } of policyStatements(resources)) {
           if (iamValues(statement.Resource).some((r) => /[*?]/.test(r))) used.add(id);
@@ -584,7 +682,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
       const name = String(props(s3.resources, 'DeliveryStream').DeliveryStreamName);
       const reingest = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/ReingestIntoOwnStream');
       expect(reingest?.statement.Action).to.equal('firehose:PutRecordBatch');
-      expect(iamValues(reingest?.statement.Resource)).to.deep.equal([`arn:\${AWS::Partition}:firehose:\${AWS::Region}:\${AWS::AccountId}:deliverystream/${name}`]);
+      expect(iamValues(reingest?.statement.Resource)).to.deep.equal([
+        `arn:\${AWS::Partition}:firehose:\${AWS::Region}:\${AWS::AccountId}:deliverystream/${name}`,
+      ]);
       const kinesis = policyStatements(os.resources).find((s) => s.id === 'TransformRole/ReingestIntoSourceStream');
       expect(kinesis?.statement.Action).to.equal('kinesis:PutRecords');
       expect(iamValues(kinesis?.statement.Resource)).to.deep.equal([OPENSEARCH_STAGE_PARAMS.kinesisSourceStreamArn]);
@@ -592,7 +692,12 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
     it('grants the transform exactly the DynamoDB item and batch actions, on the cache table only', () => {
       const cache = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/IpCache');
-      expect(iamValues(cache?.statement.Action).sort()).to.deep.equal(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(iamValues(cache?.statement.Action).sort()).to.deep.equal([
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ]);
       expect(cache?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['CacheTable', 'Arn'] });
     });
 
@@ -601,7 +706,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
       const invoke = statements.find((s) => s.id === 'FirehoseDeliveryRole/InvokeTransform');
       expect(invoke?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['TransformLambdaFunction', 'Arn'] });
       const objects = statements.find((s) => s.id === 'FirehoseDeliveryRole/ObjectsUnderOwnPrefixes');
-      for (const resource of iamValues(objects?.statement.Resource)) expect(resource).to.match(/^\$\{OutputBucket\.Arn\}\/[a-z0-9_-]+\/\*$/);
+      for (const resource of iamValues(objects?.statement.Resource))
+        expect(resource).to.match(/^\$\{OutputBucket\.Arn\}\/[a-z0-9_-]+\/\*$/);
     });
 
     it('decrypts API keys with a customer KMS key only through SSM or Secrets Manager', () => {
@@ -616,7 +722,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
       for (const service of [s3, os]) {
         for (const [id, fn] of resourcesOfType(service.resources, 'AWS::Lambda::Function')) {
           const variables = obj(obj(obj(fn.Properties, id).Environment ?? {}, 'Environment').Variables ?? {}, 'Variables');
-          expect(Object.keys(variables).filter((name) => /_API_KEY$|SECRET|TOKEN|PASSWORD/.test(name)), id).to.deep.equal([]);
+          expect(
+            Object.keys(variables).filter((name) => /_API_KEY$|SECRET|TOKEN|PASSWORD/.test(name)),
+            id,
+          ).to.deep.equal([]);
         }
       }
     });
@@ -634,7 +743,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
         [
           os,
           'secretsmanager:GetSecretValue',
-          (name) => `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name.replace(/^secretsmanager:/, '')}-??????`,
+          (name) =>
+            `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name.replace(/^secretsmanager:/, '')}-??????`,
         ],
       ];
       for (const [service, action, arnOf] of cases) {
@@ -671,36 +781,166 @@ describe('serverless deployment (generated CloudFormation)', function () {
     });
   });
 
-  describe('alarms', () => {
+  describe('alarms and dashboard', () => {
+    const emittedCache = new Map<string, Set<string>>();
+    async function emittedKeys(serviceName: string): Promise<Set<string>> {
+      let keys = emittedCache.get(serviceName);
+      if (keys === undefined) {
+        keys = new Set((await emittedByTheCode(serviceName, 'fn')).map((m) => metricKey(m.namespace, m.name, m.dimensions)));
+        emittedCache.set(serviceName, keys);
+      }
+      return keys;
+    }
+    interface UsedMetric {
+      namespace: string;
+      name: string;
+      dimensions: Record<string, string>;
+    }
+    /** Every metric an alarm reads (single metric or metric math). */
+    function metricsOf(alarm: JsonObject): UsedMetric[] {
+      const dims = (value: Json | undefined): Record<string, string> =>
+        Object.fromEntries(
+          (Array.isArray(value) ? value : []).map((d) => [String(obj(d, 'dimension').Name), String(obj(d, 'dimension').Value)]),
+        );
+      if (alarm.MetricName !== undefined)
+        return [{ namespace: String(alarm.Namespace), name: String(alarm.MetricName), dimensions: dims(alarm.Dimensions) }];
+      return list(alarm.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .filter((m) => m.MetricStat !== undefined)
+        .map((m) => {
+          const metric = obj(obj(m.MetricStat, 'MetricStat').Metric, 'Metric');
+          return { namespace: String(metric.Namespace), name: String(metric.MetricName), dimensions: dims(metric.Dimensions) };
+        });
+    }
+    function dashboardOf(service: PackagedService): JsonObject {
+      const body = obj(props(service.resources, 'OperationsDashboard').DashboardBody, 'DashboardBody');
+      return obj(JSON.parse(String(body['Fn::Sub'])) as Json, 'dashboard body');
+    }
+    /** Metrics of a widget: `[namespace, name, dimName, dimValue, …, {options}]`; expressions are skipped. */
+    function dashboardMetrics(properties: JsonObject): UsedMetric[] {
+      return list(properties.metrics, 'metrics').flatMap((row) => {
+        const items = list(row, 'metric row');
+        if (typeof items[0] !== 'string') return [];
+        const texts = items.filter((item): item is string => typeof item === 'string');
+        expect(texts.includes('...'), 'no "..." shorthand').to.equal(false);
+        const [namespace, name, ...pairs] = texts;
+        const dimensions: Record<string, string> = {};
+        for (let n = 0; n < pairs.length; n += 2) dimensions[pairs[n]!] = pairs[n + 1]!;
+        return [{ namespace: namespace!, name: name!, dimensions }];
+      });
+    }
     function alarms(service: PackagedService): JsonObject[] {
       return resourcesOfType(service.resources, 'AWS::CloudWatch::Alarm').map(([id, a]) => obj(a.Properties, id));
     }
     function metricOf(alarm: JsonObject): { namespace: Json; name: Json; dimensions: Json } {
-      if (alarm.MetricName !== undefined) return { namespace: alarm.Namespace ?? null, name: alarm.MetricName, dimensions: alarm.Dimensions ?? null };
-      const stat = list(alarm.Metrics, 'Metrics').map((m) => obj(m, 'm')).find((m) => m.MetricStat !== undefined);
+      if (alarm.MetricName !== undefined)
+        return { namespace: alarm.Namespace ?? null, name: alarm.MetricName, dimensions: alarm.Dimensions ?? null };
+      const stat = list(alarm.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .find((m) => m.MetricStat !== undefined);
       const metric = obj(obj(stat?.MetricStat, 'MetricStat').Metric, 'Metric');
       return { namespace: metric.Namespace ?? null, name: metric.MetricName ?? null, dimensions: metric.Dimensions ?? null };
     }
 
-    it('alarms on the project metrics by the names and namespace the code emits, with its service dimension', () => {
-      const env = transformEnvironment(s3.resources);
-      expect(env.POWERTOOLS_METRICS_NAMESPACE).to.equal(METRICS_NAMESPACE);
-      const own = alarms(s3).map(metricOf).filter((m) => m.namespace === METRICS_NAMESPACE);
-      const names = own.map((m) => m.name);
-      expect(names).to.include.members([MetricName.RecordsProcessingFailed, MetricName.ReingestFailures]);
-      for (const metric of own) {
-        expect(Object.values(MetricName)).to.include(metric.name);
-        expect(metric.dimensions).to.deep.equal([{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME ?? null }]);
+    it('alarms only on metrics the code emits, with the same dimensions and its service name', async () => {
+      for (const service of [s3, os]) {
+        const env = transformEnvironment(service.resources);
+        expect(env.POWERTOOLS_METRICS_NAMESPACE).to.equal(METRICS_NAMESPACE);
+        const emitted = await emittedKeys(String(env.POWERTOOLS_SERVICE_NAME));
+        const own = alarms(service)
+          .flatMap(metricsOf)
+          .filter((m) => m.namespace === METRICS_NAMESPACE);
+        expect(own.map((m) => m.name)).to.include.members([
+          MetricName.RecordsProcessingFailed,
+          MetricName.ReingestFailures,
+          MetricName.EventsPartial,
+          MetricName.ProviderBreakerOpen,
+        ]);
+        for (const metric of own) {
+          expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(
+            metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)),
+          );
+          expect(metric.dimensions[Dimension.Service]).to.equal(env.POWERTOOLS_SERVICE_NAME);
+        }
+      }
+    });
+
+    it("alarms when partial enrichment stays above the stage threshold for 15 minutes, and on each enabled provider's breaker", () => {
+      const partial = props(s3.resources, 'PartialEnrichmentAlarm');
+      expect(partial).to.include({ Threshold: 5, EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanThreshold' });
+      const expression = list(partial.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .find((m) => m.ReturnData === true);
+      expect(expression?.Expression).to.equal('100 * partial / events');
+      const breakers = alarms(s3)
+        .flatMap(metricsOf)
+        .filter((m) => m.name === MetricName.ProviderBreakerOpen)
+        .map((m) => m.dimensions[Dimension.Provider]);
+      expect(breakers).to.have.members(['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb']);
+    });
+
+    it('gives every alarm a runbook description and the stage topic as its action, in both output modes', () => {
+      for (const service of [s3, os]) {
+        for (const alarm of alarms(service)) {
+          expect(String(alarm.AlarmDescription ?? ''), String(alarm.AlarmName)).to.match(/\S.{30,}/);
+          expect(alarm.AlarmActions, String(alarm.AlarmName)).to.deep.equal([{ Ref: 'AlarmTopic' }]);
+        }
+      }
+    });
+
+    it('puts on the dashboard only metrics the code emits, with the same dimensions, and says what good looks like', async () => {
+      for (const service of [s3, os]) {
+        const env = transformEnvironment(service.resources);
+        const emitted = await emittedKeys(String(env.POWERTOOLS_SERVICE_NAME));
+        const body = dashboardOf(service);
+        const widgets = list(body.widgets, 'widgets').map((w) => obj(w, 'widget'));
+        expect(widgets.length).to.be.at.least(12);
+        const names = new Set<string>();
+        for (const widget of widgets) {
+          const properties = obj(widget.properties, 'properties');
+          expect(String(properties.title)).to.match(/ — good: /);
+          for (const metric of dashboardMetrics(properties)) {
+            names.add(metric.name);
+            if (metric.namespace !== METRICS_NAMESPACE) continue;
+            expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(
+              metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)),
+            );
+            expect(metric.dimensions[Dimension.Service]).to.equal(env.POWERTOOLS_SERVICE_NAME);
+          }
+        }
+        // Point 1 of issue 19: each of these is on the dashboard.
+        expect([...names]).to.include.members([
+          MetricName.EventsIn,
+          MetricName.EventsReturned,
+          MetricName.RecordsOk,
+          MetricName.RecordsProcessingFailed,
+          MetricName.RecordsReingested,
+          MetricName.EventsPartial,
+          MetricName.ProviderCalls,
+          MetricName.ProviderErrors,
+          MetricName.ProviderLatency,
+          MetricName.ProviderBreakerOpen,
+          MetricName.L1Hits,
+          MetricName.DynamoDbHits,
+          'Duration',
+          'Throttles',
+          'ExecuteProcessing.Success',
+        ]);
+        expect([...names]).to.include(service === s3 ? 'DeliveryToS3.DataFreshness' : 'DeliveryToAmazonOpenSearchService.DataFreshness');
       }
     });
 
     it('alarms on Lambda errors, throttles and duration near the timeout of the transform', () => {
       const fnName = props(s3.resources, 'TransformLambdaFunction').FunctionName;
-      const lambda = alarms(s3).map(metricOf).filter((m) => m.namespace === 'AWS/Lambda');
+      const lambda = alarms(s3)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Lambda');
       expect(lambda.map((m) => m.name)).to.include.members(['Errors', 'Throttles', 'Duration']);
       for (const metric of lambda) expect(metric.dimensions).to.deep.equal([{ Name: 'FunctionName', Value: fnName ?? null }]);
       const duration = alarms(s3).find((a) => metricOf(a).name === 'Duration')!;
-      const expression = list(duration.Metrics, 'Metrics').map((m) => obj(m, 'm')).find((m) => m.Expression !== undefined);
+      const expression = list(duration.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .find((m) => m.Expression !== undefined);
       const timeout = Number(props(s3.resources, 'TransformLambdaFunction').Timeout);
       // The expression turns milliseconds into percent of the configured timeout: check it with a sample value.
       const percent = Function('duration', `return ${String(expression?.Expression)};`) as (ms: number) => number;
@@ -709,12 +949,30 @@ describe('serverless deployment (generated CloudFormation)', function () {
     });
 
     it('alarms on Firehose processing failures, delivery failures and throttled re-ingestion', () => {
-      const s3Names = alarms(s3).map(metricOf).filter((m) => m.namespace === 'AWS/Firehose').map((m) => m.name);
-      expect(s3Names).to.include.members(['ExecuteProcessing.Success', 'DeliveryToS3.Success', 'DeliveryToS3.DataFreshness', 'ThrottledRecords', 'PartitionCountExceeded']);
-      const osNames = alarms(os).map(metricOf).filter((m) => m.namespace === 'AWS/Firehose').map((m) => m.name);
-      expect(osNames).to.include.members(['ExecuteProcessing.Success', 'DeliveryToAmazonOpenSearchService.Success', 'DeliveryToS3.Success']);
+      const s3Names = alarms(s3)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Firehose')
+        .map((m) => m.name);
+      expect(s3Names).to.include.members([
+        'ExecuteProcessing.Success',
+        'DeliveryToS3.Success',
+        'DeliveryToS3.DataFreshness',
+        'ThrottledRecords',
+        'PartitionCountExceeded',
+      ]);
+      const osNames = alarms(os)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Firehose')
+        .map((m) => m.name);
+      expect(osNames).to.include.members([
+        'ExecuteProcessing.Success',
+        'DeliveryToAmazonOpenSearchService.Success',
+        'DeliveryToS3.Success',
+      ]);
       const stream = props(s3.resources, 'DeliveryStream').DeliveryStreamName;
-      for (const metric of alarms(s3).map(metricOf).filter((m) => m.namespace === 'AWS/Firehose')) {
+      for (const metric of alarms(s3)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Firehose')) {
         expect(metric.dimensions).to.deep.equal([{ Name: 'DeliveryStreamName', Value: stream ?? null }]);
       }
     });
@@ -738,7 +996,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
       expect(table.TimeToLiveSpecification).to.deep.equal({ AttributeName: DEDUP_TTL_ATTRIBUTE, Enabled: true });
       const env = transformEnvironment(s3.resources);
       expect(env.ALERTS_EVENT_BUS_NAME).to.deep.equal({ 'Fn::If': ['AlertsEnabled', { Ref: 'FindingsBus' }, { Ref: 'AWS::NoValue' }] });
-      expect(env.ALERTS_DEDUP_TABLE_NAME).to.deep.equal({ 'Fn::If': ['AlertsEnabled', { Ref: 'AlertsDedupTable' }, { Ref: 'AWS::NoValue' }] });
+      expect(env.ALERTS_DEDUP_TABLE_NAME).to.deep.equal({
+        'Fn::If': ['AlertsEnabled', { Ref: 'AlertsDedupTable' }, { Ref: 'AWS::NoValue' }],
+      });
       expect(env.ALERT_MIN_PRIORITY).to.equal('HIGH');
       expect(env.ALERT_GROUP_WINDOW).to.deep.equal({ 'Fn::If': ['HasAlertGroupWindow', '1h', { Ref: 'AWS::NoValue' }] });
     });
@@ -749,7 +1009,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
       expect(put?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['FindingsBus', 'Arn'] });
       const hub = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/ImportFindingsIntoDefaultProduct');
       expect(hub?.statement.Action).to.equal('securityhub:BatchImportFindings');
-      expect(iamValues(hub?.statement.Resource)).to.deep.equal(['arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default']);
+      expect(iamValues(hub?.statement.Resource)).to.deep.equal([
+        'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default',
+      ]);
       const dedup = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/AlertsDedup');
       expect(iamValues(dedup?.statement.Action).sort()).to.deep.equal(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
       expect(dedup?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['AlertsDedupTable', 'Arn'] });
@@ -760,7 +1022,11 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('routes CRITICAL findings to the alarm topic with a one-line input transformer reading fields the finding has', () => {
       const rule = props(s3.resources, 'CriticalFindingsRule');
       expect(rule.EventBusName).to.deep.equal({ Ref: 'FindingsBus' });
-      expect(rule.EventPattern).to.deep.equal({ source: [FINDING_SOURCE], 'detail-type': [FINDING_DETAIL_TYPE], detail: { priority: ['CRITICAL'] } });
+      expect(rule.EventPattern).to.deep.equal({
+        source: [FINDING_SOURCE],
+        'detail-type': [FINDING_DETAIL_TYPE],
+        detail: { priority: ['CRITICAL'] },
+      });
       const [target] = list(rule.Targets, 'Targets').map((t) => obj(t, 'target'));
       expect(target!.Arn).to.deep.equal({ Ref: 'AlarmTopic' });
       const transformer = obj(target!.InputTransformer, 'InputTransformer');
@@ -768,7 +1034,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
       // Every path names a field of the finding schema (generated from the code).
       for (const [name, path] of Object.entries(paths)) {
         let node: Record<string, unknown> = FINDING_SCHEMA as unknown as Record<string, unknown>;
-        for (const part of String(path).replace(/^\$\.detail\./, '').split('.')) {
+        for (const part of String(path)
+          .replace(/^\$\.detail\./, '')
+          .split('.')) {
           const key = part.replace(/\[\d+\]$/, '');
           const child = (node.properties as Record<string, Record<string, unknown>> | undefined)?.[key];
           expect(child, `${name}: ${String(path)}`).to.not.equal(undefined);
@@ -798,7 +1066,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
         ['object-lambda', 'ObjectLambdaRole'],
       ];
       for (const [name, role] of expected) {
-        const definitions = Object.values(obj(fragments.get(`resources/functions/${name}.true.yml`) ?? null, name)).map((f) => obj(f, name));
+        const definitions = Object.values(obj(fragments.get(`resources/functions/${name}.true.yml`) ?? null, name)).map((f) =>
+          obj(f, name),
+        );
         expect(definitions.map((d) => [d.handler, d.role])).to.deep.equal([[`handlers/${name}.handler`, role]]);
         const resources = obj(obj(fragments.get(`resources/${name}.true.yml`) ?? null, name).Resources, `${name} Resources`);
         expect(obj(resources[role], role).Type).to.equal('AWS::IAM::Role');

@@ -110,7 +110,25 @@ export async function readZip(file: string): Promise<Map<string, Buffer>> {
   return entries;
 }
 
-const INTRINSICS = ['Ref', 'Condition', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split', 'FindInMap', 'Base64', 'Cidr', 'GetAZs', 'ImportValue'];
+const INTRINSICS = [
+  'Ref',
+  'Condition',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'Base64',
+  'Cidr',
+  'GetAZs',
+  'ImportValue',
+];
 
 /** YAML tags of CloudFormation's short intrinsic syntax (`!Ref`, `!Sub`, `!If [...]`, …). */
 const CFN_TAGS: Tags = INTRINSICS.flatMap((name) => {
@@ -130,9 +148,24 @@ export async function readFragments(): Promise<Map<string, JsonObject>> {
   for (const file of files) {
     const parsed: unknown = parse(await readFile(join(root, file), 'utf8'), { customTags: CFN_TAGS });
     if (!isObject(parsed)) throw new Error(`resources/${file}: not a mapping`);
-    fragments.set(`resources/${file}`, parsed);
+    fragments.set(`resources/${file}`, (await inlineJsonFiles(parsed)) as JsonObject);
   }
   return fragments;
+}
+
+/** A value that is exactly `${file(./….json)}` (generated schemas, e.g. the OCSF Glue columns) is read in, as serverless does. */
+async function inlineJsonFiles(value: Json): Promise<Json> {
+  if (typeof value === 'string') {
+    const m = /^\$\{file\(\.\/([\w./-]+\.json)\)\}$/.exec(value);
+    return m === null ? value : (JSON.parse(await readFile(join(REPO_ROOT, m[1]!), 'utf8')) as Json);
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(inlineJsonFiles));
+  if (isObject(value)) {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await inlineJsonFiles(v);
+    return out;
+  }
+  return value;
 }
 
 export interface PolicyStatement {
@@ -159,7 +192,8 @@ export function policyStatements(resources: JsonObject): PolicyStatement[] {
       const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement ?? null];
       statements.forEach((statement, index) => {
         for (const branch of ifBranches(statement)) {
-          if (isObject(branch)) found.push({ id: `${logicalId}/${typeof branch.Sid === 'string' ? branch.Sid : index}`, statement: branch });
+          if (isObject(branch))
+            found.push({ id: `${logicalId}/${typeof branch.Sid === 'string' ? branch.Sid : index}`, statement: branch });
         }
       });
     }
