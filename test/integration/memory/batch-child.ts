@@ -1,4 +1,5 @@
 /** Child process of parsed-budget.test.ts: one adversarial batch through transformBatch, printing results and peak RSS. */
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { transformBatch } from '../../../src/pipeline/transform.ts';
 import { parseCoreConfig } from '../../../src/config/core.ts';
@@ -60,10 +61,13 @@ const { result, summary } = await transformBatch(
     sinkFor: () => ({ maxBatchRecords: 500, maxBatchBytes: 4 << 20, sizeOf: (r) => r.data.length, putBatch: async () => ({ failed: [] }) }),
   },
 );
+// Peak RSS of this process image: /proc's VmHWM starts afresh at exec, while getrusage's maxRSS keeps the parent's
+// high-water mark across fork/exec on Linux (the mocha process of a full suite is larger than this child).
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
 console.log(
   JSON.stringify({
     results: result.records.map((r) => r.result).join(','),
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: (hwm !== null ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024,
     ms: Date.now() - t,
     reasons: summary.failureReasons,
   }),
