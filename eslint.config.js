@@ -13,6 +13,16 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules: they need the TypeScript program, so they run only on the files tsconfig.json includes.
+    files: ['{src,handlers,test,scripts,bench}/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     plugins: { mocha },
     rules: {

@@ -5,6 +5,7 @@
  *
  *   npm run bench                 full run (~1–2 minutes)
  *   npm run bench -- --quick      smaller workloads, fewer repetitions
+ *   npm run bench -- --layouts    only the output layouts section (native vs OCSF vs ECS)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -24,6 +25,7 @@ import { buildGeoData } from '../scripts/build-geo-data.ts';
 import { startDynalite } from '../test/integration/lookup/dynalite.ts';
 import { floorPass } from './floor.ts';
 import { providerEnv, startProviders } from './providers.ts';
+import { benchRules, rulesBenchMarkdown } from './rules.ts';
 import { invocations, makeWorkload, publicIpPool, type Workload } from './workload.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -110,6 +112,53 @@ async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Re
     });
   }
   return rows;
+}
+
+/**
+ * Cost of each output layout against native, same process, same warm container state: the realistic workload at
+ * 0.25 MB buffers (as deployed), full enrichment (providers answered from L1). Rules run on the native event in every layout, so
+ * the difference is the layout alone: native splices the original text, OCSF/ECS build and serialise a document.
+ */
+async function layoutCosts(workload: Workload, geo: GeoDatabase, providersEnv: Record<string, string>) {
+  // 0.25 MB: the deployed Lambda buffer (serverless.yml firehoseLambdaBufferMb).
+  const batches = invocations(workload, 256 * 1024);
+  const variants: [string, Record<string, string>][] = [
+    ['native', {}],
+    ['ocsf (raw_data on, default)', { OUTPUT_FORMAT: 'ocsf' }],
+    ['ocsf (OCSF_RAW_DATA=false)', { OUTPUT_FORMAT: 'ocsf', OCSF_RAW_DATA: 'false' }],
+    ['ecs', { OUTPUT_FORMAT: 'ecs' }],
+  ];
+  const deps = new Map<string, TransformDeps>();
+  const bytesOut = new Map<string, number>();
+  for (const [name, env] of variants) {
+    const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv, ...env });
+    const d: TransformDeps = { config: config.core, intel: await createIpIntelligence(config.lookup, { geo }), rules: buildStages(config, { geo }).rules, sinkFor: () => sink };
+    let out = 0;
+    let returned = 0;
+    for (const e of invocations(workload, 256 * 1024)) await transformBatch(e, context, d); // fill the L1 cache
+    for (const e of batches) {
+      const { result, summary } = await transformBatch(e, context, d);
+      for (const r of result.records) out += ((r.data ?? '').length * 3) / 4;
+      returned += summary.eventsReturned;
+    }
+    deps.set(name, d);
+    bytesOut.set(name, out / Math.max(1, returned));
+  }
+  const times = new Map<string, number[]>(variants.map(([n]) => [n, []]));
+  const floor: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    floor.push((await timeAll(batches, floorPass)).total);
+    // Interleaved, so drift on a shared machine spreads over every variant.
+    for (const [name] of variants) times.get(name)!.push((await timeAll(batches, (e) => transformBatch(e, context, deps.get(name)!))).total);
+  }
+  const native = median(times.get('native')!);
+  return {
+    floorMs: median(floor),
+    rows: variants.map(([name]) => {
+      const t = median(times.get(name)!);
+      return { name, ms: t, vsNative: t / native, vsFloor: t / median(floor), bytesPerEvent: bytesOut.get(name)! };
+    }),
+  };
 }
 
 /** Quantities that drive the bill, scaled to one million events (realistic workload, warm, full enrichment). */
@@ -259,7 +308,7 @@ async function bundleAndColdStart() {
   const runs: { importMs: number; firstInvocationMs: number; totalMs: number; rssMb: number }[] = [];
   for (let i = 0; i < (QUICK ? 3 : 5); i++) {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+      env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true', GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
       encoding: 'utf8',
     });
     runs.push(JSON.parse(out.trim().split('\n').pop()!));
@@ -268,7 +317,7 @@ async function bundleAndColdStart() {
   const eventsFile = join(dir, 'events.json');
   writeFileSync(eventsFile, JSON.stringify(invocations(makeWorkload('rss', EVENTS, publicIpPool(300, 1), 11), 3 * 1024 * 1024)));
   const rssOut = execFileSync(process.execPath, ['bench/rss-bundle.mjs', outfile, eventsFile], {
-    env: { PATH: process.env.PATH, GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+    env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true', GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
     encoding: 'utf8',
   });
   const bundledMaxRssMb = (JSON.parse(rssOut.trim().split('\n').pop()!) as { maxRssMb: number }).maxRssMb;
@@ -296,6 +345,22 @@ async function main() {
   log(`command: npm run bench${QUICK ? ' -- --quick' : ''}`);
   log(`workloads: ${realistic.events} events, ${(realistic.eventBytes / realistic.events).toFixed(0)} B/event average, ${realistic.records.length} CloudWatch Logs records (${realistic.uniquePublicIps} unique public IPs); worst case ${unique.uniquePublicIps} unique public IPs`);
   log();
+  const layoutsOnly = process.argv.includes('--layouts');
+  {
+    const l = await layoutCosts(realistic, geo, providersEnv);
+    log('## Output layouts (realistic workload, 0.25 MB buffers as deployed, warm cache, full enrichment; rules always on the native event)');
+    log();
+    log(`floor (decode + parse + serialise, no enrichment): ${l.floorMs.toFixed(1)} ms`);
+    log();
+    log('| layout | ms | ÷ native | ÷ floor | output bytes per event (returned, uncompressed) |');
+    log('| --- | --- | --- | --- | --- |');
+    for (const r of l.rows) log(`| ${r.name} | ${r.ms.toFixed(1)} | **${r.vsNative.toFixed(2)}×** | ${r.vsFloor.toFixed(2)}× | ${Math.round(r.bytesPerEvent).toLocaleString('en-US')} |`);
+    log();
+  }
+  if (layoutsOnly) {
+    await providers.close();
+    return;
+  }
   log('## Throughput (warm = full enrichment, all four providers enabled, answers in the L1 cache; cold = new container, offline geo only)');
   log();
   log('| workload | buffer | invocations | floor ms | cold ms | warm ms | warm ÷ floor | cold ÷ floor | events/s (warm) | MB/s in (warm) | p50 ms/inv | p99 ms/inv |');
@@ -337,18 +402,20 @@ async function main() {
   log();
   log(`resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; provider lookups ${thousand.providerCalls} (4 × 1,000; ipstack in bulk requests of 50)`);
   log();
+  log(rulesBenchMarkdown(benchRules(QUICK ? 5_000 : 20_000, REPS)));
+  log();
   const rss = peakRss(3);
   log(`## Memory`);
   log();
-  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MB)`);
+  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MiB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MiB)`);
   log();
   const cold = await bundleAndColdStart();
   log('## Cold start (bundled handler, minified, no geo data in the bundle)');
   log();
   log();
-  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MB**`);
+  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MiB**`);
   log();
-  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MB`);
+  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MiB`);
   await providers.close();
 }
 

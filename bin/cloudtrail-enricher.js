@@ -4,5 +4,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/entry/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const [{ main }, { runFromProcess }] = await Promise.all([import('../src/entry/cli/main.ts'), import('../src/entry/cli/process.ts')]);
+await runFromProcess(main);

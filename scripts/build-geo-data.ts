@@ -49,7 +49,7 @@ async function packageVersion(dir: string): Promise<string> {
 async function linkOrCopy(src: string, dst: string): Promise<void> {
   await rm(dst, { force: true });
   try {
-    await link(src, dst); // no copy of ~135 MB when node_modules is on the same file system
+    await link(src, dst); // no copy of ~128 MiB when node_modules is on the same file system
   } catch {
     await copyFile(src, dst);
   }
@@ -162,7 +162,7 @@ export async function buildGeoData(options: BuildGeoDataOptions = {}): Promise<B
   const manifest: Manifest = { format: FORMAT, sources, files };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const totalBytes = Object.values(files).reduce((a, b) => a + b, 0);
-  log(`wrote ${outDir} (${(totalBytes / 1e6).toFixed(1)} MB)`);
+  log(`wrote ${outDir} (${(totalBytes / 1024 / 1024).toFixed(1)} MiB)`);
   return { outDir, upToDate: false, files, totalBytes };
 }
 

@@ -2,7 +2,7 @@
  * Pre-package check of the geo layer (data/geo → /opt/geo): it must exist and leave room for the functions.
  *
  * Lambda allows 250 MB (262,144,000 bytes) unzipped for a function and all its layers together. The
- * transform bundle is ~1.5 MB plus the rules; 16 MiB of headroom is kept for it and for growth.
+ * transform bundle is ~1.2 MiB unzipped plus the rules; 16 MiB of headroom is kept for it and for growth.
  * (A directly uploaded layer zip is limited to 50 MB; serverless uploads through the deployment bucket,
  * where the limit does not apply.)
  *
@@ -34,7 +34,7 @@ try {
   console.error(`check-layer-size: ${geo} does not exist — run "npm run build:data" first`);
   process.exit(1);
 }
-const mb = (bytes) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const budget = LAMBDA_UNZIPPED_LIMIT_BYTES - FUNCTION_HEADROOM_BYTES;
 if (size.files === 0) {
   console.error(`check-layer-size: ${geo} is empty — run "npm run build:data"`);
@@ -42,7 +42,7 @@ if (size.files === 0) {
 }
 if (size.total > budget) {
   console.error(
-    `check-layer-size: ${geo} is ${mb(size.total)}; with the function it would exceed Lambda's 250 MB unzipped limit ` +
+    `check-layer-size: ${geo} is ${mb(size.total)}; with the function it would exceed Lambda's 250 MB (262,144,000 bytes, 250.0 MiB) unzipped limit ` +
       `(budget for the layer: ${mb(budget)}). Drop a database (e.g. the IPv6 city file) or ship it from S3.`,
   );
   process.exit(1);

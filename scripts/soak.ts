@@ -8,8 +8,12 @@
  * Prints events in / delivered / re-ingested / lost / duplicated, memory at start, middle and end, and open handles;
  * exits 1 if any event is lost, duplicated other than by the documented at-least-once case (entries accepted by an
  * invocation whose re-ingestion was then exhausted: exactly two copies, see SECURITY.md), heap grows by more than SOAK_MAX_HEAP_GROWTH_MB (default 48) between the
- * warmed-up start and the end, or sockets/timers keep growing. Loopback only; stops by itself.
+ * warmed-up start and the end, or sockets/timers keep growing, an invocation misses its deadline or a key reaches
+ * output or logs. Faults include 50 MB provider bodies, providers echoing their keys, a hanging PutRecordBatch
+ * and connections reset after PutRecordBatch accepted the entries (their duplicates are counted per million events). Loopback only; stops by itself.
  */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
 import { decodeEnvelope } from '../src/codec/envelope.ts';
 import { ReingestionError } from '../src/errors.ts';
@@ -17,7 +21,7 @@ import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, lam
 import { startFirehoseServer } from '../test/helpers/loopback.ts';
 import { startDynalite } from '../test/integration/lookup/dynalite.ts';
 import { startFakeServer, type ScriptedResponse } from '../test/integration/lookup/fake-provider-server.ts';
-import { DYNAMODB_ERRORS, coldStart, eventKey, healthyAnswer, providerEnv, sharedGeo, startAwsJsonServer, type AwsReply } from '../test/integration/faults/support.ts';
+import { DYNAMODB_ERRORS, KEYS, coldStart, eventKey, healthyAnswer, providerEnv, sharedGeo, startAwsJsonServer, type AwsReply } from '../test/integration/faults/support.ts';
 
 const INVOCATIONS = Number(process.env.SOAK_INVOCATIONS ?? 2000);
 const MAX_SECONDS = Number(process.env.SOAK_MAX_SECONDS ?? 300);
@@ -37,7 +41,11 @@ type Fault =
   | 'dynamodb-500'
   | 'firehose-entries'
   | 'firehose-outage'
-  | 'deadline';
+  | 'deadline'
+  | 'provider-50mb'
+  | 'provider-echo-keys'
+  | 'firehose-hang'
+  | 'firehose-reset';
 
 const WEIGHTS: [Fault, number][] = [
   ['healthy', 40],
@@ -50,7 +58,14 @@ const WEIGHTS: [Fault, number][] = [
   ['firehose-entries', 15],
   ['firehose-outage', 8],
   ['deadline', 5],
+  ['provider-50mb', 2],
+  ['provider-echo-keys', 5],
+  ['firehose-hang', 2],
+  ['firehose-reset', 5],
 ];
+
+/** A 50 MB provider answer (JSON whitespace then an object): the client must abort it at the 2 MB cap. */
+const FIFTY_MB_BODY = ' '.repeat(50 * 1024 * 1024) + '{}';
 
 // A small deterministic PRNG (mulberry32), so a failing soak can be replayed with SOAK_SEED.
 let seed = Number(process.env.SOAK_SEED ?? 20261120) >>> 0;
@@ -102,6 +117,14 @@ async function main(): Promise<void> {
         return { status: 429, headers: random() < 0.5 ? { 'retry-after': '3600' } : {} };
       case 'provider-garbage':
         return { body: pick(['<html>oops</html>', '{"truncated":', '', '{"success":false,"message":"Invalid or unauthorized key"}']) };
+      case 'provider-50mb':
+        return random() < 0.3 ? { body: FIFTY_MB_BODY } : healthyAnswer(req);
+      case 'provider-echo-keys': {
+        // A provider that echoes the request (URL with the key, headers) in the fields we keep.
+        const echo = `echo ${req.url} ${JSON.stringify(req.headers)}`;
+        const body = healthyAnswer(req).body as Record<string, unknown>;
+        return { body: { ...body, city: echo, ISP: echo, organization: echo, connection: { isp: echo } } };
+      }
       case 'provider-timeouts':
       case 'deadline':
         return random() < 0.5 ? { hang: true } : { ...healthyAnswer(req), delayMs: 40 };
@@ -129,7 +152,42 @@ async function main(): Promise<void> {
     REINGEST_MAX_ATTEMPTS: '4',
     ...Object.fromEntries(['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [[`${p}_TIMEOUT_MS`, '150'], [`${p}_BREAKER_COOLDOWN_SECONDS`, '1']])),
   });
-  const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: firehose.url, dynamoUrl: dynamo.url });
+  // In front of the Firehose endpoint: during 'firehose-hang' a call is accepted and never answered; during
+  // 'firehose-reset' a call is forwarded (its entries stored), then the connection is reset before the answer.
+  let resets = 0;
+  const afterReset = new Set<string>();
+  let keyLeaks = 0;
+  const leaks = (text: string): number => Object.values(KEYS).filter((k) => text.includes(k)).length;
+  const scan = (message: string, extra?: Record<string, unknown>): void => void (keyLeaks += leaks(message + JSON.stringify(extra ?? {})));
+  const front = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (fault === 'firehose-hang' && random() < 0.5) return; // never answers; the client's per-call timeout ends it
+      const upstream = httpRequest(firehose.url, { method: 'POST', headers: req.headers }, (up) => {
+        const body: Buffer[] = [];
+        up.on('data', (c: Buffer) => body.push(c));
+        up.on('end', () => {
+          if (fault === 'firehose-reset' && random() < 0.3) {
+            resets++;
+            // Accepted, response lost: our loop resends these entries (the documented duplicate).
+            for (const r of (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Records: { Data: string }[] }).Records) {
+              const envelope = decodeEnvelope(Buffer.from(r.Data, 'base64'), 64 * 1024 * 1024);
+              if (envelope.ok) for (const line of envelope.value.body.toString('utf8').split('\n')) if (line !== '') afterReset.add(eventKey(JSON.parse(line) as Record<string, unknown>));
+            }
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(up.statusCode ?? 500, up.headers);
+          res.end(Buffer.concat(body));
+        });
+      });
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: frontUrl, dynamoUrl: dynamo.url, log: { debug: scan, info: scan, warn: scan, error: scan } });
 
   const expected = new Set<string>();
   const delivered = new Map<string, number>();
@@ -169,11 +227,16 @@ async function main(): Promise<void> {
     return out;
   };
 
+  let missedDeadlines = 0;
   const invoke = async (event: FirehoseTransformationEvent, remainingMs: number): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       invocations++;
+      const t0 = Date.now();
       try {
-        const result = await rig.handler(event, lambdaContext(remainingMs));
+        const result = await rig.handler(event, lambdaContext(remainingMs)).finally(() => {
+          if (Date.now() - t0 > remainingMs) missedDeadlines++;
+        });
+        keyLeaks += leaks(result.records.map((r) => Buffer.from(r.data ?? '', 'base64').toString('utf8')).join('\n'));
         for (const [i, out] of result.records.entries()) {
           if (out.recordId !== event.records[i]!.recordId) throw new Error('recordId order broken');
           if (out.result === 'ProcessingFailed') failedRecords++;
@@ -224,6 +287,8 @@ async function main(): Promise<void> {
   snapshots.push(snapshot('end'));
 
   rig.close();
+  front.closeAllConnections();
+  await new Promise<void>((resolve) => front.close(() => resolve()));
   await Promise.all([providers.close(), dynamo.close(), dynalite.close(), firehose.close()]);
   await new Promise((resolve) => setTimeout(resolve, 50));
   snapshots.push(snapshot('after closing the loopback services'));
@@ -231,7 +296,8 @@ async function main(): Promise<void> {
   const lost = [...expected].filter((id) => !delivered.has(id)).length;
   const duplicates = [...delivered].filter(([, n]) => n > 1);
   const duplicated = duplicates.length;
-  const unexplained = duplicates.filter(([id, n]) => n > 2 || !atLeastOnce.has(id)).length;
+  const byReset = duplicates.filter(([id, n]) => n === 2 && afterReset.has(id) && !atLeastOnce.has(id)).length;
+  const unexplained = duplicates.filter(([id, n]) => n > 2 || (!atLeastOnce.has(id) && !afterReset.has(id))).length;
   const unexpected = [...delivered.keys()].filter((id) => !expected.has(id)).length;
   const seconds = (Date.now() - started) / 1000;
   const start = snapshots[0]!;
@@ -253,7 +319,13 @@ async function main(): Promise<void> {
     ['LOST', lost],
     ['DUPLICATED (total)', duplicated],
     ['  of which at-least-once after an exhausted re-ingestion (accepted, then batch retried; exactly 2 copies)', duplicated - unexplained],
+    ['  of which after a connection reset following acceptance (response lost; exactly 2 copies)', byReset],
     ['  of which unexplained', unexplained],
+    ['PutRecordBatch connections reset after acceptance', resets],
+    ['duplicates per million events (all causes)', ((duplicated / Math.max(1, eventsIn)) * 1e6).toFixed(0)],
+    ['duplicates per million events (connection resets only)', ((byReset / Math.max(1, eventsIn)) * 1e6).toFixed(0)],
+    ['missed deadlines (invocation longer than its remaining time)', missedDeadlines],
+    ['API keys found in output records or logs', keyLeaks],
     ['unexpected', unexpected],
     ['wall time, s', seconds.toFixed(1)],
   ];
@@ -269,6 +341,8 @@ async function main(): Promise<void> {
   if (lost > 0) problems.push(`${lost} events lost`);
   if (unexplained > 0) problems.push(`${unexplained} events duplicated other than by the documented at-least-once case`);
   if (unexpected > 0) problems.push(`${unexpected} unexpected events`);
+  if (missedDeadlines > 0) problems.push(`${missedDeadlines} invocations missed their deadline`);
+  if (keyLeaks > 0) problems.push(`${keyLeaks} API keys found in output or logs`);
   if (heapGrowth > MAX_HEAP_GROWTH_MB) problems.push(`heap grew ${heapGrowth.toFixed(1)} MB (bound ${MAX_HEAP_GROWTH_MB} MB)`);
   // Keep-alive pools and in-flight hung requests are bounded; only growth beyond them indicates a leak.
   if (sockets(end) > sockets(start) + 32) problems.push(`sockets grew ${sockets(start)} → ${sockets(end)}`);

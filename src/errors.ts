@@ -30,3 +30,6 @@ export class ReplayOptionsError extends EnricherError {}
 
 /** An S3 Object Lambda event is not a GetObject request this function can answer. */
 export class ObjectLambdaEventError extends EnricherError {}
+
+/** A Sigma rule file is malformed or uses a Sigma feature the engine does not support. Names the file and the feature. */
+export class SigmaRuleError extends RulesValidationError {}

@@ -73,6 +73,8 @@ export interface RiskReason {
   priority: Priority;
   score: number;
   detail: string;
+  /** The rule's MITRE ATT&CK mapping, on every reason of a mapped rule. */
+  attack?: { tactics: string[]; techniques: string[] };
 }
 
 export interface Verdict {
@@ -109,6 +111,11 @@ export interface PartitionKeys {
   account: string;
   region: string;
   dt: string;
+  /**
+   * OCSF layout only: the event class group (`api-activity`, `authentication`, `base-event`), because Security
+   * Lake takes one OCSF class per custom source and per Parquet object (see src/7-encode/layouts/partition.ts).
+   */
+  eventClass?: string;
 }
 
 /** A narrow logger, so the core never depends on a logging library. */

@@ -6,7 +6,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * An envelope's body is delivered verbatim, so it is checked before it is trusted: anyone allowed to put records
  * into the stream could forge one. It must be what this Lambda writes: valid UTF-8; S3 mode (partition keys in the
  * header) newline-terminated NDJSON, OpenSearch mode exactly one document without a newline; `header.n` lines, each
- * a JSON object with an `enrichment` object. Anything else is a failed record (error prefix, data unchanged),
+ * a JSON object of one of the output layouts (native: an `enrichment` object; OCSF: numeric `class_uid` and a
+ * `metadata` object; ECS: `@timestamp` and an `event` object). Anything else is a failed record (error prefix, data unchanged),
  * never a broken NDJSON object in S3. Returns the reason, or undefined when the body is well-formed.
  * (Costs one parse per re-ingested line: re-ingested events are a minority of the traffic.)
  */
@@ -29,10 +30,19 @@ export function envelopeBodyProblem(envelope: Envelope): string | undefined {
     } catch {
       return 're-ingested record: a line is not JSON';
     }
-    const enrichment = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { enrichment?: unknown }).enrichment : undefined;
-    if (enrichment === null || typeof enrichment !== 'object' || Array.isArray(enrichment)) {
-      return 're-ingested record: a line is not an enriched event';
-    }
+    if (!isOutputDocument(doc)) return 're-ingested record: a line is not an enriched event';
   }
   return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A line of one of the layouts this Lambda writes (native, OCSF, ECS: see src/7-encode/layouts). */
+function isOutputDocument(doc: unknown): boolean {
+  if (!isObject(doc)) return false;
+  if (isObject(doc.enrichment)) return true;
+  if (typeof doc.class_uid === 'number' && isObject(doc.metadata)) return true;
+  return typeof doc['@timestamp'] === 'string' && isObject(doc.event);
 }

@@ -38,6 +38,12 @@ export function eventFromParsed(parsed: unknown, text?: string): EventItem {
     // overwriting an original field, so it is kept verbatim as a skipped line instead.
     return { ok: false, raw: source, error: 'event already has a top-level "enrichment" key' };
   }
+  // What counts as a CloudTrail event: every CloudTrail record has both `eventSource` and `eventName`; trimmed
+  // samples sometimes lack one (or `eventVersion`/`eventTime`) and are still enriched. An object with neither is
+  // not a CloudTrail event (a digest file, `{"hello":"world"}`): it goes out `skipped`, its raw text kept.
+  if (!Object.hasOwn(parsed, 'eventSource') && !Object.hasOwn(parsed, 'eventName')) {
+    return { ok: false, raw: source, error: 'not a CloudTrail event (neither eventSource nor eventName)' };
+  }
   return { ok: true, text: hasLineBreak(source) ? stripLineBreaks(source) : source, event: parsed as CloudTrailEvent };
 }
 

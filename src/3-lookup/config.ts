@@ -4,6 +4,7 @@
  * Misconfiguration throws ConfigError naming the variable and what was expected.
  */
 import { ConfigError } from '../errors.ts';
+import { DECIMAL_TEXT, envText, INTEGER_TEXT, parseBool, type Env } from '../config/env.ts';
 import { defaultGeoDbDir } from './geo/geo-dir.ts';
 
 export const PROVIDER_NAMES = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'] as const;
@@ -191,18 +192,11 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'ABUSEIPDB_MAX_AGE_DAYS', default: D.ABUSEIPDB_MAX_AGE_DAYS, description: 'AbuseIPDB report window, maxAgeInDays (1-365).' },
 ];
 
-type Env = NodeJS.ProcessEnv | Record<string, string | undefined>;
-
-function raw(env: Env, name: string): string | undefined {
-  const v = env[name];
-  if (v === undefined) return undefined;
-  const t = v.trim();
-  return t === '' ? undefined : t;
-}
+const raw = envText;
 
 function int(env: Env, name: string, fallback: string, min: number, max: number): number {
   const text = raw(env, name) ?? fallback;
-  if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${text}"`);
+  if (!INTEGER_TEXT.test(text)) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${text}"`);
   const n = Number(text);
   if (n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${n}`);
   return n;
@@ -211,7 +205,7 @@ function int(env: Env, name: string, fallback: string, min: number, max: number)
 function num(env: Env, name: string, fallback: string, min: number, max: number): number {
   const text = raw(env, name) ?? fallback;
   const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n < min || n > max) {
+  if (!DECIMAL_TEXT.test(text) || n < min || n > max) {
     throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${text}"`);
   }
   return n;
@@ -219,8 +213,8 @@ function num(env: Env, name: string, fallback: string, min: number, max: number)
 
 function bool(env: Env, name: string, fallback: string): boolean {
   const text = (raw(env, name) ?? fallback).toLowerCase();
-  if (text === 'true' || text === '1' || text === 'yes') return true;
-  if (text === 'false' || text === '0' || text === 'no') return false;
+  const value = parseBool(text);
+  if (value !== undefined) return value;
   throw new ConfigError(`${name} must be true or false, got "${text}"`);
 }
 

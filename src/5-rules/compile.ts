@@ -61,6 +61,16 @@ export interface ConditionDoc {
   timeOfDay?: ClockRangeDoc;
   dayOfWeek?: string[];
   timezone?: string;
+  // Operators added with the Sigma translation (see "Sigma operators" below).
+  wildcard?: string | string[];
+  regexFlags?: string;
+  otherAccountThan?: string;
+}
+
+/** A rule's MITRE ATT&CK mapping: tactic short names (`defense-evasion`) and technique ids (`T1562.008`). */
+export interface AttackDoc {
+  tactics: string[];
+  techniques: string[];
 }
 
 export interface RuleDoc {
@@ -72,6 +82,7 @@ export interface RuleDoc {
   when: ConditionDoc;
   enabled?: boolean;
   tags?: string[];
+  attack?: AttackDoc;
 }
 
 export interface WindowDoc {
@@ -129,6 +140,8 @@ export interface CompileOptions {
   index?: boolean;
   /** Generate one function per rule (default true; false evaluates the closure tree, for equivalence tests). */
   codegen?: boolean;
+  /** The file a rule came from when it is not `source` (rules translated from Sigma files), for error messages. */
+  ruleSource?: (ruleIndex: number) => string | undefined;
 }
 
 const PRIORITY_RANK: Record<Priority, number> = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 };
@@ -206,9 +219,11 @@ class Fail {
   constructor(
     readonly source: string,
     readonly doc: unknown,
+    readonly ruleSource?: (ruleIndex: number) => string | undefined,
   ) {}
   at(segments: readonly (string | number)[], message: string): never {
-    throw new RulesValidationError(`${this.source}: ${describeLocation(this.doc, segments.map(String))} ${message}`);
+    const from = segments[0] === 'rules' && this.ruleSource ? this.ruleSource(Number(segments[1])) : undefined;
+    throw new RulesValidationError(`${from ?? this.source}: ${describeLocation(this.doc, segments.map(String))} ${message}`);
   }
 }
 
@@ -371,6 +386,154 @@ function splitField(field: string): string[] {
   return field.split(/[.[\]]+/).filter((s) => s.length > 0);
 }
 
+
+// ===================================================================================================
+// Sigma operators (issue 14). One block, so each can become one entry of the operator table (plus one
+// line of rules/rules.schema.json, where they are already described):
+//
+//   wildcard          Sigma's pattern syntax, matched against the whole value: `*` any run of characters,
+//                     `?` exactly one, `\` escapes `*`, `?` and `\` (a backslash before anything else is a
+//                     literal backslash). Honours ignoreCase. Matching is O(value × pattern), no regex, so
+//                     a hostile value cannot make it backtrack.
+//   regexFlags        modifies `regex`: any of `i`, `m`, `s` (Sigma's re|i, re|m, re|s).
+//   otherAccountThan  the string names a 12-digit AWS account id other than the value at the given path
+//                     (a trust or resource policy, a replication destination that reaches outside the
+//                     account). A missing or empty reference never matches.
+// ===================================================================================================
+
+export const SIGMA_OPERATORS = ['wildcard', 'otherAccountThan'] as const;
+
+const GLOB_LITERAL = 0;
+const GLOB_ONE = 1;
+const GLOB_ANY = 2;
+
+/** The tokens of a wildcard pattern: a literal code unit, `?` or `*`. */
+export function parseWildcard(pattern: string): { kinds: Uint8Array; chars: string[] } {
+  const kinds: number[] = [];
+  const chars: string[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && i + 1 < pattern.length && (pattern[i + 1] === '*' || pattern[i + 1] === '?' || pattern[i + 1] === '\\')) {
+      kinds.push(GLOB_LITERAL);
+      chars.push(pattern[++i]!);
+    } else if (ch === '*') {
+      // Consecutive stars are one star.
+      if (kinds[kinds.length - 1] !== GLOB_ANY) {
+        kinds.push(GLOB_ANY);
+        chars.push('');
+      }
+    } else if (ch === '?') {
+      kinds.push(GLOB_ONE);
+      chars.push('');
+    } else {
+      kinds.push(GLOB_LITERAL);
+      chars.push(ch);
+    }
+  }
+  return { kinds: Uint8Array.from(kinds), chars };
+}
+
+/** A predicate matching whole strings against a wildcard pattern (iterative, last-star backtracking). */
+export function compileWildcard(pattern: string, ignoreCase: boolean): (value: string) => boolean {
+  const { kinds, chars } = parseWildcard(ignoreCase ? pattern.toLowerCase() : pattern);
+  const n = kinds.length;
+  return (value) => {
+    const s = ignoreCase ? value.toLowerCase() : value;
+    let i = 0;
+    let j = 0;
+    let star = -1;
+    let mark = 0;
+    while (i < s.length) {
+      if (j < n && (kinds[j] === GLOB_ONE || (kinds[j] === GLOB_LITERAL && chars[j] === s[i]))) {
+        i++;
+        j++;
+      } else if (j < n && kinds[j] === GLOB_ANY) {
+        star = j++;
+        mark = i;
+      } else if (star >= 0) {
+        j = star + 1;
+        i = ++mark;
+      } else return false;
+    }
+    while (j < n && kinds[j] === GLOB_ANY) j++;
+    return j === n;
+  };
+}
+
+/** The RegExp flags for a `regex` condition: ignoreCase adds `i`; regexFlags adds any of `i`, `m`, `s`. */
+function regexFlagsOf(cond: ConditionDoc, at: string[], err: (at: readonly string[], message: string) => never): string {
+  const flags = new Set<string>(cond.ignoreCase === true ? ['i'] : []);
+  if (cond.regexFlags !== undefined) {
+    if (cond.regex === undefined) err([...at, 'regexFlags'], 'only applies to regex');
+    for (const f of cond.regexFlags) {
+      if (f !== 'i' && f !== 'm' && f !== 's') err([...at, 'regexFlags'], `"${f}" is not one of the flags i, m, s`);
+      flags.add(f);
+    }
+  }
+  return [...flags].sort().join('');
+}
+
+/**
+ * Generated code for a case-insensitive condition made only of string equals / in / prefix / suffix /
+ * contains (what Sigma translates to), testing the lower-cased value `t`; undefined when the condition has
+ * anything else (it then runs as a closure).
+ */
+function foldedStringTests(c: ConditionDoc, constant: (value: unknown) => string): string | undefined {
+  const allowed = new Set(['field', 'ignoreCase', 'equals', 'in', 'prefix', 'suffix', 'contains']);
+  if (Object.keys(c).some((k) => !allowed.has(k))) return undefined;
+  const tests: string[] = [];
+  if (c.equals !== undefined) {
+    if (typeof c.equals !== 'string') return undefined;
+    tests.push(`t === ${constant(c.equals.toLowerCase())}`);
+  }
+  if (c.in !== undefined) {
+    if (!c.in.every((v) => typeof v === 'string')) return undefined;
+    tests.push(`${constant(new Set((c.in).map((v) => v.toLowerCase())))}.has(t)`);
+  }
+  for (const [op, method] of [['prefix', 'startsWith'], ['suffix', 'endsWith'], ['contains', 'includes']] as const) {
+    if (c[op] === undefined) continue;
+    tests.push(`(${toList(c[op]).map((x) => `t.${method}(${constant(x.toLowerCase())})`).join(' || ')})`);
+  }
+  return tests.length > 0 ? tests.join(' && ') : undefined;
+}
+
+const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/g;
+
+function sigmaValuePredicates(
+  cond: ConditionDoc,
+  at: string[],
+  path: (text: string, at: string[]) => FieldPath,
+  err: (at: readonly string[], message: string) => never,
+): ValuePred[] {
+  const preds: ValuePred[] = [];
+  if (cond.wildcard !== undefined) {
+    const tests = toList(cond.wildcard).map((p) => compileWildcard(p, cond.ignoreCase === true));
+    preds.push((v) => {
+      if (typeof v !== 'string') return false;
+      const s = v.length > MAX_REGEX_INPUT ? v.slice(0, MAX_REGEX_INPUT) : v;
+      for (let i = 0; i < tests.length; i++) if (tests[i]!(s)) return true;
+      return false;
+    });
+  }
+  if (cond.otherAccountThan !== undefined) {
+    const other = path(cond.otherAccountThan, [...at, 'otherAccountThan']);
+    if (other.fanOut) err([...at, 'otherAccountThan'], 'cannot contain [] (compare with one value)');
+    preds.push((v, ctx) => {
+      if (typeof v !== 'string' && typeof v !== 'number') return false;
+      const own = other.get(baseFor(other, ctx));
+      if (typeof own !== 'string' || own === '') return false;
+      const text = String(v);
+      const found = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT).match(ACCOUNT_ID) : text.match(ACCOUNT_ID);
+      if (found === null) return false;
+      for (const id of found) if (id !== own) return true;
+      return false;
+    });
+  }
+  return preds;
+}
+
+// ===================================================================================================
+
 // ---------------------------------------------------------------------------------------------------
 // Conditions
 
@@ -390,6 +553,7 @@ const FIELD_OPERATORS = [
   'inWatchlist',
   'equalsField',
   'some',
+  ...SIGMA_OPERATORS,
 ] as const;
 
 /**
@@ -498,7 +662,7 @@ function createConditionCompiler(
     if (cond.regex !== undefined) {
       let re: RegExp;
       try {
-        re = new RegExp(cond.regex, ignoreCase ? 'i' : '');
+        re = new RegExp(cond.regex, regexFlagsOf(cond, at, err));
       } catch (error) {
         return err([...at, 'regex'], `is not a valid regular expression: ${(error as Error).message}`);
       }
@@ -549,6 +713,7 @@ function createConditionCompiler(
         return ignoreCase && typeof v === 'string' && typeof o === 'string' ? v.toLowerCase() === o.toLowerCase() : v === o;
       });
     }
+    preds.push(...sigmaValuePredicates(cond, at, path, err));
     return preds;
   }
 
@@ -556,9 +721,10 @@ function createConditionCompiler(
     const field = path(cond.field!, [...at, 'field']);
     const ops = FIELD_OPERATORS.filter((op) => cond[op] !== undefined);
     if (ops.length === 0) err(at, `needs an operator (${FIELD_OPERATORS.join(', ')})`);
-    if (cond.ignoreCase !== undefined && !ops.some((op) => ['equals', 'in', 'prefix', 'suffix', 'contains', 'regex', 'inWatchlist', 'equalsField'].includes(op))) {
-      err([...at, 'ignoreCase'], 'only applies to equals, in, prefix, suffix, contains, regex, inWatchlist and equalsField');
+    if (cond.ignoreCase !== undefined && !ops.some((op) => ['equals', 'in', 'prefix', 'suffix', 'contains', 'regex', 'inWatchlist', 'equalsField', 'wildcard'].includes(op))) {
+      err([...at, 'ignoreCase'], 'only applies to equals, in, prefix, suffix, contains, regex, inWatchlist, equalsField and wildcard');
     }
+    if (cond.regexFlags !== undefined && cond.regex === undefined) err([...at, 'regexFlags'], 'only applies to regex');
 
     if (cond.exists !== undefined) {
       if (ops.length > 1) err([...at, 'exists'], 'cannot be combined with other operators');
@@ -679,7 +845,15 @@ function createConditionCompiler(
       if (c.all !== undefined) return `(${c.all.map((x, i) => expr(x, [...where, 'all', String(i)])).join(' && ')})`;
       if (c.any !== undefined) return `(${c.any.map((x, i) => expr(x, [...where, 'any', String(i)])).join(' || ')})`;
       if (c.not !== undefined) return `!${expr(c.not, [...where, 'not'])}`;
-      if (c.field === undefined || c.inWindow !== undefined || c.some !== undefined || c.ignoreCase === true) return fallback(c, where);
+      if (c.field === undefined || c.inWindow !== undefined || c.some !== undefined || c.regexFlags !== undefined) return fallback(c, where);
+      if (c.ignoreCase === true) {
+        const folded = foldedStringTests(c, constant);
+        if (folded === undefined) return fallback(c, where);
+        const f = path(c.field, [...where, 'field']);
+        if (f.fanOut) return fallback(c, where);
+        // Sigma compares case-insensitively everywhere: lower-case the value once, compare with folded constants.
+        return `(${readCode(f)}, typeof t === 'string' && (t = t.toLowerCase(), ${folded}))`;
+      }
       const field = path(c.field, [...where, 'field']);
       if (field.fanOut) return fallback(c, where);
       const read = readCode(field);
@@ -713,7 +887,7 @@ function createConditionCompiler(
           }
           default: {
             // regex, cidr, inWatchlist, equalsField: the compiled predicate for this one operator.
-            const [pred] = valuePredicates({ field: c.field, [op]: operand } as ConditionDoc, where);
+            const [pred] = valuePredicates({ field: c.field, [op]: operand }, where);
             tests.push(`${constant(pred)}(t, c)`);
           }
         }
@@ -745,8 +919,9 @@ interface CompiledRule {
   order: number;
   test: Cond;
   detail: CompiledTemplate;
-  /** eventSource values the rule can possibly match; undefined = any (see {@link possibleValues}). */
+  /** Lower-cased eventSource values the rule can possibly match; undefined = any (see {@link possibleFoldedValues}). */
   sources: Set<string> | undefined;
+  attack: AttackDoc | undefined;
 }
 
 /**
@@ -756,16 +931,30 @@ interface CompiledRule {
  * match it: most rules are about one API call, and every event pays for every rule otherwise.
  */
 export function possibleValues(cond: ConditionDoc, field: string): Set<string> | undefined {
+  return possible(cond, field, false);
+}
+
+/**
+ * {@link possibleValues} lower-cased, counting case-insensitive `equals`/`in` too: what the engine indexes
+ * by (it looks events up by their lower-cased eventName and eventSource, so Sigma's case-insensitive
+ * `eventName: ConsoleLogin` is indexed like an exact one; the rule's own test still decides).
+ */
+export function possibleFoldedValues(cond: ConditionDoc, field: string): Set<string> | undefined {
+  return possible(cond, field, true);
+}
+
+function possible(cond: ConditionDoc, field: string, fold: boolean): Set<string> | undefined {
   if (cond.field !== undefined) {
-    if ((cond.field !== field && cond.field !== `$.${field}`) || cond.ignoreCase === true) return undefined;
-    if (typeof cond.equals === 'string') return new Set([cond.equals]);
-    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set(cond.in as string[]);
+    if ((cond.field !== field && cond.field !== `$.${field}`) || (cond.ignoreCase === true && !fold)) return undefined;
+    const f = (v: string): string => (fold ? v.toLowerCase() : v);
+    if (typeof cond.equals === 'string') return new Set([f(cond.equals)]);
+    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set((cond.in).map(f));
     return undefined;
   }
   if (cond.all !== undefined) {
     let acc: Set<string> | undefined;
     for (const c of cond.all) {
-      const values = possibleValues(c, field);
+      const values = possible(c, field, fold);
       if (values) acc = acc ? new Set([...acc].filter((v) => values.has(v))) : values;
     }
     return acc;
@@ -773,7 +962,7 @@ export function possibleValues(cond: ConditionDoc, field: string): Set<string> |
   if (cond.any !== undefined) {
     const union = new Set<string>();
     for (const c of cond.any) {
-      const values = possibleValues(c, field);
+      const values = possible(c, field, fold);
       if (!values) return undefined;
       for (const v of values) union.add(v);
     }
@@ -809,7 +998,7 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
   const source = options.source ?? 'rules';
   assertRulesDocument(doc, source);
   const rulesDoc = doc as RulesDocument;
-  const fail = new Fail(source, doc);
+  const fail = new Fail(source, doc, options.ruleSource);
 
   const timezone = options.timezone ?? rulesDoc.timezone ?? 'UTC';
   if (!isValidTimezone(timezone)) {
@@ -848,19 +1037,32 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
       order: i,
       test,
       detail: (template as { ok: true; value: CompiledTemplate }).value,
-      sources: options.index === false ? undefined : possibleValues(rule.when, 'eventSource'),
+      sources: options.index === false ? undefined : possibleFoldedValues(rule.when, 'eventSource'),
+      attack: rule.attack ? Object.freeze({ tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] }) : undefined,
     });
   }
 
-  // Rules per eventName: those that can only match certain names are listed under each of them; the
-  // rest (no provable name) are in every list and in `anyName`, the list for names no rule mentions.
-  const names = compiled.map((r) => (options.index === false ? undefined : possibleValues(rulesDoc.rules[r.order]!.when, 'eventName')));
+  // Rules per (lower-cased) eventName: those that can only match certain names are listed under each of
+  // them; the rest (no provable name) are in every list and in `anyName`, the list for names no rule
+  // mentions. `byName` remembers the list for each exact name seen, so an event costs one Map lookup.
+  const names = compiled.map((r) => (options.index === false ? undefined : possibleFoldedValues(rulesDoc.rules[r.order]!.when, 'eventName')));
   const anyName = compiled.filter((_, i) => names[i] === undefined);
-  const byName = new Map<string, CompiledRule[]>();
-  for (const set of names) for (const name of set ?? []) byName.set(name, []);
-  for (const [name, list] of byName) {
-    for (const [i, rule] of compiled.entries()) if (names[i] === undefined || names[i]!.has(name)) list.push(rule);
+  const byFoldedName = new Map<string, CompiledRule[]>();
+  for (const set of names) for (const name of set ?? []) byFoldedName.set(name, []);
+  for (const [name, list] of byFoldedName) {
+    for (const [i, rule] of compiled.entries()) if (names[i] === undefined || names[i].has(name)) list.push(rule);
   }
+  const byName = new Map<string, CompiledRule[]>();
+  // Bounded: event names come from AWS, but a forged record could carry any string.
+  const MAX_REMEMBERED_NAMES = 4096;
+  const candidatesFor = (name: string): CompiledRule[] => {
+    let list = byName.get(name);
+    if (list === undefined) {
+      list = byFoldedName.get(name.toLowerCase()) ?? anyName;
+      if (byName.size < MAX_REMEMBERED_NAMES) byName.set(name, list);
+    }
+    return list;
+  };
 
   const idle: Enrichment = { version: 1, status: 'skipped' };
   const ctx: EvalContext = { event: {}, enrichment: idle, scope: undefined, epochMs: undefined };
@@ -885,11 +1087,16 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
       matched.length = 0;
       const name = ownValue(event, 'eventName');
       const source = ownValue(event, 'eventSource');
-      const candidates = (typeof name === 'string' ? byName.get(name) : undefined) ?? anyName;
+      const candidates = typeof name === 'string' ? candidatesFor(name) : anyName;
+      let foldedSource: string | undefined;
       try {
         for (let i = 0; i < candidates.length; i++) {
           const rule = candidates[i]!;
-          if (rule.sources !== undefined && (typeof source !== 'string' || !rule.sources.has(source))) continue;
+          if (rule.sources !== undefined) {
+            if (typeof source !== 'string') continue;
+            foldedSource ??= source.toLowerCase();
+            if (!rule.sources.has(foldedSource)) continue;
+          }
           if (rule.test(ctx)) matched.push(rule);
         }
       } finally {
@@ -913,7 +1120,11 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
       const fromScore = PRIORITY_RANK[priorityFromScore(score)];
       const priority = PRIORITIES[Math.max(rank, fromScore)]!;
       entries.sort(byPriorityThenScore);
-      const reasons: RiskReason[] = entries.map(({ rule, detail }) => ({ rule: rule.id, priority: rule.priority, score: rule.score, detail }));
+      const reasons: RiskReason[] = entries.map(({ rule, detail }) =>
+        rule.attack
+          ? { rule: rule.id, priority: rule.priority, score: rule.score, detail, attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] } }
+          : { rule: rule.id, priority: rule.priority, score: rule.score, detail },
+      );
       return { priority, risk: { score, reasons } };
     },
   };

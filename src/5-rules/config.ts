@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import { isValidTimezone } from './time.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../config/env.ts';
+
+export type { Env };
 
 export interface RulesConfig {
   /** Absolute path of the rules file (YAML or JSON). */
@@ -19,6 +21,10 @@ export interface RulesConfig {
   allowedCountries?: string[];
   /** RULES_DISABLED: rule ids to switch off without editing the file. */
   disabledRules: string[];
+  /** SIGMA_RULES_DIR: absolute path of a directory (read recursively) or file of Sigma rules; undefined = none. */
+  sigmaRulesDir?: string;
+  /** SIGMA_UNSUPPORTED: what a CloudTrail Sigma rule using an unsupported feature does (default fail). */
+  sigmaUnsupported?: 'fail' | 'skip';
 }
 
 export const RULES_CONFIG_VARIABLES: ReadonlyArray<{ name: string; default?: string; description: string }> = [
@@ -40,6 +46,16 @@ export const RULES_CONFIG_VARIABLES: ReadonlyArray<{ name: string; default?: str
   {
     name: 'RULES_DISABLED',
     description: 'Comma-separated rule ids to switch off without editing the rules file (an unknown id fails the cold start).',
+  },
+  {
+    name: 'SIGMA_RULES_DIR',
+    description:
+      'Directory of Sigma rules (read recursively) or one Sigma file, compiled with the rules at cold start; only `product: aws, service: cloudtrail` rules are used. A relative path is resolved against the package root (LAMBDA_TASK_ROOT), e.g. rules/sigma.',
+  },
+  {
+    name: 'SIGMA_UNSUPPORTED',
+    default: 'fail',
+    description: '`fail`: a CloudTrail Sigma rule using an unsupported feature fails the cold start naming file and feature; `skip`: such rules are skipped with one warning each.',
   },
 ];
 
@@ -101,10 +117,18 @@ export function parseRulesConfig(env: Env = process.env): RulesConfig {
     if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(id)) throw new ConfigError(`RULES_DISABLED: "${id}" is not a rule id`);
   }
 
+  const sigmaDir = env.SIGMA_RULES_DIR?.trim();
+  const sigmaUnsupported = (env.SIGMA_UNSUPPORTED?.trim() || 'fail').toLowerCase();
+  if (sigmaUnsupported !== 'fail' && sigmaUnsupported !== 'skip') {
+    throw new ConfigError(`SIGMA_UNSUPPORTED: "${env.SIGMA_UNSUPPORTED}" is not fail or skip`);
+  }
+
   return {
     rulesFile,
     ...(tz ? { timezone: tz } : {}),
     ...(countries ? { allowedCountries: countries.map((c) => c.toUpperCase()) } : {}),
     disabledRules: disabled,
+    ...(sigmaDir ? { sigmaRulesDir: env.LAMBDA_TASK_ROOT ? resolve(env.LAMBDA_TASK_ROOT, sigmaDir) : resolve(sigmaDir) } : {}),
+    sigmaUnsupported,
   };
 }

@@ -19,5 +19,9 @@ export {
   type ConditionDoc,
   type WatchlistDoc,
   type WindowDoc,
+  type AttackDoc,
 } from './compile.ts';
 export { sanitizeValue, MAX_VALUE_LENGTH, MAX_DETAIL_LENGTH } from './interpolate.ts';
+export { loadSigmaRules, type SigmaStats, type SigmaUnsupportedMode } from './sigma/load.ts';
+export { translateSigma, SIGMA_LEVELS, ATTACK_TACTICS } from './sigma/translate.ts';
+export { runDetectionFixtures, type FixtureReport } from './detection-fixtures.ts';

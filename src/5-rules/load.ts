@@ -17,11 +17,17 @@ import { ConfigError, RulesValidationError } from '../errors.ts';
 import { silentLog, type Log } from '../model.ts';
 import { compileRules, type CompiledRuleEngine } from './compile.ts';
 import type { RulesConfig } from './config.ts';
+import { loadSigmaRules, type SigmaLoadDeps, type SigmaStats } from './sigma/load.ts';
 
 export interface LoadDeps {
   /** Reads the rules file, its sidecar and watchlist files (default: `fs.readFileSync(path, 'utf8')`). */
   readFile?: (path: string) => string;
   log?: Log;
+  /** Directory listing for SIGMA_RULES_DIR (default: the file system). */
+  readDir?: SigmaLoadDeps['readDir'];
+  isDirectory?: SigmaLoadDeps['isDirectory'];
+  /** Replaces the entries of these watchlists (detection fixtures that need a listed address). */
+  watchlistEntries?: Record<string, unknown[]>;
 }
 
 /** Largest rules file accepted; a bigger one is almost certainly the wrong file. */
@@ -185,7 +191,17 @@ export function writeRulesSidecar(rulesFile: string, deps: SidecarDeps = {}): { 
   return { sidecarFile, sourceSha256: sha256Hex(text), rules: engine.info.ruleIds.length };
 }
 
-export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): CompiledRuleEngine {
+function withWatchlistEntries(doc: unknown, entries: Record<string, unknown[]>): unknown {
+  if (doc === null || typeof doc !== 'object') return doc;
+  const lists = { ...((doc as { watchlists?: Record<string, Record<string, unknown>> }).watchlists ?? {}) };
+  for (const [name, values] of Object.entries(entries)) {
+    const { file: _file, ...rest } = lists[name] ?? { type: 'cidrs' };
+    lists[name] = { ...rest, entries: values };
+  }
+  return { ...(doc), watchlists: lists };
+}
+
+export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): CompiledRuleEngine & { sigma?: SigmaStats } {
   const readFile = deps.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const log = deps.log ?? silentLog;
   let text: string;
@@ -194,8 +210,23 @@ export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): Compil
   } catch (error) {
     throw new ConfigError(`RULES_FILE: cannot read rules file ${config.rulesFile}`, { cause: error });
   }
-  const { document: doc, parsedFrom } = parseRulesFile(config.rulesFile, text, { readFile, log });
+  const { document: parsed, parsedFrom } = parseRulesFile(config.rulesFile, text, { readFile, log });
+  let doc = deps.watchlistEntries ? withWatchlistEntries(parsed, deps.watchlistEntries) : parsed;
+  let ruleSource: ((i: number) => string | undefined) | undefined;
+  let sigma: SigmaStats | undefined;
+  if (config.sigmaRulesDir !== undefined) {
+    const loaded = loadSigmaRules(config.sigmaRulesDir, config.sigmaUnsupported ?? 'fail', { readFile, log, readDir: deps.readDir, isDirectory: deps.isDirectory });
+    sigma = loaded.stats;
+    const own = doc !== null && typeof doc === 'object' ? (doc as { rules?: unknown }).rules : undefined;
+    if (Array.isArray(own)) {
+      // Sigma rules follow the file's rules: one engine, one pass, one eventName index.
+      doc = { ...(doc as object), rules: [...(own as unknown[]), ...loaded.rules] };
+      const offset = own.length;
+      ruleSource = (i) => (i >= offset ? loaded.files[i - offset] : undefined);
+    }
+  }
   const engine = compileRules(doc, {
+    ...(ruleSource ? { ruleSource } : {}),
     source: config.rulesFile,
     baseDir: dirname(config.rulesFile),
     readFile,
@@ -210,6 +241,7 @@ export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): Compil
     disabled: engine.info.disabled,
     timezone: engine.info.timezone,
     watchlists: engine.info.watchlists,
+    ...(sigma ? { sigma: { dir: config.sigmaRulesDir, ...sigma } } : {}),
   });
-  return engine;
+  return sigma ? Object.assign(engine, { sigma }) : engine;
 }

@@ -46,6 +46,8 @@ export function fallbackPartitionKeys(arrivalMs: number): PartitionKeys {
 const interned = new Map<string, Map<string, Map<string, PartitionKeys>>>();
 const ids = new WeakMap<PartitionKeys, string>();
 let internedCount = 0;
+/** Keys with an event class (OCSF layout): base keys → class → keys, interned the same way. */
+const withClass = new WeakMap<PartitionKeys, Map<string, PartitionKeys>>();
 
 function internKeys(account: string, region: string, dt: string): PartitionKeys {
   // Nested maps: no key string is built per event.
@@ -66,6 +68,28 @@ function internKeys(account: string, region: string, dt: string): PartitionKeys 
     internedCount++;
   }
   return keys;
+}
+
+/** The only values of `eventClass` (OCSF: API Activity 6003, Authentication 3002, Base Event 0). */
+export const EVENT_CLASS_KEYS = ['api-activity', 'authentication', 'base-event'] as const;
+export type EventClassKey = (typeof EVENT_CLASS_KEYS)[number];
+
+/**
+ * The same partition split by event class (one frozen object per class, so lines still group by identity).
+ * Callers pass only values from a fixed set (src/7-encode/layouts/partition.ts).
+ */
+export function partitionWithClass(keys: PartitionKeys, eventClass: EventClassKey | undefined): PartitionKeys {
+  const base = keys.eventClass === undefined ? keys : internKeys(keys.account, keys.region, keys.dt);
+  if (eventClass === undefined) return base;
+  let byClass = withClass.get(base);
+  if (byClass === undefined) withClass.set(base, (byClass = new Map()));
+  let out = byClass.get(eventClass);
+  if (out === undefined) {
+    out = Object.freeze({ account: base.account, region: base.region, dt: base.dt, eventClass });
+    byClass.set(eventClass, out);
+    ids.set(out, `${base.account}/${base.region}/${base.dt}/${eventClass}`);
+  }
+  return out;
 }
 
 export function accountKey(value: unknown, allowlist?: ReadonlySet<string>): string {
@@ -140,6 +164,12 @@ export function utcDay(ms: number): string {
 
 /** A sanitised partition that came from an envelope header (trust nothing that crossed a stream). */
 export function sanitisePartitionKeys(keys: PartitionKeys, arrivalMs: number, options: PartitionOptions = {}): PartitionKeys {
+  const base = sanitiseBaseKeys(keys, arrivalMs, options);
+  const eventClass = keys.eventClass;
+  return typeof eventClass === 'string' && (EVENT_CLASS_KEYS as readonly string[]).includes(eventClass) ? partitionWithClass(base, eventClass as EventClassKey) : base;
+}
+
+function sanitiseBaseKeys(keys: PartitionKeys, arrivalMs: number, options: PartitionOptions): PartitionKeys {
   const account =
     keys.account === PARTITION_FALLBACK.account || keys.account === PARTITION_FALLBACK.accountNotAllowed
       ? keys.account
@@ -151,5 +181,5 @@ export function sanitisePartitionKeys(keys: PartitionKeys, arrivalMs: number, op
 }
 
 export function partitionId(keys: PartitionKeys): string {
-  return ids.get(keys) ?? `${keys.account}/${keys.region}/${keys.dt}`;
+  return ids.get(keys) ?? `${keys.account}/${keys.region}/${keys.dt}${keys.eventClass === undefined ? '' : `/${keys.eventClass}`}`;
 }

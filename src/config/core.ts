@@ -7,7 +7,10 @@ import {
 } from '../1-decode/limits.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../8-deliver/reingest.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+import { boolVar, intVar, numberVar, type Env } from './env.ts';
+
+// The helpers moved to ./env.ts; re-exported for the callers that imported them from here.
+export { boolVar, intVar, numberVar, type Env };
 
 export interface ConfigVariable {
   readonly name: string;
@@ -35,7 +38,19 @@ export interface CoreConfig {
   readonly reingestMaxDelayMs: number;
   /** Response size budget in bytes; not an environment setting (tests shrink it to exercise overflow). */
   readonly responseBudget?: number;
+  /** Output layout (src/7-encode/layouts); absent = native. */
+  readonly layout?: LayoutConfig;
 }
+
+export type OutputFormat = 'native' | 'ocsf' | 'ecs';
+
+export interface LayoutConfig {
+  readonly format: OutputFormat;
+  /** OCSF only: carry the original event text in `raw_data`. */
+  readonly ocsfRawData: boolean;
+}
+
+export const NATIVE_LAYOUT: LayoutConfig = Object.freeze({ format: 'native', ocsfRawData: true });
 
 export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OUTPUT_MODE', default: 's3', description: '`s3` (NDJSON, dynamic partitioning keys) or `opensearch` (one document per record)' },
@@ -66,6 +81,12 @@ export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'REINGEST_MAX_ATTEMPTS', default: '6', description: 'attempts per re-ingested record before the invocation fails (Firehose then retries the batch)' },
   { name: 'REINGEST_BASE_DELAY_MS', default: '100', description: 'first retry delay of re-ingestion (exponential, full jitter)' },
   { name: 'REINGEST_MAX_DELAY_MS', default: '3000', description: 'largest retry delay of re-ingestion' },
+  {
+    name: 'OUTPUT_FORMAT',
+    default: 'native',
+    description: '`native` (the CloudTrail event + `enrichment`), `ocsf` (OCSF 1.1.0, Security Lake partitions) or `ecs` (ECS 8.x); see docs/layouts.md',
+  },
+  { name: 'OCSF_RAW_DATA', default: 'true', description: 'with `OUTPUT_FORMAT=ocsf`, keep the original event text in `raw_data`' },
 ];
 
 export function parseCoreConfig(env: Env): CoreConfig {
@@ -86,7 +107,16 @@ export function parseCoreConfig(env: Env): CoreConfig {
     reingestMaxAttempts: intVar(env, 'REINGEST_MAX_ATTEMPTS', 6, 1, 20),
     reingestBaseDelayMs: intVar(env, 'REINGEST_BASE_DELAY_MS', 100, 0, 10_000),
     reingestMaxDelayMs: intVar(env, 'REINGEST_MAX_DELAY_MS', 3000, 0, 60_000),
+    layout: parseLayoutConfig(env),
   };
+}
+
+export function parseLayoutConfig(env: Env): LayoutConfig {
+  const format = (env.OUTPUT_FORMAT ?? '').trim().toLowerCase() || 'native';
+  if (format !== 'native' && format !== 'ocsf' && format !== 'ecs') {
+    throw new ConfigError(`OUTPUT_FORMAT must be "native", "ocsf" or "ecs", got ${JSON.stringify(env.OUTPUT_FORMAT)}`);
+  }
+  return { format, ocsfRawData: boolVar(env, 'OCSF_RAW_DATA', true) };
 }
 
 function parseAccountAllowlist(value: string | undefined): ReadonlySet<string> | undefined {
@@ -96,33 +126,4 @@ function parseAccountAllowlist(value: string | undefined): ReadonlySet<string> |
     if (!/^\d{12}$/.test(id)) throw new ConfigError(`ACCOUNT_ALLOWLIST must list 12-digit account ids separated by commas, got ${JSON.stringify(id)}`);
   }
   return new Set(ids);
-}
-
-export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-export function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-export function boolVar(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }

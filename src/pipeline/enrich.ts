@@ -3,7 +3,8 @@ import type { CoreConfig } from '../config/core.ts';
 import type { EventItem } from '../1-decode/event-text.ts';
 import type { OutputLine } from '../8-deliver/plan.ts';
 import { closingBrace, enrichedParts, skippedLine } from '../7-encode/line.ts';
-import { fallbackPartitionKeys, partitionKeysOf } from '../7-encode/partition.ts';
+import { isNative, layoutLine, layoutSkippedLine } from '../7-encode/layouts/index.ts';
+import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../7-encode/partition.ts';
 import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
 import { PartialCause } from '../observability/metric-names.ts';
 import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
@@ -123,11 +124,18 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
   const opensearch = state.config.outputMode === 'opensearch';
+  const layout = state.config.layout;
+  const native = isNative(layout);
   const lines: OutputLine[] = new Array(events.length);
   for (let e = 0; e < events.length; e++) {
     const item = events[e]!;
     if (!item.ok) {
       counters.skipped++;
+      if (!native) {
+        const line = layoutSkippedLine(layout!, { raw: item.raw, error: item.error, arrival });
+        lines[e] = { text: line.text, keys: partitionWithClass(fallbackPartitionKeys(arrival), line.eventClass) };
+        continue;
+      }
       const text = opensearch ? opensearchSkippedDocument(item.raw, item.error, arrival) : skippedLine(item.raw, item.error);
       lines[e] = { text, keys: fallbackPartitionKeys(arrival) };
       continue;
@@ -160,6 +168,13 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
     if (verdict !== undefined) counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    if (!native) {
+      // Standard layouts (OCSF, ECS): built from the native enrichment once rules have judged the native event.
+      const enrichment = { ...shared.base, status, ...(verdict !== undefined ? { priority: verdict.priority, risk: verdict.risk } : {}) };
+      const line = layoutLine(layout!, { event: item.event, text: item.text, enrichment, arrival });
+      lines[e] = { text: line.text, keys: partitionWithClass(keys, line.eventClass) };
+      continue;
+    }
     if (opensearch) {
       // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
       const enrichment: Record<string, unknown> = { ...shared.base, status };

@@ -10,6 +10,7 @@ import { decodeRecord, type DecodedRecord } from '../1-decode/record.ts';
 import { FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES } from '../8-deliver/limits.ts';
 import { maxEnvelopeBody, planResponse, type PlanInput } from '../8-deliver/plan.ts';
 import { buildEnvelopes, reingest, type RecordSink } from '../8-deliver/reingest.ts';
+import { layoutPartitionKeys } from '../7-encode/layouts/index.ts';
 import { fallbackPartitionKeys, sanitisePartitionKeys } from '../7-encode/partition.ts';
 import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
@@ -48,6 +49,8 @@ export interface InvocationSummary extends EnrichCounters {
   reingestCalls: number;
   reingestRetries: number;
   failureReasons: Record<string, number>;
+  /** recordId → why that record was returned `ProcessingFailed` (the local runner writes it into the error record). */
+  recordFailures: Record<string, string>;
   durationMs: number;
 }
 
@@ -104,6 +107,7 @@ export async function transformBatch(
     const arrival = record.approximateArrivalTimestamp ?? started;
     if (d.kind === 'failed') {
       summary.failureReasons[d.error] = (summary.failureReasons[d.error] ?? 0) + 1;
+      summary.recordFailures[record.recordId] = d.error;
       inputs[r] = { kind: 'failed', recordId: record.recordId, data: record.data };
     } else if (d.kind === 'control') {
       inputs[r] = { kind: 'dropped', recordId: record.recordId };
@@ -157,6 +161,7 @@ export async function transformBatch(
       output[i] = { recordId: planned.recordId, result: 'ProcessingFailed', data: originals.get(planned.recordId) ?? '' };
       summary.processingFailed++;
       summary.failureReasons['event too large to re-ingest'] = (summary.failureReasons['event too large to re-ingest'] ?? 0) + 1;
+      summary.recordFailures[planned.recordId] = 'event too large to re-ingest';
       if (input.kind === 'events') summary.eventsIn -= input.lines.length;
       continue;
     }
@@ -168,7 +173,7 @@ export async function transformBatch(
       summary.dropped++;
     } else {
       const out: FirehoseTransformationResultRecord = { recordId: planned.recordId, result: 'Ok', data: planned.body.toString('base64') };
-      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: { ...planned.keys } };
+      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: layoutPartitionKeys(config.layout?.format, planned.keys) };
       output[i] = out;
       summary.ok++;
       if (input.kind === 'passthrough') summary.passthroughEvents += planned.lines;
@@ -228,6 +233,7 @@ function emptySummary(records: number): InvocationSummary {
     reingestRetries: 0,
     ...emptyEnrichCounters(),
     failureReasons: {},
+    recordFailures: {},
     durationMs: 0,
   };
 }

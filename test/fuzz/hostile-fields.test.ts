@@ -37,7 +37,7 @@ describe('hostile fields (property-based)', function () {
       (pairs) => `{${(pairs as [string, string][]).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`,
     ),
     array: fc.array(tie('value'), { maxLength: 3 }).map((xs) => `[${(xs as string[]).join(',')}]`),
-  })).object as fc.Arbitrary<string>;
+  })).object;
 
   it('never pollutes a prototype, keeps every original field and delivers each event once, whatever the keys', async () => {
     await fc.assert(
@@ -63,6 +63,44 @@ describe('hostile fields (property-based)', function () {
           expectLogsClean(rig, [m]);
         },
       ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('conserves every message under the CloudTrail-event rule: neither eventSource nor eventName goes out skipped with its raw text, anything else is enriched', async () => {
+    const shape = fc.constantFrom('full', 'no-eventSource', 'no-eventName', 'neither', 'trimmed', 'digest');
+    const extraKey = fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !['eventSource', 'eventName', 'enrichment', 'eventID', '__proto__'].includes(k));
+    const extra = fc.dictionary(extraKey, fc.oneof(fc.string({ maxLength: 10 }), fc.integer()), { maxKeys: 3 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ shape, extra }), { minLength: 1, maxLength: 12 }), async (specs) => {
+        const m = marker();
+        const texts = specs.map(({ shape, extra }, i) => {
+          const id = `${m}-${i}`;
+          const full = cloudTrailEvent({ eventID: id });
+          const pick = (drop: string[]) => Object.fromEntries(Object.entries(full).filter(([k]) => !drop.includes(k)));
+          const doc =
+            shape === 'full' ? full
+            : shape === 'no-eventSource' ? pick(['eventSource'])
+            : shape === 'no-eventName' ? pick(['eventName'])
+            : shape === 'trimmed' ? pick(['eventVersion', 'eventTime', 'eventSource'])
+            : shape === 'digest' ? { eventID: id, digestStartTime: '2026-11-01T00:00:00Z', logFiles: [] }
+            : { ...extra, eventID: id, hello: 'world' };
+          return JSON.stringify(shape === 'full' || shape === 'neither' || shape === 'digest' ? doc : { ...doc, ...extra });
+        });
+        const rounds = await runToDrained(rig, firehoseEvent([firehoseRecord(cloudWatchLogsData(texts))]));
+        const lines = checkRounds(rounds);
+        expect(lines, 'one line out per message in').to.have.length(texts.length);
+        texts.forEach((text, i) => {
+          const id = `${m}-${i}`;
+          const enriched = specs[i]!.shape !== 'neither' && specs[i]!.shape !== 'digest';
+          const line = enriched ? lines.find((l) => l.doc.eventID === id) : lines.find((l) => (l.doc.enrichment as { raw?: string }).raw === text);
+          expect(line, `message ${i} (${specs[i]!.shape}) comes out once`).to.not.equal(undefined);
+          const enrichment = line!.doc.enrichment as { status: string; error?: string };
+          if (enriched) expect(enrichment.status).to.be.oneOf(['complete', 'partial']);
+          else expect(enrichment).to.include({ status: 'skipped', error: 'not a CloudTrail event (neither eventSource nor eventName)' });
+        });
+        expectLogsClean(rig, [m]);
+      }),
       { numRuns: RUNS },
     );
   });

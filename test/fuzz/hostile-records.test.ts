@@ -137,7 +137,7 @@ describe('hostile records (property-based)', function () {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 20_000 }),
-        fc.constantFrom('array', 'object') as fc.Arbitrary<'array' | 'object'>,
+        fc.constantFrom<'array' | 'object'>('array', 'object'),
         fc.constantFrom('cwl', 'plain', 'file', 'eventbridge', 'logEvent'),
         async (depth, kind, format) => {
           const e = cloudTrailEvent();

@@ -113,7 +113,7 @@ export function checkRounds(rounds: readonly Round[]): OutLine[] {
       const bytes = Buffer.from(out.data!, 'base64');
       const text = utf8.decode(bytes); // throws on invalid UTF-8
       expect(text.endsWith('\n'), 'S3 records are newline-terminated NDJSON').to.equal(true);
-      const keys = out.metadata?.partitionKeys as Record<string, string> | undefined;
+      const keys = out.metadata?.partitionKeys;
       expect(keys).to.not.equal(undefined);
       expectSafePartitionKeys(keys!);
       for (const line of text.slice(0, -1).split('\n')) {

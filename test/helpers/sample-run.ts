@@ -47,7 +47,7 @@ async function start(): Promise<SampleRun> {
   roots.push(root);
   const outDir = join(root, 'out');
   const env = { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'run', join(REPO, 'sample'), '--out', outDir], {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(REPO, 'src/entry/cli/main.ts'), 'run', join(REPO, 'sample'), '--out', outDir], {
     cwd: REPO,
     env,
     maxBuffer: 64 * 1024 * 1024,

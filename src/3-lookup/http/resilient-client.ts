@@ -5,6 +5,8 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type { Result } from '../../model.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Limiter } from './limiter.ts';
@@ -24,8 +26,108 @@ export interface HttpResponse {
 
 export type HttpFetch = (request: HttpRequest & { timeoutMs: number; signal: AbortSignal }) => Promise<HttpResponse>;
 
-/** Providers answer in a few KB; anything far larger is not one of their documented answers. */
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/**
+ * Providers answer in a few KB; anything far larger is not one of their documented answers. The cap holds while
+ * the body streams in (the request is aborted at the limit, a 50 MB body is never read whole) and counts both the
+ * bytes on the wire and, for a compressed answer, the decompressed bytes (a 2 MB gzip can inflate to gigabytes).
+ */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** A provider answer that broke the body cap or could not be decoded: thrown by `gotFetch`, retried like a network error. */
+export class ProviderBodyError extends Error {
+  override name = 'ProviderBodyError';
+}
+
+/**
+ * Decoder for a `content-encoding` (a proxy or CDN may compress although we never ask it to): `gzip`, `deflate`
+ * (zlib-wrapped, or raw as some servers send it: told apart by the first two bytes), `br`; identity otherwise.
+ */
+function decoderFor(encoding: string, first: Buffer): Transform | undefined | 'unsupported' {
+  switch (encoding) {
+    case '':
+    case 'identity':
+      return undefined;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate': {
+      const zlibWrapped = first.length >= 2 && (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | first[1]!) % 31 === 0;
+      return zlibWrapped ? createInflate() : createInflateRaw();
+    }
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return 'unsupported';
+  }
+}
+
+type GotStream = Readable & { on(event: 'response', fn: (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => void): GotStream };
+
+/**
+ * Reads a streamed answer under `cap`: aborts the request as soon as the wire bytes or the decoded bytes pass it
+ * (or `content-length` announces more), and decodes gzip/deflate/br on the way.
+ */
+export function readCapped(stream: GotStream, cap = MAX_BODY_BYTES): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    let status = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    let encoding = '';
+    let decoder: Transform | undefined;
+    let started = false;
+    let wire = 0;
+    let decoded = 0;
+    const parts: Buffer[] = [];
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (err !== undefined) {
+        stream.destroy();
+        decoder?.destroy();
+        reject(err);
+        return;
+      }
+      resolve({ status, headers, body: Buffer.concat(parts).toString('utf8') });
+    };
+    const keep = (chunk: Buffer): void => {
+      decoded += chunk.length;
+      if (decoded > cap) finish(new ProviderBodyError(`answer body over the ${cap}-byte cap${encoding !== '' ? ` once decoded (${encoding})` : ''}; request aborted`));
+      else parts.push(chunk);
+    };
+    stream.on('response', (res) => {
+      status = res.statusCode;
+      headers = res.headers;
+      const h = res.headers['content-encoding'];
+      encoding = (Array.isArray(h) ? h.join(',') : (h ?? '')).trim().toLowerCase();
+      const length = Number(res.headers['content-length']);
+      if (Number.isFinite(length) && length > cap) finish(new ProviderBodyError(`answer announces ${length} bytes, over the ${cap}-byte cap; request aborted`));
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      wire += chunk.length;
+      if (wire > cap) return finish(new ProviderBodyError(`answer body over the ${cap}-byte cap; request aborted`));
+      if (!started) {
+        started = true;
+        const d = decoderFor(encoding, chunk);
+        if (d === 'unsupported') return finish(new ProviderBodyError(`unsupported content-encoding ${JSON.stringify(encoding)}`));
+        decoder = d;
+        if (decoder !== undefined) {
+          decoder.on('data', keep);
+          decoder.on('error', (err: Error) => finish(new ProviderBodyError(`answer not decodable as ${encoding}: ${err.message}`)));
+          decoder.on('end', () => finish());
+        }
+      }
+      if (decoder !== undefined) decoder.write(chunk);
+      else keep(chunk);
+    });
+    stream.on('error', (err: Error) => finish(err));
+    stream.on('end', () => {
+      if (settled) return;
+      if (decoder !== undefined) decoder.end();
+      else finish();
+    });
+  });
+}
 
 /**
  * `got` (and its HTTP/2, cache and DNS dependencies) is loaded on the first provider request, not at import:
@@ -56,14 +158,14 @@ async function instanceFor(requestedMs: number): Promise<Got> {
     };
     instance = got.extend({
       agent: agents,
-      // Answers are a few KB of JSON: not asking for compression saves a decompression stream per request.
+      // Answers are a few KB of JSON: not asking for compression saves a decompression stream per request. An
+      // answer compressed anyway (a proxy, a CDN) is decoded by readCapped, within the body cap.
       decompress: false,
       headers: { accept: 'application/json', 'user-agent': 'cloudtrail-enricher' },
       timeout: { request: timeoutMs },
       retry: { limit: 0 }, // retries are ours: deadline-aware and breaker-aware
       throwHttpErrors: false,
       followRedirect: false, // a redirect could carry the key to another host
-      responseType: 'text',
     });
     instances.set(timeoutMs, instance);
   }
@@ -72,8 +174,7 @@ async function instanceFor(requestedMs: number): Promise<Got> {
 
 export const gotFetch: HttpFetch = async ({ url, headers, timeoutMs, signal }) => {
   const request = await instanceFor(timeoutMs);
-  const res = (await request(url, { headers, signal })) as unknown as { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string };
-  return { status: res.statusCode, headers: res.headers, body: res.body.length > MAX_BODY_BYTES ? '' : res.body };
+  return readCapped(request.stream(url, { headers, signal }));
 };
 
 /**
@@ -237,7 +338,7 @@ export class ResilientClient {
             return classify(res);
           } catch (err) {
             if (ctx.signal.aborted) throw new DeadlineSignal();
-            return { kind: 'retry', reason: scrubError(err, ctx.secrets) } as Classified<T>;
+            return { kind: 'retry', reason: scrubError(err, ctx.secrets) };
           }
         }, ctx.signal);
       } catch {

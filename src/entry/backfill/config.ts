@@ -4,7 +4,8 @@
  * Misconfiguration throws ConfigError naming the variable and what was expected.
  */
 import { ConfigError } from '../../errors.ts';
-import { intVar, type ConfigVariable, type Env } from '../../config/core.ts';
+import type { ConfigVariable } from '../../config/core.ts';
+import { intVar, type Env } from '../../config/env.ts';
 
 /** Bounds on one CloudTrail object: what is downloaded, and what it may decompress to (gzip-bomb guard). */
 export interface ObjectLimits {

@@ -88,7 +88,7 @@ export async function backfillObject(ref: ObjectRef, deps: BackfillDeps, options
   const objects: WrittenObject[] = [];
   try {
     for (const [keys, group] of groupByPartition(lines)) {
-      const key = outputKeyFor(ref, keys, deps.destination.prefix);
+      const key = outputKeyFor(ref, keys, deps.destination.prefix, deps.enrich.config.layout?.format);
       const body = await gzipAsync(joinLines(group, 's3'));
       await deps.s3.send(
         new PutObjectCommand({

@@ -27,5 +27,9 @@ export {
 } from './handler.ts';
 export { classifyKey, decodeEventKey, outputKeyFor, outputNameFor, parseS3Uri, refFromEncodedKey, refFromRawKey, type KeyVerdict, type ObjectRef } from './keys.ts';
 export { decodeCloudTrailObject, readBounded, type DecodedObject, type ObjectProblem } from './object.ts';
-export { listObjects, runBackfill, type BackfillTotals, type RunBackfillOptions } from './run.ts';
+export { runBackfill, type BackfillProgress, type BackfillTotals, type RunBackfillOptions } from './run.ts';
+export { dayObjects, dayPrefixes, sourceLayout, type BackfillSelection, type DayPrefix, type SelectedObject } from './select.ts';
+export { BACKFILL_STATE_FOLDER, Checkpoint } from './checkpoint.ts';
+export { planBackfill, type BackfillPlan } from './plan.ts';
+export { createJobInput, manifestLine, writeManifest, type WrittenManifest } from './batch-operations.ts';
 export { classifyFailure, isMissing, type FailureClass } from './s3-errors.ts';

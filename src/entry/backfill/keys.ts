@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { OutputFormat } from '../../config/core.ts';
+import { layoutPartitionPath } from '../../7-encode/layouts/partition.ts';
 import type { PartitionKeys } from '../../model.ts';
 import type { BackfillDestination } from './config.ts';
 
@@ -49,8 +51,9 @@ export function classifyKey(ref: Pick<ObjectRef, 'bucket' | 'key'>, destination?
  * same file name apart; the name is reduced to a safe character set and length. Partition values are already
  * restricted by the encoder, so nothing in the key can leave the prefix.
  */
-export function outputKeyFor(source: Pick<ObjectRef, 'bucket' | 'key'>, keys: PartitionKeys, prefix: string): string {
-  return `${prefix}account=${keys.account}/region=${keys.region}/dt=${keys.dt}/${outputNameFor(source)}`;
+export function outputKeyFor(source: Pick<ObjectRef, 'bucket' | 'key'>, keys: PartitionKeys, prefix: string, format?: OutputFormat): string {
+  // OUTPUT_FORMAT=ocsf: `<prefix><class>/<version>/region=…/accountId=…/eventDay=…/` (Security Lake's layout).
+  return `${prefix}${layoutPartitionPath(format, keys)}${outputNameFor(source)}`;
 }
 
 export function outputNameFor(source: Pick<ObjectRef, 'bucket' | 'key'>): string {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult } from 'aws-lambda';
 import { FIREHOSE_BATCH_MAX_BYTES, FIREHOSE_BATCH_MAX_RECORDS } from '../../8-deliver/limits.ts';
 import type { RecordSink, ReingestRecord } from '../../8-deliver/reingest.ts';
-import type { PartitionKeys } from '../../model.ts';
 import type { TransformHandler } from '../../pipeline/handler.ts';
 
 /** A record Firehose delivered to S3 (Ok) or to the error prefix (ProcessingFailed). */
 export interface Delivery {
-  readonly keys?: PartitionKeys;
+  /** `metadata.partitionKeys` as returned (named by the layout: account/region/dt, or Security Lake's). */
+  readonly keys?: Readonly<Record<string, string>>;
   readonly body: Buffer;
 }
 
@@ -112,7 +112,7 @@ export class LocalFirehose {
       if (input === undefined || seen.has(out.recordId)) throw new Error(`invalid Lambda response: unexpected or repeated recordId ${out.recordId}`);
       seen.add(out.recordId);
       if (out.result === 'Ok') {
-        const keys = out.metadata?.partitionKeys as unknown as PartitionKeys | undefined;
+        const keys = out.metadata?.partitionKeys;
         this.deliveries.push({ keys, body: Buffer.from(out.data ?? '', 'base64') });
       } else if (out.result === 'ProcessingFailed') {
         this.failed.push({ recordId: out.recordId, rawData: input.data, arrivalTimestamp: input.approximateArrivalTimestamp });

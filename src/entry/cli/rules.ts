@@ -3,12 +3,16 @@
  * verdicts — the way to write and test a custom rule without deploying anything — or compile a YAML rules
  * file's sidecar for a faster cold start.
  *
- *   rules validate [--rules FILE]
+ *   rules validate [--rules FILE] [--sigma DIR_OR_FILE]
  *   rules compile RULES_FILE.yaml...     (writes RULES_FILE.yaml.json next to each; see load.ts)
  *   rules test [--rules FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
  *              [--expect-priority P] [--expect-score N] [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE...
+ *   rules test [--rules FILE] [--sigma DIR_OR_FILE] --fixtures DIR   (detection fixtures: ./detection-fixtures.ts;
+ *              without EVENT_FILEs and --fixtures: test/fixtures/detections, so `npm run rules:test` runs them)
  *
- * EVENT_FILE holds one CloudTrail event, a CloudTrail log file (`{"Records": [...]}`), a JSON array, or
+ * `--sigma` adds Sigma rules (a directory read recursively, or one file) like SIGMA_RULES_DIR.
+ *
+ * EVENT_FILE (or a directory of them, walked recursively: .json, .ndjson, .jsonl, .log) holds one CloudTrail event, a CloudTrail log file (`{"Records": [...]}`), a JSON array, or
  * NDJSON (e.g. this project's own output). An event's own `enrichment` object is used as its enrichment
  * (so enriched output can be re-judged); otherwise `--enrichment FILE` (a JSON enrichment object), else
  * an empty one. Exit code: 0 ok, 1 an expectation failed, 2 usage or rules error.
@@ -16,11 +20,14 @@
  * Run as `npm run rules:test -- …` / `rules:validate` / `rules:compile` (./rules-main.ts); the
  * `cloudtrail-enricher rules …` command mounts the same function.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { EnricherError } from '../../errors.ts';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { EnricherError, RulesValidationError } from '../../errors.ts';
 import type { CloudTrailEvent, Enrichment, Priority, Verdict } from '../../model.ts';
 import { parseRulesConfig, type Env, type RulesConfig } from '../../5-rules/config.ts';
-import { loadRuleEngine, writeRulesSidecar } from '../../5-rules/load.ts';
+import { runDetectionFixtures } from '../../5-rules/detection-fixtures.ts';
+import { loadRuleEngine, parseRulesFile, writeRulesSidecar } from '../../5-rules/load.ts';
+import { findRulesProblems } from '../../5-rules/problems.ts';
 
 export interface RulesCliIo {
   env: Env;
@@ -32,11 +39,17 @@ export interface RulesCliIo {
 }
 
 const USAGE = `usage:
-  rules validate [--rules FILE]
+  rules validate [--rules FILE] [--sigma DIR_OR_FILE]
   rules compile RULES_FILE.yaml...
-  rules test [--rules FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
+  rules test [--rules FILE] [--sigma DIR_OR_FILE] [--timezone TZ] [--allowed-countries US,CA] [--enrichment FILE]
              [--expect-priority LOW|MEDIUM|HIGH|CRITICAL] [--expect-score N]
-             [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE...`;
+             [--expect-rule ID]... [--expect-no-rule ID]... EVENT_FILE|DIR...
+  rules test [--rules FILE] [--sigma DIR_OR_FILE] --fixtures DIR
+
+rules validate lists every problem of the file. rules test reads each EVENT_FILE (one event, {"Records": [...]},
+an array or NDJSON) and walks each DIR recursively (.json .ndjson .jsonl .log); with --fixtures (or no files) it
+runs every rule's match / no-match detection fixtures.
+exit codes: 0 ok · 1 an expectation failed · 2 usage or rules error`;
 
 interface Args {
   command: string | undefined;
@@ -49,9 +62,14 @@ interface Args {
   expectRules: string[];
   expectNoRules: string[];
   files: string[];
+  sigma?: string;
+  fixtures?: string;
 }
 
 class UsageError extends Error {}
+
+/** Where `rules test` without EVENT_FILEs looks for detection fixtures (the repository checkout). */
+const DEFAULT_FIXTURES = 'test/fixtures/detections';
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { command: argv[0], expectRules: [], expectNoRules: [], files: [] };
@@ -74,6 +92,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--enrichment':
         args.enrichment = value();
+        break;
+      case '--sigma':
+        args.sigma = value();
+        break;
+      case '--fixtures':
+        args.fixtures = value();
         break;
       case '--expect-priority': {
         const p = value().toUpperCase();
@@ -134,6 +158,39 @@ export function eventsFromText(text: string, source: string): CloudTrailEvent[] 
   return events;
 }
 
+/** Extensions `rules test` reads when it walks a directory (a file named directly is read whatever its name). */
+export const EVENT_FILE_EXTENSIONS = ['.json', '.ndjson', '.jsonl', '.log'] as const;
+
+/** The event files of the given paths: files as given, directories walked recursively in name order. */
+export function eventFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 32) return; // a symbolic link loop
+    for (const name of readdirSync(dir).sort((a, b) => a.localeCompare(b))) {
+      const path = join(dir, name);
+      let info;
+      try {
+        info = statSync(path);
+      } catch {
+        continue; // a dangling symbolic link
+      }
+      if (info.isDirectory()) walk(path, depth + 1);
+      else if (info.isFile() && EVENT_FILE_EXTENSIONS.some((ext) => name.endsWith(ext)) && !name.endsWith('.yaml.json')) out.push(path);
+    }
+  };
+  for (const path of paths) {
+    let directory = false;
+    try {
+      directory = statSync(path).isDirectory();
+    } catch {
+      // a missing file is reported when it is read
+    }
+    if (directory) walk(path, 0);
+    else out.push(path);
+  }
+  return out;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -154,6 +211,44 @@ function compile(files: readonly string[], readFile: (path: string) => string, i
   return 0;
 }
 
+/** Every problem of the rules file `config` names (the file parsed as the cold start parses it). */
+function allProblems(config: RulesConfig, readFile: (path: string) => string): string[] {
+  try {
+    const { document } = parseRulesFile(config.rulesFile, readFile(config.rulesFile), { readFile });
+    return findRulesProblems(document, {
+      source: config.rulesFile,
+      baseDir: dirname(config.rulesFile),
+      readFile,
+      ...(config.timezone !== undefined ? { timezone: config.timezone } : {}),
+      ...(config.allowedCountries !== undefined ? { allowedCountries: config.allowedCountries } : {}),
+      disabledRules: config.disabledRules,
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** `rules test --fixtures DIR`: every rule's match / no-match fixtures (see ./detection-fixtures.ts). */
+function fixtures(dir: string, config: RulesConfig, engine: ReturnType<typeof loadRuleEngine>, readFile: (path: string) => string, io: RulesCliIo): number {
+  let report: ReturnType<typeof runDetectionFixtures>;
+  try {
+    const ownRules = engine.info.ruleIds.filter((id) => !id.startsWith('sigma.'));
+    report = runDetectionFixtures(dir, (watchlists) => (watchlists ? loadRuleEngine(config, { readFile, watchlistEntries: watchlists }) : engine), ownRules, eventsFromText, {
+      readFile,
+    });
+  } catch (error) {
+    if (!(error instanceof EnricherError) && !(error instanceof SyntaxError) && !(error instanceof UsageError)) throw error;
+    io.stderr(`rules: ${error.message}\n`);
+    return 2;
+  }
+  const failed = report.outcomes.filter((o) => !o.ok);
+  for (const o of failed) io.stderr(`FAIL ${o.rule} ${o.expect} ${o.file}: ${o.problem}\n`);
+  for (const id of report.uncovered) io.stderr(`FAIL ${id}: needs ${dir}/${id}/match/*.json and ${dir}/${id}/no-match/*.json\n`);
+  const rules = new Set(report.outcomes.map((o) => o.rule)).size;
+  io.stdout(`${dir}: ${report.outcomes.length - failed.length} of ${report.outcomes.length} fixtures passed, ${rules} rules\n`);
+  return failed.length > 0 || report.uncovered.length > 0 ? 1 : 0;
+}
+
 /** Runs the CLI; returns the exit code. Never calls process.exit, so it can be mounted and tested. */
 export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
   const readFile = io.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
@@ -163,7 +258,11 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
     if (args.command !== 'validate' && args.command !== 'test' && args.command !== 'compile') {
       throw new UsageError(args.command ? `unknown command "${args.command}"` : '');
     }
-    if (args.command === 'test' && args.files.length === 0) throw new UsageError('test needs at least one EVENT_FILE');
+    if (args.command === 'test' && args.files.length === 0 && args.fixtures === undefined) {
+      // `npm run rules:test` with no arguments: the project's detection fixtures.
+      if (!existsSync(DEFAULT_FIXTURES)) throw new UsageError('test needs at least one EVENT_FILE (or --fixtures DIR)');
+      args.fixtures = DEFAULT_FIXTURES;
+    }
     if (args.command === 'compile' && args.files.length === 0) throw new UsageError('compile needs at least one RULES_FILE.yaml');
   } catch (error) {
     if (error instanceof UsageError) {
@@ -177,6 +276,7 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
   if (args.command === 'compile') return compile(args.files, readFile, io);
 
   let config: RulesConfig;
+  let parsedConfig: RulesConfig | undefined;
   let engine: ReturnType<typeof loadRuleEngine>;
   try {
     config = parseRulesConfig({
@@ -184,11 +284,18 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
       ...(args.rules !== undefined ? { RULES_FILE: args.rules } : {}),
       ...(args.timezone !== undefined ? { RULES_TIMEZONE: args.timezone } : {}),
       ...(args.allowedCountries !== undefined ? { ALLOWED_COUNTRIES: args.allowedCountries } : {}),
+      ...(args.sigma !== undefined ? { SIGMA_RULES_DIR: args.sigma } : {}),
     });
+    parsedConfig = config;
     engine = loadRuleEngine(config, { readFile });
   } catch (error) {
     if (error instanceof EnricherError) {
-      io.stderr(`rules: ${error.name}: ${error.message}\n`);
+      // validate lists every problem of the file in one run; the cold start (and test) stop at the first.
+      const problems = args.command === 'validate' && error instanceof RulesValidationError && parsedConfig !== undefined ? allProblems(parsedConfig, readFile) : [];
+      if (problems.length > 1) {
+        for (const problem of problems) io.stderr(`rules: ${error.name}: ${problem}\n`);
+        io.stderr(`rules: ${problems.length} problems in ${parsedConfig!.rulesFile}\n`);
+      } else io.stderr(`rules: ${error.name}: ${error.message}\n`);
       return 2;
     }
     throw error;
@@ -201,10 +308,16 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
         (info.disabled.length ? ` (${info.disabled.length} disabled: ${info.disabled.join(', ')})` : '') +
         `, timezone ${info.timezone}, watchlists ${Object.entries(info.watchlists)
           .map(([name, n]) => `${name}=${n}`)
-          .join(' ')}\n`,
+          .join(' ')}` +
+        (engine.sigma
+          ? `, Sigma: ${engine.sigma.loaded} rules from ${engine.sigma.files} files (skipped: ${engine.sigma.skippedLogsource} other log sources, ${engine.sigma.skippedCorrelation} correlations, ${engine.sigma.skippedUnsupported} unsupported)`
+          : '') +
+        '\n',
     );
     return 0;
   }
+
+  if (args.fixtures !== undefined) return fixtures(args.fixtures, config, engine, readFile, io);
 
   let baseEnrichment: Enrichment = { version: 1, status: 'complete' };
   let events: CloudTrailEvent[] = [];
@@ -212,9 +325,9 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
     if (args.enrichment !== undefined) {
       const parsed = JSON.parse(readFile(args.enrichment)) as unknown;
       if (!isObject(parsed)) throw new UsageError(`${args.enrichment}: expected a JSON object`);
-      baseEnrichment = { version: 1, status: 'complete', ...(parsed as Partial<Enrichment>) } as Enrichment;
+      baseEnrichment = { version: 1, status: 'complete', ...(parsed as Partial<Enrichment>) };
     }
-    for (const file of args.files) events = events.concat(eventsFromText(readFile(file), file));
+    for (const file of eventFiles(args.files)) events = events.concat(eventsFromText(readFile(file), file));
   } catch (error) {
     io.stderr(`rules: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;

@@ -1,11 +1,13 @@
-import { rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { PartitionKeys, Priority } from '../../model.ts';
 import type { InvocationSummary } from '../../pipeline/transform.ts';
 import { createTransformHandler, type TransformHandler } from '../../pipeline/handler.ts';
 import type { CoreConfig } from '../../config/core.ts';
 import type { IpIntelligence } from '../../3-lookup/types.ts';
 import type { RuleEngine } from '../../5-rules/types.ts';
-import { readEventTexts } from './inputs.ts';
+import { INPUT_EXTENSIONS, readInputFile, walkInputs, type Skipped, type Unreadable } from './inputs.ts';
+import { checkOutDir, clearOutDir, writeMarker } from './out-dir.ts';
+import { UserError } from './user-error.ts';
 import { LocalFirehose } from './local-firehose.ts';
 import { CloudWatchLogsPacker } from '../../codec/cloudwatch-logs-pack.ts';
 import { writeS3Layout } from './s3-layout.ts';
@@ -15,6 +17,10 @@ export interface RunOptions {
   readonly inputs: readonly string[];
   readonly outDir: string;
   readonly bufferBytes: number;
+  /** Replace an earlier output of run even when files were added to it. */
+  readonly force?: boolean;
+  /** Where partitions go under the output directory (default `enriched/`; OCSF: Security Lake's `ext/…`). */
+  readonly prefix?: string;
   /** Builds the handler around the sink the local Firehose re-ingests into. */
   readonly makeHandler: (sink: LocalFirehose['sink'], onSummary: (s: InvocationSummary) => void) => TransformHandler;
   readonly write?: (line: string) => void;
@@ -41,6 +47,12 @@ export interface RunTotals {
   partitions: number;
   objects: string[];
   failureReasons: Record<string, number>;
+  /** Inputs not read, and why (extension, empty, digest, symlink loop, earlier run output). */
+  skippedInputs: Skipped[];
+  /** Inputs that could not be read (missing, truncated or corrupt gzip, permission): the run exits 1. */
+  unreadable: Unreadable[];
+  /** 0 every event delivered and every input read; 1 otherwise. */
+  exitCode: 0 | 1;
   /** Path of the HTML report (report.html in the output directory). */
   report?: string;
 }
@@ -64,6 +76,7 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const progress = options.progress ?? ((line: string) => process.stderr.write(line + '\n'));
   const totals = emptyTotals();
+  const recordFailures = new Map<string, string>();
   const onSummary = (s: InvocationSummary) => {
     totals.records.ok += s.ok;
     totals.records.dropped += s.dropped;
@@ -80,7 +93,16 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
     for (const [k, v] of Object.entries(s.countries)) totals.countries[k] = (totals.countries[k] ?? 0) + v;
     for (const [k, v] of Object.entries(s.networks)) totals.networks[k] = (totals.networks[k] ?? 0) + v;
     for (const [k, v] of Object.entries(s.failureReasons)) totals.failureReasons[k] = (totals.failureReasons[k] ?? 0) + v;
+    for (const [id, reason] of Object.entries(s.recordFailures ?? {})) recordFailures.set(id, reason);
   };
+
+  // Decide before reading anything whether --out may be written: never a directory run did not write, never
+  // one that holds an input.
+  const walk = await walkInputs(options.inputs);
+  totals.skippedInputs = walk.skipped;
+  totals.unreadable = walk.unreadable;
+  const outCheck = await checkOutDir(options.outDir, [...options.inputs, ...walk.files], options.force === true);
+  if (!outCheck.ok) throw new UserError(outCheck.error, 'run');
 
   // The handler needs the local stream's sink and the stream needs the handler: bind through a closure.
   let lastProgress = 0;
@@ -100,22 +122,37 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
     totals.cwlRecords++;
     firehose.put(data);
   });
-  for await (const { text } of readEventTexts(options.inputs)) {
-    totals.eventsRead++;
-    packer.add(text);
-    // Invoke as the buffer fills, as Firehose would, so memory stays bounded on long inputs.
-    if (firehose.pending >= 2000) await firehose.drain();
+  for (const file of walk.files) {
+    const content = await readInputFile(file);
+    if (content.kind === 'skipped') {
+      totals.skippedInputs.push({ path: file, reason: content.reason });
+      continue;
+    }
+    if (content.kind === 'unreadable') {
+      totals.unreadable.push({ path: file, reason: content.reason });
+      continue;
+    }
+    for (const text of content.texts) {
+      totals.eventsRead++;
+      packer.add(text);
+      // Invoke as the buffer fills, as Firehose would, so memory stays bounded on long inputs.
+      if (firehose.pending >= 2000) await firehose.drain();
+    }
   }
   packer.flush();
   await firehose.drain();
 
-  await rm(options.outDir, { recursive: true, force: true });
-  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: options.outDir });
+  await clearOutDir(outCheck);
+  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: outCheck.outDir, prefix: options.prefix, reasonOf: (id) => recordFailures.get(id) });
+  await mkdir(outCheck.outDir, { recursive: true }); // no events: nothing of the layout was written
+  totals.report = await writeReport(outCheck.outDir, firehose.deliveries.map((d) => d.body));
+  // The marker lists everything run wrote (the layout and report.html), so a later run replaces exactly that.
+  await writeMarker(outCheck.outDir, [...layout.objects, 'report.html']);
   totals.invocations = firehose.invocations;
   totals.reingestedRecords = firehose.reingestedRecords;
   totals.partitions = layout.partitions;
   totals.objects = layout.objects;
-  totals.report = await writeReport(options.outDir, firehose.deliveries.map((d) => d.body));
+  totals.exitCode = totals.eventsRead === totals.eventsDelivered && totals.records.processingFailed === 0 && totals.unreadable.length === 0 ? 0 : 1;
   printSummary(totals, options.outDir, write);
   return totals;
 }
@@ -141,6 +178,17 @@ function printSummary(t: RunTotals, outDir: string, write: (line: string) => voi
   if (t.report !== undefined) write(`  report                 ${t.report}`);
   const lost = t.eventsRead - t.eventsDelivered;
   write(`  conservation           ${lost === 0 ? 'every event delivered exactly once' : `${n(lost)} events NOT delivered (see errors/ prefix)`}`);
+  const skipped = t.skippedInputs.filter((s) => s.reason !== 'extension');
+  const byExtension = t.skippedInputs.length - skipped.length;
+  if (t.skippedInputs.length > 0) {
+    write(`  inputs skipped         ${n(t.skippedInputs.length)}${byExtension > 0 ? ` (${n(byExtension)} by extension: only ${INPUT_EXTENSIONS.join(' ')} are read in directories)` : ''}`);
+    for (const s of t.skippedInputs) write(`    ${s.path}: ${s.reason}`);
+  }
+  if (t.unreadable.length > 0) {
+    write(`  inputs NOT read        ${n(t.unreadable.length)}`);
+    for (const u of t.unreadable) write(`    ${u.path}: ${u.reason}`);
+  }
+  if (t.eventsRead === 0) write('  warning                no events were read: check the paths and the extensions above');
 }
 
 function emptyTotals(): RunTotals {
@@ -164,6 +212,9 @@ function emptyTotals(): RunTotals {
     partitions: 0,
     objects: [],
     failureReasons: {},
+    skippedInputs: [],
+    unreadable: [],
+    exitCode: 0,
   };
 }
 

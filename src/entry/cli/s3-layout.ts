@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { partitionPathOf } from '../../7-encode/layouts/partition.ts';
 import type { Delivery, FailedDelivery } from './local-firehose.ts';
 
 /**
  * Writes deliveries the way the Firehose S3 destination lays them out (see resources/ and the README):
  *   <out>/enriched/account=<a>/region=<r>/dt=<d>/<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<random>.json
+ *   (OUTPUT_FORMAT=ocsf: <out>/ext/cte-<class>/region=<r>/accountId=<a>/eventDay=<YYYYMMDD>/…, Security Lake's layout)
  *   <out>/errors/processing-failed/<yyyy>/<MM>/<dd>/<HH>/<stream>-1-<…>   (Firehose's error record JSON lines)
  * With dynamic partitioning Firehose writes one object per partition per buffer flush; here one per partition.
  */
@@ -15,6 +17,8 @@ export interface LayoutOptions {
   readonly errorPrefix?: string;
   readonly streamName?: string;
   readonly now?: Date;
+  /** Why a record was returned ProcessingFailed (from the invocation summary), written into its error record. */
+  readonly reasonOf?: (recordId: string) => string | undefined;
 }
 
 export interface LayoutResult {
@@ -32,7 +36,7 @@ export async function writeS3Layout(deliveries: readonly Delivery[], failed: rea
   const byPartition = new Map<string, Buffer[]>();
   for (const delivery of deliveries) {
     const k = delivery.keys;
-    const dir = k === undefined ? prefix : `${prefix}account=${k.account}/region=${k.region}/dt=${k.dt}/`;
+    const dir = k === undefined ? prefix : `${prefix}${partitionPathOf(k)}`;
     const parts = byPartition.get(dir);
     if (parts === undefined) byPartition.set(dir, [delivery.body]);
     else parts.push(delivery.body);
@@ -51,7 +55,7 @@ export async function writeS3Layout(deliveries: readonly Delivery[], failed: rea
         attemptsMade: 1,
         arrivalTimestamp: f.arrivalTimestamp,
         errorCode: 'Lambda.ProcessingFailed',
-        errorMessage: 'The data could not be decoded by cloudtrail-enricher (returned as ProcessingFailed).',
+        errorMessage: `cloudtrail-enricher returned the record as ProcessingFailed: ${options.reasonOf?.(f.recordId) ?? 'the data could not be decoded'}.`,
         attemptEndingTimestamp: now.getTime(),
         rawData: f.rawData,
         lambdaArn: 'arn:aws:lambda:us-east-1:111122223333:function:cloudtrail-enricher-local-transform',

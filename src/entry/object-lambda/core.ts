@@ -106,7 +106,7 @@ export async function answerGetObject(event: unknown, deps: ObjectLambdaDeps, op
   let bytes: Buffer;
   try {
     const read = await readBounded(
-      response.body === null ? undefined : (response.body as unknown as AsyncIterable<Uint8Array>),
+      response.body === null ? undefined : (response.body),
       limits.maxObjectBytes,
       Number.isFinite(declared) ? declared : undefined,
     );

@@ -106,6 +106,8 @@ describe('backfill against s3rver', function () {
     do {
       const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const object of page.Contents ?? []) {
+        // The checkpoint under _backfill/ is the backfill's own state, not output (Athena ignores `_` names).
+        if (object.Key!.includes('/_backfill/')) continue;
         const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
         out.set(object.Key!, ndjsonLines(Buffer.from(await got.Body!.transformToByteArray())));
       }
@@ -287,10 +289,7 @@ describe('backfill against s3rver', function () {
   });
 
   describe('runBackfill (the CLI core)', () => {
-    // Paging itself is covered in test/unit/backfill/run.test.ts: s3rver's ListObjectsV2 continuation tokens use DES,
-    // which Node 20's OpenSSL 3 no longer offers, so a second page fails here with InternalError.
-    it('lists the prefix, enriches every CloudTrail object, skips digests, counts failures, and conserves every event', async () => {
-      const printed: string[] = [];
+    it('lists the day folders, enriches every CloudTrail object, skips digests, counts failures, and conserves every event', async () => {
       const run = () =>
         runBackfill({
           s3: s3.newClient(),
@@ -299,34 +298,32 @@ describe('backfill against s3rver', function () {
           enrich: { config: config.core, rules: stages.rules },
           limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 },
           concurrency: 3,
-          write: (line) => printed.push(line),
-          progress: () => {},
         });
       const totals = await run();
-      expect(totals).to.include({ listed: 6, written: 2, failed: 2, eventsIn: records.length + 2, eventsOut: records.length + 2 });
-      expect(totals.ignored).to.deep.equal({ digest: 1, 'not-cloudtrail': 1 });
+      expect(totals).to.include({ listed: 4, written: 2, failed: 2, eventsIn: records.length + 2, eventsOut: records.length + 2 });
+      expect(totals.ignored).to.deep.equal({ 'not-cloudtrail': 1 });
+      expect(totals.skippedFolders).to.deep.equal({ digest: 1 });
       expect(totals.failures).to.deep.equal({ DecompressedTooLarge: 1, NotCloudTrail: 1 });
-      expect(printed.join('\n')).to.include('every event of every enriched object written exactly once');
 
       const first = await outputObjects(OUT, 'cli/');
       expect([...first.values()].flat()).to.have.length(records.length + 2);
-      await run();
+      // Failed objects are not checkpointed: they are tried again, finished ones are not.
+      const again = await run();
+      expect(again).to.include({ written: 0, failed: 2 });
+      expect(again.ignored['already-done']).to.equal(2);
       const second = await outputObjects(OUT, 'cli/');
       expect([...second.keys()].sort()).to.deep.equal([...first.keys()].sort());
       expect([...second.values()].flat()).to.have.length(records.length + 2);
     });
 
-    it('never reads its own output when the destination lies inside the source prefix', async () => {
+    it('never reads its own output: the Firehose layout it writes lies outside the CloudTrail layout', async () => {
       const totals = await runBackfill({
         s3: s3.newClient(),
         source: { bucket: OUT, prefix: 'cli/' },
         destination: { bucket: OUT, prefix: 'cli/' },
         enrich: { config: config.core },
-        write: () => {},
-        progress: () => {},
       });
-      expect(totals.written).to.equal(0);
-      expect(totals.ignored['own-output']).to.be.greaterThan(0);
+      expect(totals).to.include({ listed: 0, written: 0 });
     });
   });
 });

@@ -26,7 +26,9 @@ export interface LocalS3 {
  */
 export async function startS3rver(buckets: readonly string[]): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 'cte-s3rver-'));
-  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+  const require = createRequire(import.meta.url);
+  patchDelimiterListing(require('s3rver/lib/stores/filesystem') as FilesystemStoreClass);
+  const S3rver = require('s3rver') as S3rverConstructor;
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -61,4 +63,58 @@ export async function startS3rver(buckets: readonly string[]): Promise<LocalS3> 
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+interface ListedObject {
+  readonly key: string;
+}
+interface ListResult {
+  objects: ListedObject[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface ListOptions {
+  delimiter?: string;
+  startAfter?: string;
+  prefix?: string;
+  maxKeys?: number;
+}
+interface FilesystemStoreClass {
+  prototype: { listObjects(bucket: string, options: ListOptions): Promise<ListResult>; patchedDelimiterListing?: true };
+}
+
+/**
+ * s3rver 3.7.1 answers a delimiter listing with a common prefix only when an object sits directly under it: its
+ * directory walk never descends below a would-be common prefix, so `AWSLogs/` with delimiter `/` returns no accounts
+ * when the objects are deeper, where S3 returns every `AWSLogs/<account>/`. This wraps its store's listing the way S3
+ * behaves: every key under the prefix (after StartAfter/ContinuationToken) is rolled up to the next delimiter, and
+ * MaxKeys counts keys and common prefixes together. (Paging tokens use DES: the suite runs with
+ * `--openssl-legacy-provider`, see .mocharc.json.)
+ */
+function patchDelimiterListing(Store: FilesystemStoreClass): void {
+  if (Store.prototype.patchedDelimiterListing === true) return;
+  const original = Store.prototype.listObjects;
+  Store.prototype.listObjects = async function (this: unknown, bucket: string, options: ListOptions): Promise<ListResult> {
+    const { delimiter = '', prefix = '', maxKeys = Infinity } = options;
+    if (delimiter === '') return original.call(this, bucket, options);
+    const all = await original.call(this, bucket, { ...options, delimiter: '', maxKeys: Infinity });
+    const sorted = [...all.objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const objects: ListedObject[] = [];
+    const commonPrefixes: string[] = [];
+    let isTruncated = false;
+    for (const object of sorted) {
+      const at = object.key.indexOf(delimiter, prefix.length);
+      const common = at === -1 ? undefined : object.key.slice(0, at + delimiter.length);
+      if (common !== undefined && commonPrefixes[commonPrefixes.length - 1] === common) continue;
+      if (objects.length + commonPrefixes.length >= maxKeys) {
+        // s3rver builds its continuation token from the last object; a page of prefixes only cannot continue.
+        isTruncated = objects.length > 0;
+        break;
+      }
+      if (common !== undefined) commonPrefixes.push(common);
+      else objects.push(object);
+    }
+    return { objects, commonPrefixes, isTruncated };
+  };
+  Store.prototype.patchedDelimiterListing = true;
 }

@@ -191,7 +191,7 @@ export async function drive(
       for (const line of outputLines(out.data ?? '')) {
         const id = eventKey(line);
         const list = delivered.get(id) ?? [];
-        list.push({ line, partitionKeys: out.metadata?.partitionKeys as Record<string, string> | undefined });
+        list.push({ line, partitionKeys: out.metadata?.partitionKeys });
         delivered.set(id, list);
       }
     }

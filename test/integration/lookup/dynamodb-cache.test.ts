@@ -27,7 +27,7 @@ function partial(client: DynamoDBClient, calls: Record<string, number[]>): Dynam
       const req = input.RequestItems?.[TABLE];
       const size = Array.isArray(req) ? req.length : (req?.Keys?.length ?? 0);
       (calls[name] ??= []).push(size);
-      if ((name === 'BatchWriteItemCommand' || name === 'BatchGetItemCommand') && calls[name]!.length === 1 && size > 1) {
+      if ((name === 'BatchWriteItemCommand' || name === 'BatchGetItemCommand') && calls[name].length === 1 && size > 1) {
         const half = Math.floor(size / 2);
         if (Array.isArray(req)) {
           const withheld = req.slice(half);

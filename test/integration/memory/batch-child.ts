@@ -28,5 +28,5 @@ if (mode === 'empty') {
 }
 records.push({ recordId: 'good', data: cwl([ev({})]), approximateArrivalTimestamp: Date.now() });
 const t = Date.now();
-const { result, summary } = await transformBatch({ invocationId: 'i', deliveryStreamArn: 'arn:aws:firehose:us-east-1:1:deliverystream/x', region: 'us-east-1', records } as never, { getRemainingTimeInMillis: () => 60000 }, { config: parseCoreConfig({}), sinkFor: () => ({ maxBatchRecords: 500, maxBatchBytes: 4 << 20, sizeOf: (r) => r.data.length, putBatch: async () => ({ failed: [] }) }) });
+const { result, summary } = await transformBatch({ invocationId: 'i', deliveryStreamArn: 'arn:aws:firehose:us-east-1:1:deliverystream/x', region: 'us-east-1', records }, { getRemainingTimeInMillis: () => 60000 }, { config: parseCoreConfig({}), sinkFor: () => ({ maxBatchRecords: 500, maxBatchBytes: 4 << 20, sizeOf: (r) => r.data.length, putBatch: async () => ({ failed: [] }) }) });
 console.log(JSON.stringify({ results: result.records.map((r) => r.result).join(','), maxRssMb: process.resourceUsage().maxRSS / 1024, ms: Date.now() - t, reasons: summary.failureReasons }));

@@ -60,7 +60,7 @@ describe('Object Lambda GetObject against a loopback S3 Object Lambda endpoint',
       void readBody(req).then((body) => {
         const url = new URL(req.url ?? '/', 'http://loopback');
         if (req.method === 'POST' && url.pathname === '/WriteGetObjectResponse') {
-          const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+          const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name]) : undefined);
           written.push({
             path: url.pathname,
             route: header('x-amz-request-route'),

@@ -263,7 +263,7 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
       });
       console.log = (...args: unknown[]) => void printed.push(args.join(' '));
       console.error = (...args: unknown[]) => void printed.push(args.join(' '));
-      process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stderr.write;
+      process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
     });
 
     after(() => {
@@ -297,11 +297,25 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
       expect(printed.join('\n')).to.match(/events read\s+650 /);
     });
 
+    it('exits 1 with one line when the delivery stream keeps rejecting records (records not sent)', async function () {
+      this.timeout(120_000); // ten attempts with exponential backoff (base 200 ms, cap 5 s, full jitter)
+      entryPolicy = () => 'ServiceUnavailableException';
+      const code = await main(['replay', '--log-group', GROUP, '--start', new Date(start).toISOString(), '--end', new Date(end).toISOString(), '--delivery-stream', 'cloudtrail-enricher-test'], {
+        stderr: (line) => printed.push(line),
+      });
+      expect(code).to.equal(1);
+      const line = printed.find((l) => l.startsWith('cloudtrail-enricher: replay stopped'));
+      expect(line).to.match(/delivery stream cloudtrail-enricher-test did not accept every record \(re-ingestion failed for \d+ of \d+ records after 10 attempts/);
+      expect(line).to.include('stay sent');
+      expect(printed.join('\n')).not.to.include('    at ');
+    });
+
     it('rejects a missing stream name and a time without a zone with usage errors (exit 2)', async () => {
       expect(await main(['replay', '--log-group', GROUP, '--start', '2026-11-18', '--end', '2026-11-19'])).to.equal(2);
       expect(await main(['replay', '--log-group', GROUP, '--start', '2026-11-18T00:00:00', '--end', '2026-11-19', '--delivery-stream', 's'])).to.equal(2);
       expect(logsServer.requests).to.have.length(0);
-      expect(printed.join('\n')).to.include('usage: cloudtrail-enricher');
+      expect(printed.join('\n')).to.include('(see cloudtrail-enricher replay --help)');
+      expect(printed.join('\n')).not.to.include('    at ');
     });
   });
 });

@@ -11,6 +11,13 @@ describe('envelopeBodyProblem', () => {
     expect(envelopeBodyProblem(envelope(line, 1, false))).to.equal(undefined);
   });
 
+  it('accepts OCSF and ECS lines (OUTPUT_FORMAT=ocsf|ecs), and nothing that only looks half like them', () => {
+    expect(envelopeBodyProblem(envelope('{"class_uid":6003,"metadata":{"version":"1.1.0"}}\n', 1))).to.equal(undefined);
+    expect(envelopeBodyProblem(envelope('{"@timestamp":"2026-11-20T14:03:21Z","event":{"id":"e1"}}', 1, false))).to.equal(undefined);
+    expect(envelopeBodyProblem(envelope('{"class_uid":"6003","metadata":{}}\n', 1))).to.match(/not an enriched event/);
+    expect(envelopeBodyProblem(envelope('{"@timestamp":"x","event":"y"}\n', 1))).to.match(/not an enriched event/);
+  });
+
   it('rejects a forged body that would break NDJSON or carry lines that are not enriched events', () => {
     expect(envelopeBodyProblem(envelope('not json\n', 1))).to.match(/not JSON/);
     expect(envelopeBodyProblem(envelope(line, 1))).to.match(/newline-terminated/);

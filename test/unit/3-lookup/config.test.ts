@@ -61,7 +61,7 @@ describe('parseLookupConfig', () => {
 
   it('lists every variable it reads in LOOKUP_CONFIG_VARIABLES', () => {
     const read = new Set<string>();
-    const env = new Proxy({} as Record<string, string | undefined>, {
+    const env = new Proxy({}, {
       get(_t, name) {
         if (typeof name === 'string') read.add(name);
         return undefined;

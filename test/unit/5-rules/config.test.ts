@@ -20,7 +20,7 @@ describe('rules configuration', () => {
       expect(config.timezone).to.equal('Europe/Berlin');
       expect(config.allowedCountries).to.deep.equal(['US', 'CA', 'DE']);
       expect(config.disabledRules).to.deep.equal(['activity.off-hours', 'iam.activity']);
-      expect(RULES_CONFIG_VARIABLES.map((v) => v.name)).to.deep.equal(['RULES_FILE', 'RULES_TIMEZONE', 'ALLOWED_COUNTRIES', 'RULES_DISABLED']);
+      expect(RULES_CONFIG_VARIABLES.map((v) => v.name)).to.deep.equal(['RULES_FILE', 'RULES_TIMEZONE', 'ALLOWED_COUNTRIES', 'RULES_DISABLED', 'SIGMA_RULES_DIR', 'SIGMA_UNSUPPORTED']);
       for (const v of RULES_CONFIG_VARIABLES) expect(v.description).to.not.be.empty;
     });
 

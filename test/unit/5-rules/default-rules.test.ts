@@ -18,7 +18,7 @@ function engine(watchlists: Record<string, unknown[]> = {}): CompiledRuleEngine 
   const d = defaultDoc();
   for (const [name, entries] of Object.entries(watchlists)) {
     d.watchlists[name] = { ...d.watchlists[name], entries };
-    delete d.watchlists[name]!.file;
+    delete d.watchlists[name].file;
   }
   return compileRules(d, { source: RULES_FILE, baseDir: dirname(RULES_FILE) });
 }
@@ -284,7 +284,9 @@ function run(c: Case): { event: CloudTrailEvent; enrichment: Enrichment; verdict
 
 describe('default rules (rules/default.yaml)', () => {
   it('has positive and negative cases for every default rule', () => {
-    const ids = engine().info.ruleIds;
+    // Rules of the detection pack are covered by their fixtures (detection-pack.test.ts, npm run rules:test).
+    const pack = new Set((defaultDoc().rules as { id: string; tags?: string[] }[]).filter((r) => r.tags?.includes('detection-pack')).map((r) => r.id));
+    const ids = engine().info.ruleIds.filter((id) => !pack.has(id));
     expect(ids.length).to.be.greaterThanOrEqual(20);
     expect([...ids].sort()).to.deep.equal(Object.keys(CASES).sort());
     for (const [id, cases] of Object.entries(CASES)) {
@@ -344,9 +346,11 @@ describe('default rules (rules/default.yaml)', () => {
     const trusted = { trustedCidrs: ['73.162.45.0/24'] };
     const plain = run({ name: 'list', event: 'iam-list-users' }).verdict;
     const lowered = run({ name: 'list', event: 'iam-list-users', watchlists: trusted }).verdict;
-    expect(plain.risk.score).to.equal(20);
+    // iam.activity is LOW context (score 5) since the detection pack: every IAM call being HIGH buried real findings.
+    expect(plain.risk.score).to.equal(5);
+    expect(plain.priority).to.equal('LOW');
     expect(lowered.risk.score).to.equal(0);
-    expect(lowered.priority).to.equal('HIGH'); // the IAM rule's own priority still stands
+    expect(lowered.risk.reasons.map((r) => r.rule)).to.include('iam.activity');
     const benign = run({ name: 'describe', event: 'console-login-success-mfa', watchlists: trusted }).verdict;
     expect(benign.risk.score).to.equal(0);
     expect(benign.risk.reasons.map((r) => r.rule)).to.deep.equal(['watchlist.trusted-network']);

@@ -159,7 +159,7 @@ describe('RuleEngine (compileRules)', () => {
       );
       fc.assert(
         fc.property(fc.dictionary(fc.constantFrom('a', 'x', 'sourceIPAddress', 'eventTime', 'userIdentity', '__proto__', 'constructor'), fc.jsonValue()), (event) => {
-          const verdict = engine.evaluate(event as CloudTrailEvent, EMPTY);
+          const verdict = engine.evaluate(event, EMPTY);
           expect(verdict.risk.score).to.be.within(0, 100);
           expect(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).to.include(verdict.priority);
           expect(verdict.risk.reasons.length).to.be.at.most(4);

@@ -52,7 +52,7 @@ export function enrichmentFor(event: CloudTrailEvent, spec: SourceSpec = {}): En
       ...(spec.as ? { as: spec.as } : {}),
       ...(spec.reputation ? { reputation: spec.reputation } : {}),
     },
-  } as Enrichment;
+  };
 }
 
 export const US: Geo = { countryCode: 'US', countryName: 'United States', region: 'California', city: 'San Jose', timezone: 'America/Los_Angeles' };

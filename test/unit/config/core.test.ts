@@ -29,7 +29,15 @@ describe('parseCoreConfig', () => {
       reingestMaxAttempts: 6,
       reingestBaseDelayMs: 100,
       reingestMaxDelayMs: 3000,
+      layout: { format: 'native', ocsfRawData: true },
     });
+  });
+
+  it('reads the output layout (OUTPUT_FORMAT, OCSF_RAW_DATA)', () => {
+    expect(parseCoreConfig({ OUTPUT_FORMAT: 'ocsf' }).layout).to.deep.equal({ format: 'ocsf', ocsfRawData: true });
+    expect(parseCoreConfig({ OUTPUT_FORMAT: ' ECS ', OCSF_RAW_DATA: 'false' }).layout).to.deep.equal({ format: 'ecs', ocsfRawData: false });
+    expect(configError({ OUTPUT_FORMAT: 'parquet' }).message).to.match(/^OUTPUT_FORMAT must be "native", "ocsf" or "ecs", got "parquet"/);
+    expect(configError({ OCSF_RAW_DATA: 'maybe' }).message).to.match(/^OCSF_RAW_DATA must be true or false/);
   });
 
   it('parses to the same configuration whether a variable is unset or set to its documented default', () => {
@@ -53,6 +61,8 @@ describe('parseCoreConfig', () => {
       'REINGEST_MAX_ATTEMPTS',
       'REINGEST_BASE_DELAY_MS',
       'REINGEST_MAX_DELAY_MS',
+      'OUTPUT_FORMAT',
+      'OCSF_RAW_DATA',
     ]);
     for (const v of CORE_CONFIG_VARIABLES) expect(v.description, v.name).to.be.a('string').and.not.equal('');
   });

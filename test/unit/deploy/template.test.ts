@@ -33,6 +33,7 @@ const REQUIRED_WILDCARDS: Readonly<Record<string, string>> = {
   'BackfillRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'ObjectLambdaRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'FirehoseDeliveryRole/ObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the prefixes',
+  'FirehoseSecurityLakePolicy/LakeObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the custom source prefixes',
   'FirehoseOpenSearchPolicy/BulkIndex': 'index rotation makes Firehose write <index>-<date> indices',
   'FirehoseOpenSearchPolicy/ClusterHealthReads': 'index rotation makes Firehose read <index>-<date> mappings',
   'BackfillRole/ReadTrailObjects': 'CloudTrail names its objects under AWSLogs/',
@@ -504,7 +505,7 @@ describe('serverless deployment (generated CloudFormation)', function () {
         expect(columns.has(name), name).to.equal(true);
       }
       const enrichment = columns.get('enrichment') ?? '';
-      for (const field of ['version:int', 'status:string', 'ipversion:int', 'latitude:double', 'as:struct<number:bigint', 'fraudscore:int', 'priority:string', 'score:int', 'reasons:array<struct<rule:string']) {
+      for (const field of ['version:int', 'status:string', 'ipversion:int', 'latitude:double', 'as:struct<number:bigint', 'fraudscore:int', 'priority:string', 'score:int', 'reasons:array<struct<rule:string', 'attack:struct<tactics:array<string>,techniques:array<string>>']) {
         expect(enrichment, field).to.include(field);
       }
       for (const type of columns.values()) {

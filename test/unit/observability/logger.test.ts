@@ -31,7 +31,7 @@ async function captureLines(fn: () => Promise<void>): Promise<Record<string, unk
     stream.write = ((chunk: string | Uint8Array) => {
       lines.push(...String(chunk).split('\n').filter((l) => l.startsWith('{')));
       return true;
-    }) as typeof stream.write;
+    });
   }
   try {
     await fn();

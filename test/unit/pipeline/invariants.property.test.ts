@@ -38,7 +38,7 @@ const eventArb = fc
   .map(([fields, padding, noise, weird]) => {
     const id = token();
     const event = cloudTrailEvent({ ...fields, eventID: id, userAgent: 'x'.repeat(padding) + noise });
-    if (weird) (event as Record<string, unknown>)['__proto__ key'] = { constructor: { prototype: { polluted: true } } };
+    if (weird) (event)['__proto__ key'] = { constructor: { prototype: { polluted: true } } };
     return { id, text: JSON.stringify(event) };
   });
 

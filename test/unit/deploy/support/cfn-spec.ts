@@ -6,7 +6,7 @@
  * Intrinsic functions are accepted wherever a value goes; both branches of `Fn::If` are checked.
  */
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
-import type { Property, PropertyType, TypeDefinition } from '@aws-cdk/service-spec-types';
+import type { Property, PropertyType } from '@aws-cdk/service-spec-types';
 
 export type SpecDb = ReturnType<typeof loadAwsServiceSpecSync>;
 
@@ -150,7 +150,7 @@ function checkValue(ctx: Context, type: PropertyType, value: Json, path: string,
       for (const [key, element] of Object.entries(value)) checkValue(ctx, type.element, element, `${path}.${key}`, problems);
       return;
     case 'ref': {
-      const definition = ctx.db.get('typeDefinition', type.reference.$ref) as TypeDefinition;
+      const definition = ctx.db.get<'typeDefinition'>('typeDefinition', type.reference.$ref);
       if (!isObject(value)) {
         problems.push(`${path}: expected an object (${definition.name})`);
         return;

@@ -130,9 +130,24 @@ export async function readFragments(): Promise<Map<string, JsonObject>> {
   for (const file of files) {
     const parsed: unknown = parse(await readFile(join(root, file), 'utf8'), { customTags: CFN_TAGS });
     if (!isObject(parsed)) throw new Error(`resources/${file}: not a mapping`);
-    fragments.set(`resources/${file}`, parsed);
+    fragments.set(`resources/${file}`, (await inlineJsonFiles(parsed)) as JsonObject);
   }
   return fragments;
+}
+
+/** A value that is exactly `${file(./….json)}` (generated schemas, e.g. the OCSF Glue columns) is read in, as serverless does. */
+async function inlineJsonFiles(value: Json): Promise<Json> {
+  if (typeof value === 'string') {
+    const m = /^\$\{file\(\.\/([\w./-]+\.json)\)\}$/.exec(value);
+    return m === null ? value : (JSON.parse(await readFile(join(REPO_ROOT, m[1]!), 'utf8')) as Json);
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(inlineJsonFiles));
+  if (isObject(value)) {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await inlineJsonFiles(v);
+    return out;
+  }
+  return value;
 }
 
 export interface PolicyStatement {

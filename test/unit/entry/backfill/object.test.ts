@@ -7,12 +7,12 @@ const limits = { maxObjectBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 };
 
 describe('decodeCloudTrailObject', () => {
   it('turns every element of Records into one event, non-objects into skipped items', async () => {
-    const records = [{ eventID: 'a', sourceIPAddress: '8.8.8.8' }, { eventID: 'b', enrichment: 'x' }, 42];
+    const records = [{ eventID: 'a', eventName: 'X', sourceIPAddress: '8.8.8.8' }, { eventID: 'b', enrichment: 'x' }, 42];
     const decoded = await decodeCloudTrailObject(gzipSync(JSON.stringify({ Records: records })), limits);
     expect(decoded.ok).to.equal(true);
     if (!decoded.ok) return;
     expect(decoded.events.map((e) => e.ok)).to.deep.equal([true, false, false]);
-    expect(decoded.events[0]).to.deep.include({ text: '{"eventID":"a","sourceIPAddress":"8.8.8.8"}' });
+    expect(decoded.events[0]).to.deep.include({ text: '{"eventID":"a","eventName":"X","sourceIPAddress":"8.8.8.8"}' });
   });
 
   it('accepts plain JSON (a .json copy) and a byte order mark', async () => {

@@ -17,13 +17,13 @@ describe('classifyFailure', () => {
       Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
       sdkError('Anything', 400, { $retryable: { throttling: true } }),
     ]) {
-      expect(classifyFailure(err).retryable, (err as Error).name).to.equal(true);
+      expect(classifyFailure(err).retryable, (err).name).to.equal(true);
     }
   });
 
   it('does not retry what a retry cannot fix', () => {
     for (const err of [sdkError('NoSuchKey', 404), sdkError('AccessDenied', 403), sdkError('InvalidObjectState', 403), sdkError('NoSuchBucket', 404)]) {
-      expect(classifyFailure(err), (err as Error).name).to.deep.equal({ retryable: false, code: (err as Error).name });
+      expect(classifyFailure(err), (err).name).to.deep.equal({ retryable: false, code: (err).name });
     }
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRulesCli } from '../../../../src/entry/cli/rules.ts';
@@ -39,7 +39,7 @@ describe('rules CLI (runRulesCli)', () => {
   it('exits 1 and says why when an expectation fails', () => {
     const { code, err } = run(['test', '--expect-no-rule', 'iam.activity', '--expect-score', '0', join(FIXTURE_DIR, 'iam-list-users.json')]);
     expect(code).to.equal(1);
-    expect(err).to.match(/FAIL .*: score 20, expected 0; rule iam.activity matched/);
+    expect(err).to.match(/FAIL .*: score 5, expected 0; rule iam.activity matched/); // iam.activity: LOW context, score 5 (detection pack)
   });
 
   it('uses an event\'s own enrichment, or --enrichment, for location rules', () => {
@@ -87,10 +87,64 @@ describe('rules CLI (runRulesCli)', () => {
     expect(err).to.match(/RulesValidationError: .*broken\.yaml: rule "broken" \(rules\[0\]\) field "priority" must be one of/);
   });
 
+  it('lists every problem of a rules file in one validate run', () => {
+    const rules = join(dir, 'four-problems.yaml');
+    writeFileSync(
+      rules,
+      [
+        'version: 1',
+        'watchlists:',
+        '  trustedCidrs: { type: cidrs, entries: ["10.0.0/8"] }',
+        'rules:',
+        '  - { id: bad-priority, description: x, priority: SEVERE, score: 1, reason: r, when: { field: eventName, exists: true } }',
+        '  - { id: bad-regex, description: x, priority: LOW, score: 1, reason: r, when: { field: eventName, regex: "(" } }',
+        '  - { id: fine, description: x, priority: LOW, score: 1, reason: r, when: { field: sourceIPAddress, inWatchlist: trustedCidrs } }',
+        '  - { id: fine, description: x, priority: LOW, score: 1, reason: r, when: { field: eventName, exists: true } }',
+        '  - { id: bad-template, description: x, priority: LOW, score: 1, reason: "{unclosed", when: { field: eventName, exists: true } }',
+        '',
+      ].join('\n'),
+    );
+    const { code, out, err } = run(['validate', '--rules', rules]);
+    expect(code).to.equal(2);
+    expect(out).to.equal('');
+    const lines = err.trim().split('\n');
+    expect(lines.at(-1)).to.equal(`rules: 5 problems in ${rules}`);
+    const text = lines.slice(0, -1).join('\n');
+    expect(text).to.match(/watchlist "trustedCidrs" field "entries\[0\]" .*10\.0\.0\/8/);
+    expect(text).to.match(/rule "bad-priority" \(rules\[0\]\) field "priority" must be one of/);
+    expect(text).to.match(/rule "bad-regex" \(rules\[1\]\) field "when.regex" is not a valid regular expression/);
+    expect(text).to.match(/rule "fine" \(rules\[3\]\) field "id" duplicates the id of rules\[2\]/);
+    expect(text).to.match(/rule "bad-template" \(rules\[4\]\) field "reason"/);
+    expect(lines.slice(0, -1).every((l) => l.startsWith('rules: RulesValidationError: '))).to.equal(true);
+  });
+
+  it('reports a file with one problem on one line, as before', () => {
+    const rules = join(dir, 'one-problem.yaml');
+    writeFileSync(rules, 'version: 1\nrules:\n  - { id: only, description: x, priority: LOW, score: 1, reason: r, when: { field: eventName, regex: "(" } }\n');
+    const { code, err } = run(['validate', '--rules', rules]);
+    expect(code).to.equal(2);
+    expect(err.trim().split('\n')).to.have.length(1);
+    expect(err).to.match(/rule "only" \(rules\[0\]\) field "when.regex"/);
+  });
+
+  it('walks a directory of event files for rules test, in name order, following symbolic links', () => {
+    const events = join(dir, 'events');
+    mkdirSync(join(events, 'nested'), { recursive: true });
+    writeFileSync(join(events, 'a-stop.json'), readFileSync(join(FIXTURE_DIR, 'cloudtrail-stop-logging.json')));
+    writeFileSync(join(events, 'nested', 'b-delete.ndjson'), JSON.stringify(JSON.parse(readFileSync(join(FIXTURE_DIR, 'cloudtrail-delete-trail.json'), 'utf8'))) + '\n');
+    symlinkSync(join(FIXTURE_DIR, 'cloudtrail-update-trail.json'), join(events, 'c-update.json'));
+    writeFileSync(join(events, 'notes.txt'), 'not events');
+    const { code, out, err } = run(['test', '--expect-rule', 'logging.cloudtrail-tampering', events]);
+    expect(err).to.equal('');
+    expect(code).to.equal(0);
+    const names = out.trim().split('\n').map((l) => (JSON.parse(l) as { eventName: string }).eventName);
+    expect(names).to.deep.equal(['StopLogging', 'UpdateTrail', 'DeleteTrail']); // a-stop.json, c-update.json, nested/b-delete.ndjson
+  });
+
   it('exits 2 with usage on bad arguments', () => {
     expect(run([]).code).to.equal(2);
     expect(run(['frobnicate']).err).to.match(/unknown command "frobnicate"/);
-    expect(run(['test']).err).to.match(/test needs at least one EVENT_FILE/);
+    expect(run(['test', '--fixtures']).err).to.match(/--fixtures needs a value/);
     expect(run(['test', '--expect-priority', 'URGENT', 'x.json']).code).to.equal(2);
     expect(run(['test', join(dir, 'missing.json')]).code).to.equal(2);
   });

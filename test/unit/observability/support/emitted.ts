@@ -28,7 +28,7 @@ export async function captureEmf(fn: () => void | Promise<void>): Promise<Emitte
   process.stdout.write = ((chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split('\n'));
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     await fn();
   } finally {
@@ -77,6 +77,7 @@ export function busySummary(): InvocationSummary {
     reingestCalls: 1,
     reingestRetries: 1,
     failureReasons: { 'not gzip': 1 },
+    recordFailures: { '49546986683135544286507457936321625675700192471156785154': 'not gzip' },
     durationMs: 42,
   };
 }
