@@ -3,7 +3,19 @@ import tseslint from 'typescript-eslint';
 import mocha from 'eslint-plugin-mocha';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', '.serverless/', '.esbuild/', 'dist/', 'data/', 'layer/', 'bench/results/', 'src/5-rules/generated/**/*.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      'out/',
+      '.serverless/',
+      '.esbuild/',
+      'dist/',
+      'data/',
+      'layer/',
+      'bench/results/',
+      'src/5-rules/generated/**/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -20,7 +20,12 @@ async function pass(mode: 's3' | 'opensearch'): Promise<number> {
   const events = texts.map(parseEventText);
   gc?.();
   const t = process.hrtime.bigint();
-  await enrichEventGroups([{ events, arrival: Date.now() }], { config: { ...config.core, outputMode: mode }, intel, rules: stages.rules }, Date.now() + 60_000, emptyEnrichCounters());
+  await enrichEventGroups(
+    [{ events, arrival: Date.now() }],
+    { config: { ...config.core, outputMode: mode }, intel, rules: stages.rules },
+    Date.now() + 60_000,
+    emptyEnrichCounters(),
+  );
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
@@ -35,4 +40,6 @@ for (let i = 0; i < 15; i++) {
   s3.push(await pass('s3'));
   os.push(await pass('opensearch'));
 }
-console.log(`events ${texts.length} · s3 median ${median(s3).toFixed(2)} ms · opensearch median ${median(os).toFixed(2)} ms · ratio ${(median(os) / median(s3)).toFixed(2)}×`);
+console.log(
+  `events ${texts.length} · s3 median ${median(s3).toFixed(2)} ms · opensearch median ${median(os).toFixed(2)} ms · ratio ${(median(os) / median(s3)).toFixed(2)}×`,
+);

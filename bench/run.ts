@@ -34,7 +34,12 @@ const REPS = QUICK ? 3 : 7;
 const BUFFERS_MB = [0.25, 1, 3];
 const GEO_DIR = resolve('data/geo');
 
-const sink: RecordSink = { maxBatchRecords: 500, maxBatchBytes: 4 * 1024 * 1024, sizeOf: (r) => r.data.length, putBatch: async () => ({ failed: [] }) };
+const sink: RecordSink = {
+  maxBatchRecords: 500,
+  maxBatchBytes: 4 * 1024 * 1024,
+  sizeOf: (r) => r.data.length,
+  putBatch: async () => ({ failed: [] }),
+};
 const context = { getRemainingTimeInMillis: () => 300_000 };
 const ms = (ns: bigint) => Number(ns) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -43,7 +48,10 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 /** `npm run bench` runs with --expose-gc: every timed pass starts from a collected heap, so no pass pays for another's garbage. */
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-async function timeAll(batches: FirehoseTransformationEvent[], run: (e: FirehoseTransformationEvent) => unknown): Promise<{ total: number; per: number[] }> {
+async function timeAll(
+  batches: FirehoseTransformationEvent[],
+  run: (e: FirehoseTransformationEvent) => unknown,
+): Promise<{ total: number; per: number[] }> {
   collect();
   const per: number[] = [];
   const t0 = process.hrtime.bigint();
@@ -73,7 +81,12 @@ async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Re
   // One warm container per workload: a first pass resolves every IP through the providers and fills its cache.
   const full = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv });
   const fullRules = buildStages(full, { geo }).rules;
-  const warmDeps: TransformDeps = { config: full.core, intel: await createIpIntelligence(full.lookup, { geo }), rules: fullRules, sinkFor: () => sink };
+  const warmDeps: TransformDeps = {
+    config: full.core,
+    intel: await createIpIntelligence(full.lookup, { geo }),
+    rules: fullRules,
+    sinkFor: () => sink,
+  };
   for (const e of invocations(workload, 256 * 1024)) await transformBatch(e, context, warmDeps);
   const compressed = workload.records.reduce((n, r) => n + r.length, 0);
   for (const mb of BUFFERS_MB) {
@@ -89,7 +102,12 @@ async function throughput(workload: Workload, geo: GeoDatabase, providersEnv: Re
 
       // Cold cache, offline geo only: a fresh lookup stage (empty caches) per repetition; the databases are open
       // and the rules compiled, as after a container's first invocation.
-      const coldDeps: TransformDeps = { config: offline.core, intel: await createIpIntelligence(offline.lookup, { geo }), rules: offlineRules, sinkFor: () => sink };
+      const coldDeps: TransformDeps = {
+        config: offline.core,
+        intel: await createIpIntelligence(offline.lookup, { geo }),
+        rules: offlineRules,
+        sinkFor: () => sink,
+      };
       cold.push((await timeAll(batches, (e) => transformBatch(e, context, coldDeps))).total);
 
       // Warm cache, full enrichment: all four providers enabled, every answer already in the L1 cache.
@@ -132,7 +150,12 @@ async function layoutCosts(workload: Workload, geo: GeoDatabase, providersEnv: R
   const bytesOut = new Map<string, number>();
   for (const [name, env] of variants) {
     const config = loadConfig({ GEO_DB_DIR: GEO_DIR, ...providersEnv, ...env });
-    const d: TransformDeps = { config: config.core, intel: await createIpIntelligence(config.lookup, { geo }), rules: buildStages(config, { geo }).rules, sinkFor: () => sink };
+    const d: TransformDeps = {
+      config: config.core,
+      intel: await createIpIntelligence(config.lookup, { geo }),
+      rules: buildStages(config, { geo }).rules,
+      sinkFor: () => sink,
+    };
     let out = 0;
     let returned = 0;
     for (const e of invocations(workload, 256 * 1024)) await transformBatch(e, context, d); // fill the L1 cache
@@ -149,7 +172,8 @@ async function layoutCosts(workload: Workload, geo: GeoDatabase, providersEnv: R
   for (let rep = 0; rep < REPS; rep++) {
     floor.push((await timeAll(batches, floorPass)).total);
     // Interleaved, so drift on a shared machine spreads over every variant.
-    for (const [name] of variants) times.get(name)!.push((await timeAll(batches, (e) => transformBatch(e, context, deps.get(name)!))).total);
+    for (const [name] of variants)
+      times.get(name)!.push((await timeAll(batches, (e) => transformBatch(e, context, deps.get(name)!))).total);
   }
   const native = median(times.get('native')!);
   return {
@@ -189,7 +213,8 @@ async function perMillion(workload: Workload, geo: GeoDatabase, providersEnv: Re
   const scale = 1_000_000 / workload.events;
   const inBytes = workload.records.reduce((n, r) => n + r.length, 0);
   // Firehose bills each ingested record rounded up to 5 KB.
-  const billedIn = workload.records.reduce((n, r) => n + Math.max(r.length, 5120), 0) + reingested.reduce((n, r) => n + Math.max(r.length, 5120), 0);
+  const billedIn =
+    workload.records.reduce((n, r) => n + Math.max(r.length, 5120), 0) + reingested.reduce((n, r) => n + Math.max(r.length, 5120), 0);
   return {
     rawGb: (workload.eventBytes * scale) / 1e9,
     ingestedGb: (inBytes * scale) / 1e9,
@@ -206,7 +231,11 @@ async function perMillion(workload: Workload, geo: GeoDatabase, providersEnv: Re
 async function callsPerUniqueIp(workload: Workload, geo: GeoDatabase, providers: Awaited<ReturnType<typeof startProviders>>) {
   const dynamo = await startDynalite(['bench-cache']);
   const commands: Record<string, number> = {};
-  const counting = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const counting = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   counting.middlewareStack.add(
     (next, ctx) => async (args) => {
       const name = String(ctx.commandName ?? '?').replace(/Command$/, '');
@@ -245,7 +274,9 @@ async function callsPerUniqueIp(workload: Workload, geo: GeoDatabase, providers:
  * a separate process, as remote services would, so their CPU is not counted against the lookup.
  */
 async function resolveThousand(geo: GeoDatabase, latencyMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/provider-server.ts', String(latencyMs)], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/provider-server.ts', String(latencyMs)], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   try {
     const baseUrl = await new Promise<string>((resolveUrl, reject) => {
       child.stdout.once('data', (d: Buffer) => resolveUrl(d.toString('utf8').trim()));
@@ -291,7 +322,8 @@ async function bundleAndColdStart() {
   const visit = (file: string) => {
     if (eager.has(file)) return;
     eager.add(file);
-    for (const m of readFileSync(file, 'utf8').matchAll(/(?:^|[;}\s])import\s*(?:[^'"()]*?from\s*)?["'](\.\/[^"']+)["']/g)) visit(join(dirname(file), m[1]!));
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:^|[;}\s])import\s*(?:[^'"()]*?from\s*)?["'](\.\/[^"']+)["']/g))
+      visit(join(dirname(file), m[1]!));
   };
   visit(outfile);
   const size = [...eager].reduce((n, f) => n + statSync(f).size, 0);
@@ -308,7 +340,15 @@ async function bundleAndColdStart() {
   const runs: { importMs: number; firstInvocationMs: number; totalMs: number; rssMb: number }[] = [];
   for (let i = 0; i < (QUICK ? 3 : 5); i++) {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true', GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+      env: {
+        PATH: process.env.PATH,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
+        GEO_DB_DIR: GEO_DIR,
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        LAMBDA_TASK_ROOT: resolve('.'),
+      },
       encoding: 'utf8',
     });
     runs.push(JSON.parse(out.trim().split('\n').pop()!));
@@ -317,17 +357,37 @@ async function bundleAndColdStart() {
   const eventsFile = join(dir, 'events.json');
   writeFileSync(eventsFile, JSON.stringify(invocations(makeWorkload('rss', EVENTS, publicIpPool(300, 1), 11), 3 * 1024 * 1024)));
   const rssOut = execFileSync(process.execPath, ['bench/rss-bundle.mjs', outfile, eventsFile], {
-    env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true', GEO_DB_DIR: GEO_DIR, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', LAMBDA_TASK_ROOT: resolve('.') },
+    env: {
+      PATH: process.env.PATH,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
+      GEO_DB_DIR: GEO_DIR,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      LAMBDA_TASK_ROOT: resolve('.'),
+    },
     encoding: 'utf8',
   });
   const bundledMaxRssMb = (JSON.parse(rssOut.trim().split('\n').pop()!) as { maxRssMb: number }).maxRssMb;
   rmSync(dir, { recursive: true, force: true });
   const mid = (k: keyof (typeof runs)[number]) => median(runs.map((r) => r[k]));
-  return { bundledMaxRssMb, bundleBytes: size, totalBytes: total, importMs: mid('importMs'), firstInvocationMs: mid('firstInvocationMs'), totalMs: mid('totalMs'), rssMb: mid('rssMb') };
+  return {
+    bundledMaxRssMb,
+    bundleBytes: size,
+    totalBytes: total,
+    importMs: mid('importMs'),
+    firstInvocationMs: mid('firstInvocationMs'),
+    totalMs: mid('totalMs'),
+    rssMb: mid('rssMb'),
+  };
 }
 
 function peakRss(bufferMb: number): { maxRssMb: number; afterGeoMb: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/rss-child.ts', String(bufferMb), String(EVENTS)], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/rss-child.ts', String(bufferMb), String(EVENTS)], {
+    encoding: 'utf8',
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; afterGeoMb: number };
 }
 
@@ -341,29 +401,42 @@ async function main() {
 
   const log = (s = '') => process.stdout.write(s + '\n');
   log(`# cloudtrail-enricher benchmark — ${new Date().toISOString()}`);
-  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; repetitions: ${REPS} (median)`);
+  log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; repetitions: ${REPS} (median)`,
+  );
   log(`command: npm run bench${QUICK ? ' -- --quick' : ''}`);
-  log(`workloads: ${realistic.events} events, ${(realistic.eventBytes / realistic.events).toFixed(0)} B/event average, ${realistic.records.length} CloudWatch Logs records (${realistic.uniquePublicIps} unique public IPs); worst case ${unique.uniquePublicIps} unique public IPs`);
+  log(
+    `workloads: ${realistic.events} events, ${(realistic.eventBytes / realistic.events).toFixed(0)} B/event average, ${realistic.records.length} CloudWatch Logs records (${realistic.uniquePublicIps} unique public IPs); worst case ${unique.uniquePublicIps} unique public IPs`,
+  );
   log();
   const layoutsOnly = process.argv.includes('--layouts');
   {
     const l = await layoutCosts(realistic, geo, providersEnv);
-    log('## Output layouts (realistic workload, 0.25 MB buffers as deployed, warm cache, full enrichment; rules always on the native event)');
+    log(
+      '## Output layouts (realistic workload, 0.25 MB buffers as deployed, warm cache, full enrichment; rules always on the native event)',
+    );
     log();
     log(`floor (decode + parse + serialise, no enrichment): ${l.floorMs.toFixed(1)} ms`);
     log();
     log('| layout | ms | ÷ native | ÷ floor | output bytes per event (returned, uncompressed) |');
     log('| --- | --- | --- | --- | --- |');
-    for (const r of l.rows) log(`| ${r.name} | ${r.ms.toFixed(1)} | **${r.vsNative.toFixed(2)}×** | ${r.vsFloor.toFixed(2)}× | ${Math.round(r.bytesPerEvent).toLocaleString('en-US')} |`);
+    for (const r of l.rows)
+      log(
+        `| ${r.name} | ${r.ms.toFixed(1)} | **${r.vsNative.toFixed(2)}×** | ${r.vsFloor.toFixed(2)}× | ${Math.round(r.bytesPerEvent).toLocaleString('en-US')} |`,
+      );
     log();
   }
   if (layoutsOnly) {
     await providers.close();
     return;
   }
-  log('## Throughput (warm = full enrichment, all four providers enabled, answers in the L1 cache; cold = new container, offline geo only)');
+  log(
+    '## Throughput (warm = full enrichment, all four providers enabled, answers in the L1 cache; cold = new container, offline geo only)',
+  );
   log();
-  log('| workload | buffer | invocations | floor ms | cold ms | warm ms | warm ÷ floor | cold ÷ floor | events/s (warm) | MB/s in (warm) | p50 ms/inv | p99 ms/inv |');
+  log(
+    '| workload | buffer | invocations | floor ms | cold ms | warm ms | warm ÷ floor | cold ÷ floor | events/s (warm) | MB/s in (warm) | p50 ms/inv | p99 ms/inv |',
+  );
   log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const results = [];
   for (const w of [realistic, unique]) {
@@ -377,11 +450,15 @@ async function main() {
   log();
   log('## Per million events (realistic workload, warm cache, full enrichment; inputs to the cost table in the README)');
   log();
-  log('| Lambda buffer | raw CloudTrail GB | ingested (compressed) GB | Firehose-billed GB (5 KB rounding, incl. re-ingested) | re-ingested records | NDJSON out GB | out gzip GB | invocations | Lambda CPU s (this machine, 1 core) |');
+  log(
+    '| Lambda buffer | raw CloudTrail GB | ingested (compressed) GB | Firehose-billed GB (5 KB rounding, incl. re-ingested) | re-ingested records | NDJSON out GB | out gzip GB | invocations | Lambda CPU s (this machine, 1 core) |',
+  );
   log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const mb of [0.25, 1]) {
     const m = await perMillion(realistic, geo, providersEnv, mb);
-    log(`| ${mb} MB | ${m.rawGb.toFixed(2)} | ${m.ingestedGb.toFixed(3)} | ${m.billedGb.toFixed(3)} | ${Math.round(m.reingestedRecords)} | ${m.outputGb.toFixed(2)} | ${m.outputGzGb.toFixed(3)} | ${Math.round(m.invocations)} | ${m.cpuSeconds.toFixed(1)} |`);
+    log(
+      `| ${mb} MB | ${m.rawGb.toFixed(2)} | ${m.ingestedGb.toFixed(3)} | ${m.billedGb.toFixed(3)} | ${Math.round(m.reingestedRecords)} | ${m.outputGb.toFixed(2)} | ${m.outputGzGb.toFixed(3)} | ${Math.round(m.invocations)} | ${m.cpuSeconds.toFixed(1)} |`,
+    );
   }
   log();
   log('## Calls per unique IP (realistic workload, 1 MB buffers, DynamoDB = dynalite, providers = loopback)');
@@ -398,24 +475,34 @@ async function main() {
   }
   log();
   const thousand = await resolveThousand(geo, 50);
-  log(`## 1,000 unique uncached IPs, 4 providers at 50 ms latency (per provider: concurrency 64, rate 2,000/s; ipstack bulk; providers in another process)`);
+  log(
+    `## 1,000 unique uncached IPs, 4 providers at 50 ms latency (per provider: concurrency 64, rate 2,000/s; ipstack bulk; providers in another process)`,
+  );
   log();
-  log(`resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; provider lookups ${thousand.providerCalls} (4 × 1,000; ipstack in bulk requests of 50)`);
+  log(
+    `resolved in **${thousand.elapsed.toFixed(0)} ms**; complete ${thousand.complete}/1000; provider lookups ${thousand.providerCalls} (4 × 1,000; ipstack in bulk requests of 50)`,
+  );
   log();
   log(rulesBenchMarkdown(benchRules(QUICK ? 5_000 : 20_000, REPS)));
   log();
   const rss = peakRss(3);
   log(`## Memory`);
   log();
-  log(`peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MiB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MiB)`);
+  log(
+    `peak RSS processing the realistic workload at 3 MB buffers, source through tsx (adds the TypeScript loader): ${rss.maxRssMb.toFixed(0)} MiB (of which after opening the geo databases: ${rss.afterGeoMb.toFixed(0)} MiB)`,
+  );
   log();
   const cold = await bundleAndColdStart();
   log('## Cold start (bundled handler, minified, no geo data in the bundle)');
   log();
   log();
-  log(`peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MiB**`);
+  log(
+    `peak RSS of the bundled handler (as deployed) over the realistic workload at 3 MB buffers: **${cold.bundledMaxRssMb.toFixed(0)} MiB**`,
+  );
   log();
-  log(`handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MiB`);
+  log(
+    `handler bundle (loaded at cold start) **${(cold.bundleBytes / 1024).toFixed(0)} KiB** of ${(cold.totalBytes / 1024).toFixed(0)} KiB in all (lazy chunks load on first use); import ${cold.importMs.toFixed(0)} ms + first invocation ${cold.firstInvocationMs.toFixed(0)} ms = **${cold.totalMs.toFixed(0)} ms**; RSS after ${cold.rssMb.toFixed(0)} MiB`,
+  );
   await providers.close();
 }
 

@@ -37,8 +37,12 @@ export const handler = instrumented(
     config: config.core,
     intel: stages.intel,
     rules: stages.rules,
-    firehose: () => (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) => traced(new FirehoseClient({ ...REINGEST_CLIENT_CONFIG })))),
-    kinesis: () => (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => traced(new KinesisClient({ ...REINGEST_CLIENT_CONFIG })))),
+    firehose: () =>
+      (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) =>
+        traced(new FirehoseClient({ ...REINGEST_CLIENT_CONFIG })),
+      )),
+    kinesis: () =>
+      (kinesis ??= import('@aws-sdk/client-kinesis').then(({ KinesisClient }) => traced(new KinesisClient({ ...REINGEST_CLIENT_CONFIG })))),
     log,
     metrics,
   }),

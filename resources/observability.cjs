@@ -40,7 +40,9 @@ module.exports = async ({ resolveVariable }) => {
           },
         }
       : {}),
-    ...(String(await param('objectLambdaEnabled')) === 'true' ? { objectLambda: { functionName: await resolveVariable('self:custom.names.objectLambdaFunction') } } : {}),
+    ...(String(await param('objectLambdaEnabled')) === 'true'
+      ? { objectLambda: { functionName: await resolveVariable('self:custom.names.objectLambdaFunction') } }
+      : {}),
     thresholds: {
       partialPercent: await number('partialEnrichmentAlarmPercent'),
       breakerOpenPeriods: await number('breakerOpenAlarmPeriods'),

@@ -40,7 +40,9 @@ try {
     child.stderr.on('data', (d: Buffer) => (result.stderr += d.toString()));
     // Ctrl-C, as a user would press it.
     const timer = options.timeoutMs !== undefined ? setTimeout(() => child.kill('SIGINT'), options.timeoutMs) : undefined;
-    await new Promise<void>((resolve) => child.on('close', (code, signal) => ((result.status = code), (result.signal = signal), resolve())));
+    await new Promise<void>((resolve) =>
+      child.on('close', (code, signal) => ((result.status = code), (result.signal = signal), resolve())),
+    );
     clearTimeout(timer);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (options.quiet !== true) {
@@ -52,8 +54,37 @@ try {
   };
 
   console.log(`${files.length} sample objects in s3://${TRAIL}/ (s3rver at ${s3.endpoint})\n`);
-  await cli(['backfill', '--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/enriched/`, '--accounts', '111122223333', '--regions', 'us-east-1', '--from', '2026-11-20', '--to', '2026-11-20', '--dry-run']);
-  await cli(['backfill', '--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/enriched/`, '--accounts', '111122223333', '--regions', 'us-east-1', '--from', '2026-11-20', '--to', '2026-11-20']);
+  await cli([
+    'backfill',
+    '--source',
+    `s3://${TRAIL}`,
+    '--dest',
+    `s3://${OUT}/enriched/`,
+    '--accounts',
+    '111122223333',
+    '--regions',
+    'us-east-1',
+    '--from',
+    '2026-11-20',
+    '--to',
+    '2026-11-20',
+    '--dry-run',
+  ]);
+  await cli([
+    'backfill',
+    '--source',
+    `s3://${TRAIL}`,
+    '--dest',
+    `s3://${OUT}/enriched/`,
+    '--accounts',
+    '111122223333',
+    '--regions',
+    'us-east-1',
+    '--from',
+    '2026-11-20',
+    '--to',
+    '2026-11-20',
+  ]);
   // Interrupted with SIGINT (Ctrl-C) after 9 s, then run again: it resumes from the checkpoint.
   await cli(['backfill', '--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/enriched/`, '--concurrency', '1'], { timeoutMs: 9000 });
   await cli(['backfill', '--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/enriched/`]);
@@ -62,14 +93,39 @@ try {
   console.log(`$ cloudtrail-enricher get s3://${TRAIL}/${firstKey} | head -c 600`);
   console.log(got.stdout.slice(0, 600) + '…');
   console.log(`(exit ${got.status}; ${got.stdout.trim().split('\n').length} lines)\n`);
-  await cli(['backfill', '--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/bops/`, '--batch-operations', '--role-arn', 'arn:aws:iam::111122223333:role/backfill-batch-operations', '--manifest-only']);
+  await cli([
+    'backfill',
+    '--source',
+    `s3://${TRAIL}`,
+    '--dest',
+    `s3://${OUT}/bops/`,
+    '--batch-operations',
+    '--role-arn',
+    'arn:aws:iam::111122223333:role/backfill-batch-operations',
+    '--manifest-only',
+  ]);
 
   console.log('sizing: full runs of every sample object (--restart), enrichment with offline geo and the default rules');
   for (const concurrency of [1, 4]) {
-    const run = await cli(['backfill', '--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/sizing-${concurrency}/`, '--restart', '--concurrency', String(concurrency), '--json'], { quiet: true });
+    const run = await cli(
+      [
+        'backfill',
+        '--source',
+        `s3://${TRAIL}`,
+        '--dest',
+        `s3://${OUT}/sizing-${concurrency}/`,
+        '--restart',
+        '--concurrency',
+        String(concurrency),
+        '--json',
+      ],
+      { quiet: true },
+    );
     const totals = JSON.parse(run.stdout) as { written: number; eventsOut: number };
     const perHour = Math.round((totals.written / run.seconds) * 3600);
-    console.log(`  concurrency ${concurrency}: ${totals.written} objects, ${totals.eventsOut} events in ${run.seconds.toFixed(1)} s (incl. ~1 s start) → ${perHour.toLocaleString('en-US')} objects/hour`);
+    console.log(
+      `  concurrency ${concurrency}: ${totals.written} objects, ${totals.eventsOut} events in ${run.seconds.toFixed(1)} s (incl. ~1 s start) → ${perHour.toLocaleString('en-US')} objects/hour`,
+    );
   }
 } finally {
   await s3.close();

@@ -34,7 +34,13 @@ export function ssoUser(email = 'bob@example.com', permissionSet = 'Administrato
     accountId: ACCOUNT,
     accessKeyId: 'ASIAEXAMPLEKEY000001',
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEID00000001', arn: `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${role}`, accountId: ACCOUNT, userName: role },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLEID00000001',
+        arn: `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${role}`,
+        accountId: ACCOUNT,
+        userName: role,
+      },
       attributes: { creationDate: '2026-03-10T13:01:12Z', mfaAuthenticated: 'false' },
     },
   };
@@ -48,7 +54,13 @@ export function roleSession(role: string, session: string, invokedBy?: string): 
     accountId: ACCOUNT,
     accessKeyId: 'ASIAEXAMPLEKEY000002',
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEROLE00002', arn: `arn:aws:iam::${ACCOUNT}:role/${role}`, accountId: ACCOUNT, userName: role },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLEROLE00002',
+        arn: `arn:aws:iam::${ACCOUNT}:role/${role}`,
+        accountId: ACCOUNT,
+        userName: role,
+      },
       attributes: { creationDate: '2026-03-10T12:00:00Z', mfaAuthenticated: 'false' },
       ...(role.includes('ec2') ? { ec2RoleDelivery: '2.0' } : {}),
     },
@@ -90,8 +102,12 @@ export function apiCall(eventSource: string, eventName: string, requestParameter
     eventName,
     awsRegion: o.region ?? 'us-east-1',
     sourceIPAddress: o.ip ?? '73.162.45.10',
-    userAgent: o.userAgent ?? `aws-cli/2.15.30 Python/3.11.8 Linux/6.1.79 exe/x86_64.amzn.2023 prompt/off command/${service}.${eventName.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
-    ...(o.errorCode ? { errorCode: o.errorCode, errorMessage: o.errorMessage ?? `User is not authorized to perform: ${service}:${eventName}` } : {}),
+    userAgent:
+      o.userAgent ??
+      `aws-cli/2.15.30 Python/3.11.8 Linux/6.1.79 exe/x86_64.amzn.2023 prompt/off command/${service}.${eventName.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+    ...(o.errorCode
+      ? { errorCode: o.errorCode, errorMessage: o.errorMessage ?? `User is not authorized to perform: ${service}:${eventName}` }
+      : {}),
     requestParameters,
     responseElements: o.response ?? null,
     requestID: uuidFrom(`request:${seed}`),
@@ -101,7 +117,11 @@ export function apiCall(eventSource: string, eventName: string, requestParameter
     managementEvent: !o.data,
     recipientAccountId: ACCOUNT,
     eventCategory: o.data ? 'Data' : 'Management',
-    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${service}.${o.region ?? 'us-east-1'}.amazonaws.com` },
+    tlsDetails: {
+      tlsVersion: 'TLSv1.3',
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      clientProvidedHostHeader: `${service}.${o.region ?? 'us-east-1'}.amazonaws.com`,
+    },
     ...(o.extra ?? {}),
   };
 }
@@ -128,7 +148,10 @@ export function enrichment(address: string, s: SourceSpec = {}): Json {
       kind,
       ip,
       ipVersion: ip.includes(':') ? 6 : 4,
-      geo: { countryCode: s.country ?? 'US', countryName: s.country === 'NL' ? 'Netherlands' : s.country === 'RU' ? 'Russia' : 'United States' },
+      geo: {
+        countryCode: s.country ?? 'US',
+        countryName: s.country === 'NL' ? 'Netherlands' : s.country === 'RU' ? 'Russia' : 'United States',
+      },
       as: { number: s.asn ?? 7922, organization: s.org ?? 'COMCAST-7922' },
       ...(s.tor !== undefined ? { reputation: { tor: s.tor } } : {}),
     },

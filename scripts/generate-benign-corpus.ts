@@ -10,7 +10,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACCOUNT, ALICE, apiCall, DEPLOY_ROLE, enrichment, INSTANCE_ROLE, roleSession, ssoUser, type Json, type SourceSpec } from './detection-events.ts';
+import {
+  ACCOUNT,
+  ALICE,
+  apiCall,
+  DEPLOY_ROLE,
+  enrichment,
+  INSTANCE_ROLE,
+  roleSession,
+  ssoUser,
+  type Json,
+  type SourceSpec,
+} from './detection-events.ts';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'benign', 'corpus.ndjson');
 export const CORPUS_SIZE = 2000;
@@ -30,7 +41,12 @@ function prng(seed: number): () => number {
 const rand = prng(14);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
 
-const PEOPLE = [ssoUser('bob@example.com', 'AdministratorAccess'), ssoUser('carol@example.com', 'PowerUserAccess'), ssoUser('dave@example.com', 'ReadOnlyAccess'), ALICE];
+const PEOPLE = [
+  ssoUser('bob@example.com', 'AdministratorAccess'),
+  ssoUser('carol@example.com', 'PowerUserAccess'),
+  ssoUser('dave@example.com', 'ReadOnlyAccess'),
+  ALICE,
+];
 const OFFICE: SourceSpec = { asn: 7922, org: 'COMCAST-7922' };
 const AWS_AS: SourceSpec = { asn: 14618, org: 'AMAZON-AES' };
 const CFN = roleSession('cfn-exec-role', 'AWSCloudFormation', 'cloudformation.amazonaws.com');
@@ -65,70 +81,167 @@ const READS: [string, string, unknown][] = [
 ];
 
 const DEPLOY: [string, string, unknown][] = [
-  ['cloudformation.amazonaws.com', 'CreateChangeSet', { stackName: 'payments-api-prod', changeSetName: 'deploy', capabilities: ['CAPABILITY_IAM'] }],
+  [
+    'cloudformation.amazonaws.com',
+    'CreateChangeSet',
+    { stackName: 'payments-api-prod', changeSetName: 'deploy', capabilities: ['CAPABILITY_IAM'] },
+  ],
   ['cloudformation.amazonaws.com', 'ExecuteChangeSet', { stackName: 'payments-api-prod', changeSetName: 'deploy' }],
   ['s3.amazonaws.com', 'PutObject', { bucketName: 'deploy-artifacts', key: 'payments-api/build.zip' }],
 ];
 
 const BY_CFN: [string, string, unknown][] = [
-  ['lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { functionName: 'payments-api', s3Bucket: 'deploy-artifacts', s3Key: 'payments-api/build.zip' }],
-  ['lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', { functionName: 'payments-api', memorySize: 1024, layers: [`arn:aws:lambda:us-east-1:${ACCOUNT}:layer:shared:12`] }],
-  ['iam.amazonaws.com', 'PutRolePolicy', { roleName: 'payments-api-lambda-role', policyName: 'dynamo', policyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:PutItem"],"Resource":"arn:aws:dynamodb:us-east-1:123456789012:table/payments"}]}' }],
+  [
+    'lambda.amazonaws.com',
+    'UpdateFunctionCode20150331v2',
+    { functionName: 'payments-api', s3Bucket: 'deploy-artifacts', s3Key: 'payments-api/build.zip' },
+  ],
+  [
+    'lambda.amazonaws.com',
+    'UpdateFunctionConfiguration20150331v2',
+    { functionName: 'payments-api', memorySize: 1024, layers: [`arn:aws:lambda:us-east-1:${ACCOUNT}:layer:shared:12`] },
+  ],
+  [
+    'iam.amazonaws.com',
+    'PutRolePolicy',
+    {
+      roleName: 'payments-api-lambda-role',
+      policyName: 'dynamo',
+      policyDocument:
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:PutItem"],"Resource":"arn:aws:dynamodb:us-east-1:123456789012:table/payments"}]}',
+    },
+  ],
   ['logs.amazonaws.com', 'CreateLogGroup', { logGroupName: '/aws/lambda/payments-api-v2' }],
   ['logs.amazonaws.com', 'DeleteLogGroup', { logGroupName: '/aws/lambda/payments-api-v1' }],
 ];
 
 const MAKERS: [weight: number, make: Make][] = [
   // A person reading the console or the CLI from the office.
-  [45, (time, i) => { const [s, n, rp] = pick(READS); return { event: apiCall(s, n, rp, { user: pick(PEOPLE), time, seed: `r${i}` }), source: OFFICE }; }],
+  [
+    45,
+    (time, i) => {
+      const [s, n, rp] = pick(READS);
+      return { event: apiCall(s, n, rp, { user: pick(PEOPLE), time, seed: `r${i}` }), source: OFFICE };
+    },
+  ],
   // Applications on Lambda and EC2 calling AWS from inside AWS.
-  [25, (time, i) => {
-    const [s, n, rp] = pick<[string, string, unknown]>([
-      ['dynamodb.amazonaws.com', 'DescribeTable', { tableName: 'payments' }],
-      ['ssm.amazonaws.com', 'GetParameters', { names: ['/prod/payments/db-password'], withDecryption: true }],
-      ['secretsmanager.amazonaws.com', 'GetSecretValue', { secretId: 'prod/payments/stripe' }],
-      ['kms.amazonaws.com', 'Decrypt', { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }],
-      ['sqs.amazonaws.com', 'GetQueueAttributes', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/payments' }],
-      ['s3.amazonaws.com', 'ListObjects', { bucketName: 'app-assets', prefix: 'img/' }],
-    ]);
-    const user = rand() < 0.5 ? APP : INSTANCE_ROLE;
-    return { event: apiCall(s, n, rp, { user, time, ip: '3.91.12.40', seed: `a${i}` }), source: AWS_AS };
-  }],
+  [
+    25,
+    (time, i) => {
+      const [s, n, rp] = pick<[string, string, unknown]>([
+        ['dynamodb.amazonaws.com', 'DescribeTable', { tableName: 'payments' }],
+        ['ssm.amazonaws.com', 'GetParameters', { names: ['/prod/payments/db-password'], withDecryption: true }],
+        ['secretsmanager.amazonaws.com', 'GetSecretValue', { secretId: 'prod/payments/stripe' }],
+        ['kms.amazonaws.com', 'Decrypt', { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }],
+        ['sqs.amazonaws.com', 'GetQueueAttributes', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/payments' }],
+        ['s3.amazonaws.com', 'ListObjects', { bucketName: 'app-assets', prefix: 'img/' }],
+      ]);
+      const user = rand() < 0.5 ? APP : INSTANCE_ROLE;
+      return { event: apiCall(s, n, rp, { user, time, ip: '3.91.12.40', seed: `a${i}` }), source: AWS_AS };
+    },
+  ],
   // Role assumptions: CI, SSO, services.
-  [10, (time, i) => {
-    const roleArn = `arn:aws:iam::${ACCOUNT}:role/${pick(['github-actions-deploy', 'readonly-audit', 'cfn-exec-role'])}`;
-    return { event: apiCall('sts.amazonaws.com', 'AssumeRole', { roleArn, roleSessionName: `s${i}`, durationSeconds: 3600 }, { user: pick([DEPLOY_ROLE, ...PEOPLE]), time, seed: `s${i}` }), source: OFFICE };
-  }],
+  [
+    10,
+    (time, i) => {
+      const roleArn = `arn:aws:iam::${ACCOUNT}:role/${pick(['github-actions-deploy', 'readonly-audit', 'cfn-exec-role'])}`;
+      return {
+        event: apiCall(
+          'sts.amazonaws.com',
+          'AssumeRole',
+          { roleArn, roleSessionName: `s${i}`, durationSeconds: 3600 },
+          { user: pick([DEPLOY_ROLE, ...PEOPLE]), time, seed: `s${i}` },
+        ),
+        source: OFFICE,
+      };
+    },
+  ],
   // Deployments: CI pushing a stack...
-  [8, (time, i) => { const [s, n, rp] = pick(DEPLOY); return { event: apiCall(s, n, rp, { user: DEPLOY_ROLE, time, ip: '20.42.7.19', readOnly: false, seed: `d${i}` }), source: { asn: 8075, org: 'MICROSOFT-CORP-MSN-AS-BLOCK' } }; }],
+  [
+    8,
+    (time, i) => {
+      const [s, n, rp] = pick(DEPLOY);
+      return {
+        event: apiCall(s, n, rp, { user: DEPLOY_ROLE, time, ip: '20.42.7.19', readOnly: false, seed: `d${i}` }),
+        source: { asn: 8075, org: 'MICROSOFT-CORP-MSN-AS-BLOCK' },
+      };
+    },
+  ],
   // ...and CloudFormation applying it.
-  [6, (time, i) => { const [s, n, rp] = pick(BY_CFN); return { event: apiCall(s, n, rp, { user: CFN, time, ip: 'cloudformation.amazonaws.com', userAgent: 'cloudformation.amazonaws.com', readOnly: false, seed: `c${i}` }) }; }],
+  [
+    6,
+    (time, i) => {
+      const [s, n, rp] = pick(BY_CFN);
+      return {
+        event: apiCall(s, n, rp, {
+          user: CFN,
+          time,
+          ip: 'cloudformation.amazonaws.com',
+          userAgent: 'cloudformation.amazonaws.com',
+          readOnly: false,
+          seed: `c${i}`,
+        }),
+      };
+    },
+  ],
   // Console sign-ins with MFA, and SSO sign-ins.
-  [3, (time, i) => {
-    const event = {
-      ...apiCall('signin.amazonaws.com', 'ConsoleLogin', null, { user: ALICE, time, response: { ConsoleLogin: 'Success' }, readOnly: false, seed: `l${i}` }),
-      eventType: 'AwsConsoleSignIn',
-      additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: 'Yes' },
-    };
-    return { event, source: OFFICE };
-  }],
+  [
+    3,
+    (time, i) => {
+      const event = {
+        ...apiCall('signin.amazonaws.com', 'ConsoleLogin', null, {
+          user: ALICE,
+          time,
+          response: { ConsoleLogin: 'Success' },
+          readOnly: false,
+          seed: `l${i}`,
+        }),
+        eventType: 'AwsConsoleSignIn',
+        additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: 'Yes' },
+      };
+      return { event, source: OFFICE };
+    },
+  ],
   // A read-only user bumping into a permission boundary now and then.
-  [1, (time, i) => {
-    const [s, n, rp] = pick(READS.slice(0, 8));
-    return { event: apiCall(s, n, rp, { user: PEOPLE[2], time, errorCode: 'AccessDenied', seed: `x${i}` }), source: OFFICE };
-  }],
+  [
+    1,
+    (time, i) => {
+      const [s, n, rp] = pick(READS.slice(0, 8));
+      return { event: apiCall(s, n, rp, { user: PEOPLE[2], time, errorCode: 'AccessDenied', seed: `x${i}` }), source: OFFICE };
+    },
+  ],
   // Small, routine changes by people during the working day.
-  [3, (time, i) => {
-    const [s, n, rp] = pick<[string, string, unknown]>([
-      ['ec2.amazonaws.com', 'StartInstances', { instancesSet: { items: [{ instanceId: 'i-0fedcba9876543210' }] } }],
-      ['ec2.amazonaws.com', 'CreateTags', { resourcesSet: { items: [{ resourceId: 'i-0fedcba9876543210' }] }, tagSet: { items: [{ key: 'owner', value: 'bob' }] } }],
-      ['ec2.amazonaws.com', 'RunInstances', { instancesSet: { items: [{ imageId: 'ami-0abcdef1234567890', minCount: 1, maxCount: 1 }] }, instanceType: 't3.medium' }],
-      ['ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { groupId: 'sg-0123456789abcdef0', ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, ipRanges: { items: [{ cidrIp: '10.0.0.0/16' }] } }] } }],
-      ['s3.amazonaws.com', 'PutBucketTagging', { bucketName: 'app-assets' }],
-      ['iam.amazonaws.com', 'TagRole', { roleName: 'payments-api-lambda-role', tags: [{ key: 'team', value: 'payments' }] }],
-    ]);
-    return { event: apiCall(s, n, rp, { user: pick(PEOPLE.slice(0, 2)), time, readOnly: false, seed: `w${i}` }), source: OFFICE };
-  }],
+  [
+    3,
+    (time, i) => {
+      const [s, n, rp] = pick<[string, string, unknown]>([
+        ['ec2.amazonaws.com', 'StartInstances', { instancesSet: { items: [{ instanceId: 'i-0fedcba9876543210' }] } }],
+        [
+          'ec2.amazonaws.com',
+          'CreateTags',
+          { resourcesSet: { items: [{ resourceId: 'i-0fedcba9876543210' }] }, tagSet: { items: [{ key: 'owner', value: 'bob' }] } },
+        ],
+        [
+          'ec2.amazonaws.com',
+          'RunInstances',
+          { instancesSet: { items: [{ imageId: 'ami-0abcdef1234567890', minCount: 1, maxCount: 1 }] }, instanceType: 't3.medium' },
+        ],
+        [
+          'ec2.amazonaws.com',
+          'AuthorizeSecurityGroupIngress',
+          {
+            groupId: 'sg-0123456789abcdef0',
+            ipPermissions: {
+              items: [{ ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, ipRanges: { items: [{ cidrIp: '10.0.0.0/16' }] } }],
+            },
+          },
+        ],
+        ['s3.amazonaws.com', 'PutBucketTagging', { bucketName: 'app-assets' }],
+        ['iam.amazonaws.com', 'TagRole', { roleName: 'payments-api-lambda-role', tags: [{ key: 'team', value: 'payments' }] }],
+      ]);
+      return { event: apiCall(s, n, rp, { user: pick(PEOPLE.slice(0, 2)), time, readOnly: false, seed: `w${i}` }), source: OFFICE };
+    },
+  ],
 ];
 
 export function benignCorpus(): Json[] {

@@ -38,7 +38,8 @@ function report(label: string, paths: string[]): void {
       const verdict = engine.evaluate(event, enrichment);
       counts[verdict.priority]!++;
       if (verdict.priority === 'HIGH' || verdict.priority === 'CRITICAL') {
-        for (const r of verdict.risk.reasons) if (r.priority === 'HIGH' || r.priority === 'CRITICAL') byRule.set(r.rule, (byRule.get(r.rule) ?? 0) + 1);
+        for (const r of verdict.risk.reasons)
+          if (r.priority === 'HIGH' || r.priority === 'CRITICAL') byRule.set(r.rule, (byRule.get(r.rule) ?? 0) + 1);
       }
     }
   }
@@ -51,4 +52,8 @@ function report(label: string, paths: string[]): void {
 }
 
 report('benign corpus', ['test/fixtures/benign/corpus.ndjson']);
-for (const input of inputs) report(input, files(input).filter((f) => /\.(json|ndjson)$/.test(f)));
+for (const input of inputs)
+  report(
+    input,
+    files(input).filter((f) => /\.(json|ndjson)$/.test(f)),
+  );

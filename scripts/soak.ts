@@ -17,11 +17,28 @@ import type { AddressInfo } from 'node:net';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
 import { decodeEnvelope } from '../src/codec/envelope.ts';
 import { ReingestionError } from '../src/errors.ts';
-import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, lambdaContext, outputLines } from '../test/helpers/factories.ts';
+import {
+  cloudTrailEvent,
+  cloudWatchLogsData,
+  firehoseEvent,
+  firehoseRecord,
+  lambdaContext,
+  outputLines,
+} from '../test/helpers/factories.ts';
 import { startFirehoseServer } from '../test/helpers/loopback.ts';
 import { startDynalite } from '../test/integration/lookup/dynalite.ts';
 import { startFakeServer, type ScriptedResponse } from '../test/integration/lookup/fake-provider-server.ts';
-import { DYNAMODB_ERRORS, KEYS, coldStart, eventKey, healthyAnswer, providerEnv, sharedGeo, startAwsJsonServer, type AwsReply } from '../test/integration/faults/support.ts';
+import {
+  DYNAMODB_ERRORS,
+  KEYS,
+  coldStart,
+  eventKey,
+  healthyAnswer,
+  providerEnv,
+  sharedGeo,
+  startAwsJsonServer,
+  type AwsReply,
+} from '../test/integration/faults/support.ts';
 
 const INVOCATIONS = Number(process.env.SOAK_INVOCATIONS ?? 2000);
 const MAX_SECONDS = Number(process.env.SOAK_MAX_SECONDS ?? 300);
@@ -135,7 +152,8 @@ async function main(): Promise<void> {
   const providers = await startFakeServer(providerAnswer);
   const dynalite = await startDynalite([TABLE]);
   const dynamoFault = (): AwsReply => {
-    if (fault === 'dynamodb-throttled') return { type: random() < 0.5 ? DYNAMODB_ERRORS.provisionedThroughputExceeded : DYNAMODB_ERRORS.throttling };
+    if (fault === 'dynamodb-throttled')
+      return { type: random() < 0.5 ? DYNAMODB_ERRORS.provisionedThroughputExceeded : DYNAMODB_ERRORS.throttling };
     if (fault === 'dynamodb-500') return { status: 500, type: DYNAMODB_ERRORS.internalServerError };
     return { forward: true };
   };
@@ -150,7 +168,12 @@ async function main(): Promise<void> {
     CACHE_TABLE_NAME: TABLE,
     L1_CACHE_MAX_ENTRIES: String(L1_MAX),
     REINGEST_MAX_ATTEMPTS: '4',
-    ...Object.fromEntries(['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [[`${p}_TIMEOUT_MS`, '150'], [`${p}_BREAKER_COOLDOWN_SECONDS`, '1']])),
+    ...Object.fromEntries(
+      ['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [
+        [`${p}_TIMEOUT_MS`, '150'],
+        [`${p}_BREAKER_COOLDOWN_SECONDS`, '1'],
+      ]),
+    ),
   });
   // In front of the Firehose endpoint: during 'firehose-hang' a call is accepted and never answered; during
   // 'firehose-reset' a call is forwarded (its entries stored), then the connection is reset before the answer.
@@ -173,7 +196,9 @@ async function main(): Promise<void> {
             // Accepted, response lost: our loop resends these entries (the documented duplicate).
             for (const r of (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Records: { Data: string }[] }).Records) {
               const envelope = decodeEnvelope(Buffer.from(r.Data, 'base64'), 64 * 1024 * 1024);
-              if (envelope.ok) for (const line of envelope.value.body.toString('utf8').split('\n')) if (line !== '') afterReset.add(eventKey(JSON.parse(line) as Record<string, unknown>));
+              if (envelope.ok)
+                for (const line of envelope.value.body.toString('utf8').split('\n'))
+                  if (line !== '') afterReset.add(eventKey(JSON.parse(line) as Record<string, unknown>));
             }
             req.socket.destroy();
             return;
@@ -187,7 +212,13 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: frontUrl, dynamoUrl: dynamo.url, log: { debug: scan, info: scan, warn: scan, error: scan } });
+  const rig = coldStart({
+    env,
+    geo: await sharedGeo(),
+    firehoseUrl: frontUrl,
+    dynamoUrl: dynamo.url,
+    log: { debug: scan, info: scan, warn: scan, error: scan },
+  });
 
   const expected = new Set<string>();
   const delivered = new Map<string, number>();
@@ -259,7 +290,8 @@ async function main(): Promise<void> {
           backlog.push(firehoseRecord(r.data.toString('base64')));
           const envelope = decodeEnvelope(r.data, 64 * 1024 * 1024);
           if (!envelope.ok) throw new Error(`re-ingested record is not an envelope: ${envelope.error}`);
-          for (const line of envelope.value.body.toString('utf8').split('\n')) if (line !== '') atLeastOnce.add(eventKey(JSON.parse(line) as Record<string, unknown>));
+          for (const line of envelope.value.body.toString('utf8').split('\n'))
+            if (line !== '') atLeastOnce.add(eventKey(JSON.parse(line) as Record<string, unknown>));
         }
         // Firehose retries the batch (NumberOfRetries, default 3); the outage is over by then.
         outage = false;
@@ -334,7 +366,9 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   console.log('\n| when | RSS MB | heap MB | sockets | timers | all handles |\n| --- | --- | --- | --- | --- | --- |');
   for (const s of snapshots) {
-    console.log(`| ${s.label} | ${s.rssMb.toFixed(1)} | ${s.heapMb.toFixed(1)} | ${sockets(s)} | ${timers(s)} | ${JSON.stringify(s.handles)} |`);
+    console.log(
+      `| ${s.label} | ${s.rssMb.toFixed(1)} | ${s.heapMb.toFixed(1)} | ${sockets(s)} | ${timers(s)} | ${JSON.stringify(s.handles)} |`,
+    );
   }
 
   const problems: string[] = [];
@@ -348,7 +382,9 @@ async function main(): Promise<void> {
   if (sockets(end) > sockets(start) + 32) problems.push(`sockets grew ${sockets(start)} → ${sockets(end)}`);
   if (timers(end) > timers(start) + 16) problems.push(`timers grew ${timers(start)} → ${timers(end)}`);
   if (sockets(after) > 0) problems.push(`${sockets(after)} sockets still open after every service closed`);
-  console.log(`\nheap growth start → end: ${heapGrowth.toFixed(1)} MB (bound ${MAX_HEAP_GROWTH_MB} MB); L1 bound ${L1_MAX} entries over ${IP_POOL} distinct addresses`);
+  console.log(
+    `\nheap growth start → end: ${heapGrowth.toFixed(1)} MB (bound ${MAX_HEAP_GROWTH_MB} MB); L1 bound ${L1_MAX} entries over ${IP_POOL} distinct addresses`,
+  );
   if (problems.length > 0) {
     console.error(`soak FAILED: ${problems.join('; ')}`);
     process.exit(1);

@@ -48,7 +48,13 @@ async function main(): Promise<void> {
   const env = providerEnv(providers.baseUrl, {
     RESPONSE_RESERVE_MS: String(RESERVE_MS),
     // Production defaults (2 s timeout, documented rates), not the fault matrix's fast settings.
-    ...Object.fromEntries(['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [[`${p}_TIMEOUT_MS`, '2000'], [`${p}_RATE_PER_SECOND`, '5'], [`${p}_CONCURRENCY`, '4']])),
+    ...Object.fromEntries(
+      ['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [
+        [`${p}_TIMEOUT_MS`, '2000'],
+        [`${p}_RATE_PER_SECOND`, '5'],
+        [`${p}_CONCURRENCY`, '4'],
+      ]),
+    ),
     ...(process.env.EXTRA_ENV !== undefined ? (JSON.parse(process.env.EXTRA_ENV) as Record<string, string>) : {}),
   });
   const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: firehose.url });

@@ -178,8 +178,16 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: D.API_KEY_MAX_AGE_SECONDS,
     description: 'How long a key read from SSM/Secrets Manager is cached before it is fetched again.',
   },
-  { name: 'GEO_PRECEDENCE', default: D.GEO_PRECEDENCE, description: 'Sources for enrichment.source.geo, first with data wins the whole object.' },
-  { name: 'AS_PRECEDENCE', default: D.AS_PRECEDENCE, description: 'Sources for enrichment.source.as, first with data wins the whole object.' },
+  {
+    name: 'GEO_PRECEDENCE',
+    default: D.GEO_PRECEDENCE,
+    description: 'Sources for enrichment.source.geo, first with data wins the whole object.',
+  },
+  {
+    name: 'AS_PRECEDENCE',
+    default: D.AS_PRECEDENCE,
+    description: 'Sources for enrichment.source.as, first with data wins the whole object.',
+  },
   {
     name: 'REPUTATION_PRECEDENCE',
     default: D.REPUTATION_PRECEDENCE,
@@ -187,7 +195,11 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   ...PROVIDER_NAMES.flatMap(providerVariables),
   { name: 'IPSTACK_BULK', default: D.IPSTACK_BULK, description: 'Use ipstack bulk lookup (up to 50 IPs per request; paid plans).' },
-  { name: 'IPSTACK_SECURITY', default: D.IPSTACK_SECURITY, description: 'Ask ipstack for its security module (proxy/tor; plan dependent).' },
+  {
+    name: 'IPSTACK_SECURITY',
+    default: D.IPSTACK_SECURITY,
+    description: 'Ask ipstack for its security module (proxy/tor; plan dependent).',
+  },
   { name: 'IPQUALITYSCORE_STRICTNESS', default: D.IPQUALITYSCORE_STRICTNESS, description: 'IPQualityScore strictness (0-3).' },
   { name: 'ABUSEIPDB_MAX_AGE_DAYS', default: D.ABUSEIPDB_MAX_AGE_DAYS, description: 'AbuseIPDB report window, maxAgeInDays (1-365).' },
 ];
@@ -220,7 +232,10 @@ function bool(env: Env, name: string, fallback: string): boolean {
 
 function sources(env: Env, name: string, fallback: string): SourceName[] {
   const text = raw(env, name) ?? fallback;
-  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const list = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   const known = new Set<string>(SOURCE_NAMES);
   const bad = list.filter((s) => !known.has(s));
   if (bad.length > 0 || list.length === 0) {
@@ -289,13 +304,15 @@ export function parseLookupConfig(env: Env): LookupConfig {
   };
   const cacheTableName = raw(env, 'CACHE_TABLE_NAME');
   // DynamoDB table names: 3-255 characters of [a-zA-Z0-9_.-] (an ARN is accepted too).
-  if (cacheTableName !== undefined && !/^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[^\s]+:table\/[a-zA-Z0-9_.-]{3,255})$/.test(cacheTableName)) {
-    throw new ConfigError(`CACHE_TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -) or table ARN, got "${cacheTableName}"`);
+  if (
+    cacheTableName !== undefined &&
+    !/^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[^\s]+:table\/[a-zA-Z0-9_.-]{3,255})$/.test(cacheTableName)
+  ) {
+    throw new ConfigError(
+      `CACHE_TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -) or table ARN, got "${cacheTableName}"`,
+    );
   }
-  const providers = Object.fromEntries(PROVIDER_NAMES.map((n) => [n, providerConfig(env, n, ttl)])) as Record<
-    ProviderName,
-    ProviderConfig
-  >;
+  const providers = Object.fromEntries(PROVIDER_NAMES.map((n) => [n, providerConfig(env, n, ttl)])) as Record<ProviderName, ProviderConfig>;
   return {
     ...(cacheTableName !== undefined ? { cacheTableName } : {}),
     geoDbDir: defaultGeoDbDir(env),

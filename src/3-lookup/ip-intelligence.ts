@@ -26,7 +26,14 @@ import { IpqsProvider } from './providers/ipqualityscore.ts';
 import { IpstackProvider } from './providers/ipstack.ts';
 import { sanitiseAnswer } from './providers/sanitise.ts';
 import type { Provider } from './providers/types.ts';
-import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupOptions, type LookupStats, type ProviderStats } from './types.ts';
+import {
+  emptyLookupStats,
+  type IncompleteCause,
+  type IpIntelligence,
+  type LookupOptions,
+  type LookupStats,
+  type ProviderStats,
+} from './types.ts';
 
 export interface IpIntelligenceDeps {
   /** DynamoDB client for CACHE_TABLE_NAME (default: a new client; honours AWS_ENDPOINT_URL_DYNAMODB). */
@@ -229,7 +236,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
 
       for (const ip of unique) {
         const n = normalised.get(ip);
-        const entries = n !== undefined ? known.get(n) ?? {} : {};
+        const entries = n !== undefined ? (known.get(n) ?? {}) : {};
         const bySource: NormalisedBySource = { offline: this.#geo.lookup(ip) };
         const providers: Record<string, Record<string, unknown>> = {};
         let complete = true;
@@ -247,7 +254,7 @@ export class DefaultIpIntelligence implements IpIntelligence {
         }
         if (!complete && n !== undefined) {
           if (failedDeadline.has(n)) stats.deadlineMisses++;
-          causes.set(ip, failedDeadline.has(n) ? 'deadline' : failures.get(n) ?? 'provider_error');
+          causes.set(ip, failedDeadline.has(n) ? 'deadline' : (failures.get(n) ?? 'provider_error'));
         }
         const merged = mergeSources(bySource, this.#config.precedence);
         const answer: IpIntel = { ...merged, ...(Object.keys(providers).length > 0 ? { providers } : {}), complete };
@@ -366,7 +373,11 @@ export class DefaultIpIntelligence implements IpIntelligence {
             data = clean.data;
           }
           const ttl = data !== undefined ? rt.ttlSeconds : Math.min(rt.ttlSeconds, this.#config.negativeTtlSeconds);
-          const entry: CacheEntry = { status: data !== undefined ? 'found' : 'none', fetchedAt, expiresAt: Math.floor(fetchedAt / 1000) + ttl };
+          const entry: CacheEntry = {
+            status: data !== undefined ? 'found' : 'none',
+            fetchedAt,
+            expiresAt: Math.floor(fetchedAt / 1000) + ttl,
+          };
           if (data !== undefined) entry.data = data;
           known.set(ip, { ...known.get(ip), [name]: entry });
           changed.add(ip);
@@ -396,7 +407,12 @@ export class DefaultIpIntelligence implements IpIntelligence {
 export async function createIpIntelligence(config: LookupConfig, deps: IpIntelligenceDeps = {}): Promise<DefaultIpIntelligence> {
   const geo = deps.geo ?? (await openGeoDatabase(config.geoDbDir));
   let dynamoDb = deps.dynamoDb;
-  if (dynamoDb === undefined && deps.cache === undefined && config.cacheTableName !== undefined && PROVIDER_NAMES.some((p) => config.providers[p].enabled)) {
+  if (
+    dynamoDb === undefined &&
+    deps.cache === undefined &&
+    config.cacheTableName !== undefined &&
+    PROVIDER_NAMES.some((p) => config.providers[p].enabled)
+  ) {
     // Loaded only when the cache is used: the SDK's DynamoDB client is a large share of a cold start.
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     dynamoDb = new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 }, maxAttempts: 3 });

@@ -14,15 +14,7 @@ import type { CloudTrailEvent, Enrichment, Priority, RiskReason, Verdict } from 
 import { compileTemplate, type CompiledTemplate } from './interpolate.ts';
 import { compileIpSet, type IpSet } from './ip-set.ts';
 import { ownValue, parseFieldPath, StepKind, type FieldPath } from './path.ts';
-import {
-  inClockRange,
-  isValidTimezone,
-  parseClockTime,
-  parseDayName,
-  parseEventTime,
-  zonedClock,
-  type ZonedClock,
-} from './time.ts';
+import { inClockRange, isValidTimezone, parseClockTime, parseDayName, parseEventTime, zonedClock, type ZonedClock } from './time.ts';
 import type { RuleEngine } from './types.ts';
 import { assertRulesDocument, describeLocation } from './validate.ts';
 
@@ -269,7 +261,8 @@ function compileWindow(entry: WindowDoc, clock: ZonedClock, fail: (field: string
   if (entry.start === undefined && entry.end === undefined && entry.days === undefined && entry.timeOfDay === undefined) {
     fail('', 'needs start/end, days or timeOfDay');
   }
-  if ((entry.start === undefined) !== (entry.end === undefined)) fail(entry.start === undefined ? 'start' : 'end', 'start and end go together');
+  if ((entry.start === undefined) !== (entry.end === undefined))
+    fail(entry.start === undefined ? 'start' : 'end', 'start and end go together');
   let start = Number.NEGATIVE_INFINITY;
   let end = Number.POSITIVE_INFINITY;
   const instant = (text: string, field: string, isEnd: boolean): number => {
@@ -374,7 +367,9 @@ function compileWatchlists(doc: RulesDocument, options: CompileOptions, fail: Fa
         if (value === null || typeof value !== 'object' || Array.isArray(value)) at(item.where, 'must be an object');
         const known = new Set(['principals', 'start', 'end', 'days', 'timeOfDay', 'note']);
         for (const key of Object.keys(value as object)) if (!known.has(key)) at(`${item.where}.${key}`, 'is not a known field');
-        windows.push(compileWindow(value as WindowDoc, clock, (field, message) => at(field ? `${item.where}.${field}` : item.where, message)));
+        windows.push(
+          compileWindow(value as WindowDoc, clock, (field, message) => at(field ? `${item.where}.${field}` : item.where, message)),
+        );
       }
       out.set(name, { type: 'windows', windows });
     }
@@ -385,7 +380,6 @@ function compileWatchlists(doc: RulesDocument, options: CompileOptions, fail: Fa
 function splitField(field: string): string[] {
   return field.split(/[.[\]]+/).filter((s) => s.length > 0);
 }
-
 
 // ===================================================================================================
 // Sigma operators (issue 14). One block, so each can become one entry of the operator table (plus one
@@ -488,11 +482,19 @@ function foldedStringTests(c: ConditionDoc, constant: (value: unknown) => string
   }
   if (c.in !== undefined) {
     if (!c.in.every((v) => typeof v === 'string')) return undefined;
-    tests.push(`${constant(new Set((c.in).map((v) => v.toLowerCase())))}.has(t)`);
+    tests.push(`${constant(new Set(c.in.map((v) => v.toLowerCase())))}.has(t)`);
   }
-  for (const [op, method] of [['prefix', 'startsWith'], ['suffix', 'endsWith'], ['contains', 'includes']] as const) {
+  for (const [op, method] of [
+    ['prefix', 'startsWith'],
+    ['suffix', 'endsWith'],
+    ['contains', 'includes'],
+  ] as const) {
     if (c[op] === undefined) continue;
-    tests.push(`(${toList(c[op]).map((x) => `t.${method}(${constant(x.toLowerCase())})`).join(' || ')})`);
+    tests.push(
+      `(${toList(c[op])
+        .map((x) => `t.${method}(${constant(x.toLowerCase())})`)
+        .join(' || ')})`,
+    );
   }
   return tests.length > 0 ? tests.join(' && ') : undefined;
 }
@@ -606,7 +608,6 @@ function readCode(path: FieldPath): string {
   return code;
 }
 
-
 function createConditionCompiler(
   fail: Fail,
   ruleIndex: number,
@@ -666,7 +667,8 @@ function createConditionCompiler(
       } catch (error) {
         return err([...at, 'regex'], `is not a valid regular expression: ${(error as Error).message}`);
       }
-      if (NESTED_QUANTIFIER.test(cond.regex)) err([...at, 'regex'], 'has a nested quantifier such as (a+)+, which can backtrack catastrophically');
+      if (NESTED_QUANTIFIER.test(cond.regex))
+        err([...at, 'regex'], 'has a nested quantifier such as (a+)+, which can backtrack catastrophically');
       preds.push((v) => typeof v === 'string' && re.test(v.length > MAX_REGEX_INPUT ? v.slice(0, MAX_REGEX_INPUT) : v));
     }
     if (cond.gt !== undefined) {
@@ -721,7 +723,10 @@ function createConditionCompiler(
     const field = path(cond.field!, [...at, 'field']);
     const ops = FIELD_OPERATORS.filter((op) => cond[op] !== undefined);
     if (ops.length === 0) err(at, `needs an operator (${FIELD_OPERATORS.join(', ')})`);
-    if (cond.ignoreCase !== undefined && !ops.some((op) => ['equals', 'in', 'prefix', 'suffix', 'contains', 'regex', 'inWatchlist', 'equalsField', 'wildcard'].includes(op))) {
+    if (
+      cond.ignoreCase !== undefined &&
+      !ops.some((op) => ['equals', 'in', 'prefix', 'suffix', 'contains', 'regex', 'inWatchlist', 'equalsField', 'wildcard'].includes(op))
+    ) {
       err([...at, 'ignoreCase'], 'only applies to equals, in, prefix, suffix, contains, regex, inWatchlist, equalsField and wildcard');
     }
     if (cond.regexFlags !== undefined && cond.regex === undefined) err([...at, 'regexFlags'], 'only applies to regex');
@@ -845,7 +850,8 @@ function createConditionCompiler(
       if (c.all !== undefined) return `(${c.all.map((x, i) => expr(x, [...where, 'all', String(i)])).join(' && ')})`;
       if (c.any !== undefined) return `(${c.any.map((x, i) => expr(x, [...where, 'any', String(i)])).join(' || ')})`;
       if (c.not !== undefined) return `!${expr(c.not, [...where, 'not'])}`;
-      if (c.field === undefined || c.inWindow !== undefined || c.some !== undefined || c.regexFlags !== undefined) return fallback(c, where);
+      if (c.field === undefined || c.inWindow !== undefined || c.some !== undefined || c.regexFlags !== undefined)
+        return fallback(c, where);
       if (c.ignoreCase === true) {
         const folded = foldedStringTests(c, constant);
         if (folded === undefined) return fallback(c, where);
@@ -948,7 +954,7 @@ function possible(cond: ConditionDoc, field: string, fold: boolean): Set<string>
     if ((cond.field !== field && cond.field !== `$.${field}`) || (cond.ignoreCase === true && !fold)) return undefined;
     const f = (v: string): string => (fold ? v.toLowerCase() : v);
     if (typeof cond.equals === 'string') return new Set([f(cond.equals)]);
-    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set((cond.in).map(f));
+    if (cond.in !== undefined && cond.in.every((v) => typeof v === 'string')) return new Set(cond.in.map(f));
     return undefined;
   }
   if (cond.all !== undefined) {
@@ -1002,7 +1008,8 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
 
   const timezone = options.timezone ?? rulesDoc.timezone ?? 'UTC';
   if (!isValidTimezone(timezone)) {
-    if (options.timezone !== undefined) throw new RulesValidationError(`${source}: timezone "${timezone}" is not an IANA timezone known to this runtime`);
+    if (options.timezone !== undefined)
+      throw new RulesValidationError(`${source}: timezone "${timezone}" is not an IANA timezone known to this runtime`);
     fail.at(['timezone'], `"${timezone}" is not an IANA timezone known to this runtime`);
   }
   const clock = zonedClock(timezone);
@@ -1045,7 +1052,9 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
   // Rules per (lower-cased) eventName: those that can only match certain names are listed under each of
   // them; the rest (no provable name) are in every list and in `anyName`, the list for names no rule
   // mentions. `byName` remembers the list for each exact name seen, so an event costs one Map lookup.
-  const names = compiled.map((r) => (options.index === false ? undefined : possibleFoldedValues(rulesDoc.rules[r.order]!.when, 'eventName')));
+  const names = compiled.map((r) =>
+    options.index === false ? undefined : possibleFoldedValues(rulesDoc.rules[r.order]!.when, 'eventName'),
+  );
   const anyName = compiled.filter((_, i) => names[i] === undefined);
   const byFoldedName = new Map<string, CompiledRule[]>();
   for (const set of names) for (const name of set ?? []) byFoldedName.set(name, []);
@@ -1122,7 +1131,13 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
       entries.sort(byPriorityThenScore);
       const reasons: RiskReason[] = entries.map(({ rule, detail }) =>
         rule.attack
-          ? { rule: rule.id, priority: rule.priority, score: rule.score, detail, attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] } }
+          ? {
+              rule: rule.id,
+              priority: rule.priority,
+              score: rule.score,
+              detail,
+              attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] },
+            }
           : { rule: rule.id, priority: rule.priority, score: rule.score, detail },
       );
       return { priority, risk: { score, reasons } };

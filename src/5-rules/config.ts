@@ -41,7 +41,8 @@ export const RULES_CONFIG_VARIABLES: ReadonlyArray<{ name: string; default?: str
   {
     name: 'ALLOWED_COUNTRIES',
     default: 'US',
-    description: "Comma-separated ISO 3166-1 alpha-2 codes of countries activity may come from; when set, replaces the file's allowedCountries watchlist.",
+    description:
+      "Comma-separated ISO 3166-1 alpha-2 codes of countries activity may come from; when set, replaces the file's allowedCountries watchlist.",
   },
   {
     name: 'RULES_DISABLED',
@@ -55,7 +56,8 @@ export const RULES_CONFIG_VARIABLES: ReadonlyArray<{ name: string; default?: str
   {
     name: 'SIGMA_UNSUPPORTED',
     default: 'fail',
-    description: '`fail`: a CloudTrail Sigma rule using an unsupported feature fails the cold start naming file and feature; `skip`: such rules are skipped with one warning each.',
+    description:
+      '`fail`: a CloudTrail Sigma rule using an unsupported feature fails the cold start naming file and feature; `skip`: such rules are skipped with one warning each.',
   },
 ];
 
@@ -100,7 +102,9 @@ export function parseRulesConfig(env: Env = process.env): RulesConfig {
 
   const tz = env.RULES_TIMEZONE?.trim();
   if (tz && !isValidTimezone(tz)) {
-    throw new ConfigError(`RULES_TIMEZONE: "${tz}" is not an IANA timezone known to this runtime (e.g. UTC, Europe/Berlin, America/New_York)`);
+    throw new ConfigError(
+      `RULES_TIMEZONE: "${tz}" is not an IANA timezone known to this runtime (e.g. UTC, Europe/Berlin, America/New_York)`,
+    );
   }
 
   const countries = list(env.ALLOWED_COUNTRIES);

@@ -102,7 +102,8 @@ function readSidecar(sidecarFile: string, text: string, readFile: (path: string)
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
   const sidecar = parsed as Partial<RulesSidecar>;
-  if (sidecar.format !== RULES_SIDECAR_FORMAT) return { ok: false, reason: `format ${JSON.stringify(sidecar.format)} is not ${RULES_SIDECAR_FORMAT}` };
+  if (sidecar.format !== RULES_SIDECAR_FORMAT)
+    return { ok: false, reason: `format ${JSON.stringify(sidecar.format)} is not ${RULES_SIDECAR_FORMAT}` };
   if (!('document' in sidecar)) return { ok: false, reason: 'no document' };
   if (sidecar.sourceSha256 !== sha256Hex(text)) return { ok: false, reason: 'stale (sourceSha256 does not match the rules file)' };
   return { ok: true, document: sidecar.document };
@@ -112,7 +113,11 @@ function readSidecar(sidecarFile: string, text: string, readFile: (path: string)
  * The rules document in `text` (read from `rulesFile`): from the compiled sidecar when it matches the text,
  * else parsed from YAML/JSON. The rules file size bound applies either way.
  */
-export function parseRulesFile(rulesFile: string, text: string, deps: LoadDeps = {}): { document: unknown; parsedFrom: 'sidecar' | 'text' } {
+export function parseRulesFile(
+  rulesFile: string,
+  text: string,
+  deps: LoadDeps = {},
+): { document: unknown; parsedFrom: 'sidecar' | 'text' } {
   const readFile = deps.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const log = deps.log ?? silentLog;
   assertSize(text, rulesFile);
@@ -120,7 +125,11 @@ export function parseRulesFile(rulesFile: string, text: string, deps: LoadDeps =
   if (sidecarFile !== undefined) {
     const lookup = readSidecar(sidecarFile, text, readFile);
     if (lookup.ok) return { document: lookup.document, parsedFrom: 'sidecar' };
-    log.debug('rules sidecar not used, parsing the YAML (run `rules compile` for a faster cold start)', { rulesFile, sidecarFile, reason: lookup.reason });
+    log.debug('rules sidecar not used, parsing the YAML (run `rules compile` for a faster cold start)', {
+      rulesFile,
+      sidecarFile,
+      reason: lookup.reason,
+    });
   }
   return { document: parseRulesText(text, rulesFile), parsedFrom: 'text' };
 }
@@ -158,7 +167,9 @@ export function buildRulesSidecar(text: string, source: string): string {
   const document = parseRulesText(text, source);
   const where = notJsonRepresentable(document, '');
   if (where !== undefined) {
-    throw new RulesValidationError(`${source}: field "${where}" holds a value JSON cannot represent (e.g. .inf, .nan); no sidecar can be built`);
+    throw new RulesValidationError(
+      `${source}: field "${where}" holds a value JSON cannot represent (e.g. .inf, .nan); no sidecar can be built`,
+    );
   }
   const sidecar: RulesSidecar = { format: RULES_SIDECAR_FORMAT, sourceSha256: sha256Hex(text), document };
   // Indented, so a reviewer can diff the committed sidecar against the YAML change that produced it.
@@ -178,7 +189,8 @@ export function writeRulesSidecar(rulesFile: string, deps: SidecarDeps = {}): { 
   const readFile = deps.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const writeFile = deps.writeFile ?? ((path: string, text: string) => writeFileSync(path, text));
   const sidecarFile = rulesSidecarPath(rulesFile);
-  if (sidecarFile === undefined) throw new RulesValidationError(`${rulesFile}: only a .yaml/.yml rules file gets a sidecar (a JSON file is already fast to load)`);
+  if (sidecarFile === undefined)
+    throw new RulesValidationError(`${rulesFile}: only a .yaml/.yml rules file gets a sidecar (a JSON file is already fast to load)`);
   let text: string;
   try {
     text = readFile(rulesFile);
@@ -198,7 +210,7 @@ function withWatchlistEntries(doc: unknown, entries: Record<string, unknown[]>):
     const { file: _file, ...rest } = lists[name] ?? { type: 'cidrs' };
     lists[name] = { ...rest, entries: values };
   }
-  return { ...(doc), watchlists: lists };
+  return { ...doc, watchlists: lists };
 }
 
 export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): CompiledRuleEngine & { sigma?: SigmaStats } {
@@ -215,7 +227,12 @@ export function loadRuleEngine(config: RulesConfig, deps: LoadDeps = {}): Compil
   let ruleSource: ((i: number) => string | undefined) | undefined;
   let sigma: SigmaStats | undefined;
   if (config.sigmaRulesDir !== undefined) {
-    const loaded = loadSigmaRules(config.sigmaRulesDir, config.sigmaUnsupported ?? 'fail', { readFile, log, readDir: deps.readDir, isDirectory: deps.isDirectory });
+    const loaded = loadSigmaRules(config.sigmaRulesDir, config.sigmaUnsupported ?? 'fail', {
+      readFile,
+      log,
+      readDir: deps.readDir,
+      isDirectory: deps.isDirectory,
+    });
     sigma = loaded.stats;
     const own = doc !== null && typeof doc === 'object' ? (doc as { rules?: unknown }).rules : undefined;
     if (Array.isArray(own)) {

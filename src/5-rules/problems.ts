@@ -48,7 +48,7 @@ export function findRulesProblems(doc: unknown, options: CompileOptions = {}): s
 
   // Each watchlist alone; one that fails is replaced by an empty list of its type, so rules using it still compile.
   const watchlists: Record<string, unknown> = {};
-  for (const [name, list] of Object.entries((doc.watchlists) ?? {})) {
+  for (const [name, list] of Object.entries(doc.watchlists ?? {})) {
     const problem = problemOf({ ...base, watchlists: { [name]: list }, rules: [] }, partOptions);
     add(problem);
     if (problem === undefined) watchlists[name] = list;
@@ -70,7 +70,8 @@ export function findRulesProblems(doc: unknown, options: CompileOptions = {}): s
     const id = isObject(rule) && typeof rule.id === 'string' ? rule.id : undefined;
     if (id === undefined) continue;
     const previous = seen.get(id);
-    if (previous !== undefined) add(`${options.source ?? 'rules'}: rule "${id}" (rules[${i}]) field "id" duplicates the id of rules[${previous}]`);
+    if (previous !== undefined)
+      add(`${options.source ?? 'rules'}: rule "${id}" (rules[${i}]) field "id" duplicates the id of rules[${previous}]`);
     else seen.set(id, i);
   }
   for (const id of options.disabledRules ?? []) {

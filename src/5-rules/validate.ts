@@ -31,7 +31,10 @@ export function describeLocation(doc: unknown, segments: readonly string[]): str
     const index = Number(segments[1]);
     const rules = (doc as { rules?: unknown }).rules;
     const rule = Array.isArray(rules) ? (rules[index] as unknown) : undefined;
-    const id = rule !== null && typeof rule === 'object' && typeof (rule as { id?: unknown }).id === 'string' ? (rule as { id: string }).id : undefined;
+    const id =
+      rule !== null && typeof rule === 'object' && typeof (rule as { id?: unknown }).id === 'string'
+        ? (rule as { id: string }).id
+        : undefined;
     const label = id !== undefined ? `rule "${id}" (rules[${index}])` : `rule rules[${index}]`;
     const field = pointerToPath(segments.slice(2));
     return field ? `${label} field "${field}"` : label;

@@ -25,13 +25,24 @@ export interface MappingNode {
   readonly properties?: Readonly<Record<string, MappingNode>>;
 }
 
-const ROOT: Readonly<Record<string, MappingNode>> = (cloudtrailTemplate as { template: { mappings: { properties: Record<string, MappingNode> } } }).template.mappings.properties;
+const ROOT: Readonly<Record<string, MappingNode>> = (
+  cloudtrailTemplate as { template: { mappings: { properties: Record<string, MappingNode> } } }
+).template.mappings.properties;
 
 /** OpenSearch's JSON parser limits (StreamReadConstraints as OpenSearch 2.x sets them): nesting depth and name length. */
 export const MAX_JSON_DEPTH = 1000;
 export const MAX_NAME_LENGTH = 50_000;
 /** Search copies: bounded so no term reaches Lucene's 32,766-byte limit and no copy grows without bound. */
-export const SEARCH_LIMITS = { arns: 50, arnChars: 1024, textChars: 8192, flatLeaves: 200, flatDepth: 8, flatKeyChars: 256, flatValueChars: 1024, flatArray: 50 } as const;
+export const SEARCH_LIMITS = {
+  arns: 50,
+  arnChars: 1024,
+  textChars: 8192,
+  flatLeaves: 200,
+  flatDepth: 8,
+  flatKeyChars: 256,
+  flatValueChars: 1024,
+  flatArray: 50,
+} as const;
 
 /** Strict ISO 8601 UTC date-time, as CloudTrail writes it (2026-11-19T12:00:00Z, optional fraction). */
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
@@ -151,7 +162,14 @@ function addGeoPoint(enrichment: Record<string, unknown>): void {
   if (geo === undefined) return;
   const lat = geo.latitude;
   const lon = geo.longitude;
-  if (typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+  if (
+    typeof lat === 'number' &&
+    typeof lon === 'number' &&
+    Number.isFinite(lat) &&
+    Number.isFinite(lon) &&
+    Math.abs(lat) <= 90 &&
+    Math.abs(lon) <= 180
+  ) {
     source!.geo = { ...geo, location: { lat, lon } };
   }
 }
@@ -237,5 +255,8 @@ function flatCopy(value: Record<string, unknown>, depth: number, budget: { leave
 
 /** A message that is not a CloudTrail event, as a document: kept verbatim (not indexed), timed by its arrival. */
 export function opensearchSkippedDocument(raw: string, error: string, arrivalMs: number): string {
-  return JSON.stringify({ eventTime: new Date(arrivalMs).toISOString(), enrichment: { version: 1, status: 'skipped', error, raw, eventTimeFrom: 'arrival' } });
+  return JSON.stringify({
+    eventTime: new Date(arrivalMs).toISOString(),
+    enrichment: { version: 1, status: 'skipped', error, raw, eventTimeFrom: 'arrival' },
+  });
 }

@@ -31,7 +31,11 @@ const EARLIEST_DAY = Date.UTC(2013, 10, 1);
 const DAY_MS = 86_400_000;
 
 export function partitionKeysOf(event: CloudTrailEvent, arrivalMs: number, options: PartitionOptions = {}): PartitionKeys {
-  return internKeys(accountKey(event.recipientAccountId, options.accountAllowlist), regionKey(event.awsRegion), dateKey(event.eventTime, arrivalMs));
+  return internKeys(
+    accountKey(event.recipientAccountId, options.accountAllowlist),
+    regionKey(event.awsRegion),
+    dateKey(event.eventTime, arrivalMs),
+  );
 }
 
 /** Keys for a line that is not a CloudTrail event (skipped): nothing in it is trusted. */
@@ -166,7 +170,9 @@ export function utcDay(ms: number): string {
 export function sanitisePartitionKeys(keys: PartitionKeys, arrivalMs: number, options: PartitionOptions = {}): PartitionKeys {
   const base = sanitiseBaseKeys(keys, arrivalMs, options);
   const eventClass = keys.eventClass;
-  return typeof eventClass === 'string' && (EVENT_CLASS_KEYS as readonly string[]).includes(eventClass) ? partitionWithClass(base, eventClass as EventClassKey) : base;
+  return typeof eventClass === 'string' && (EVENT_CLASS_KEYS as readonly string[]).includes(eventClass)
+    ? partitionWithClass(base, eventClass as EventClassKey)
+    : base;
 }
 
 function sanitiseBaseKeys(keys: PartitionKeys, arrivalMs: number, options: PartitionOptions): PartitionKeys {
@@ -176,7 +182,8 @@ function sanitiseBaseKeys(keys: PartitionKeys, arrivalMs: number, options: Parti
       : accountKey(keys.account, options.accountAllowlist);
   // The envelope was built at an earlier arrival, so its day may be up to one more day ahead; anything not
   // accepted falls back to this arrival's day (not dateKey's fallback, which would be the shifted one).
-  const dt = /^\d{4}-\d{2}-\d{2}$/.test(keys.dt) && dateKey(`${keys.dt}T00:00:00Z`, arrivalMs + DAY_MS) === keys.dt ? keys.dt : utcDay(arrivalMs);
+  const dt =
+    /^\d{4}-\d{2}-\d{2}$/.test(keys.dt) && dateKey(`${keys.dt}T00:00:00Z`, arrivalMs + DAY_MS) === keys.dt ? keys.dt : utcDay(arrivalMs);
   return internKeys(account, regionKey(keys.region) === keys.region ? keys.region : PARTITION_FALLBACK.region, dt);
 }
 

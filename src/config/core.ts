@@ -57,9 +57,14 @@ export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'ACCOUNT_ALLOWLIST',
     default: '',
-    description: 'comma-separated 12-digit account ids that get their own `account=` partition; others go to `account=other`. Empty: every 12-digit id',
+    description:
+      'comma-separated 12-digit account ids that get their own `account=` partition; others go to `account=other`. Empty: every 12-digit id',
   },
-  { name: 'MAX_DECOMPRESSED_BYTES_PER_RECORD', default: String(DEFAULT_MAX_DECOMPRESSED_PER_RECORD), description: 'gunzip limit of one record (gzip-bomb guard)' },
+  {
+    name: 'MAX_DECOMPRESSED_BYTES_PER_RECORD',
+    default: String(DEFAULT_MAX_DECOMPRESSED_PER_RECORD),
+    description: 'gunzip limit of one record (gzip-bomb guard)',
+  },
   {
     name: 'MAX_DECOMPRESSED_BYTES_PER_INVOCATION',
     default: String(DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION),
@@ -68,23 +73,38 @@ export const CORE_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'MAX_PARSED_BYTES_PER_RECORD',
     default: String(DEFAULT_MAX_PARSED_PER_RECORD),
-    description: 'estimated heap cost of one record once parsed (text ×2 + 64 B per object/array + 16 B per value); over it the record alone is ProcessingFailed',
+    description:
+      'estimated heap cost of one record once parsed (text ×2 + 64 B per object/array + 16 B per value); over it the record alone is ProcessingFailed',
   },
   {
     name: 'MAX_PARSED_BYTES_PER_INVOCATION',
     default: String(DEFAULT_MAX_PARSED_PER_INVOCATION),
-    description: 'estimated parsed heap cost of one invocation; records past it are ProcessingFailed (keeps a 1,024 MB Lambda under 700 MB RSS)',
+    description:
+      'estimated parsed heap cost of one invocation; records past it are ProcessingFailed (keeps a 1,024 MB Lambda under 700 MB RSS)',
   },
-  { name: 'REINGEST_CALL_TIMEOUT_MS', default: String(DEFAULT_CALL_TIMEOUT_MS), description: 'timeout of one PutRecordBatch/PutRecords call (also cut at the invocation deadline)' },
+  {
+    name: 'REINGEST_CALL_TIMEOUT_MS',
+    default: String(DEFAULT_CALL_TIMEOUT_MS),
+    description: 'timeout of one PutRecordBatch/PutRecords call (also cut at the invocation deadline)',
+  },
   { name: 'ENRICHMENT_BUDGET_FRACTION', default: '0.5', description: 'share of the remaining invocation time lookups may use (0.05–0.9)' },
-  { name: 'RESPONSE_RESERVE_MS', default: '2000', description: 'time kept free before the Lambda deadline for re-ingestion and the response' },
-  { name: 'REINGEST_MAX_ATTEMPTS', default: '6', description: 'attempts per re-ingested record before the invocation fails (Firehose then retries the batch)' },
+  {
+    name: 'RESPONSE_RESERVE_MS',
+    default: '2000',
+    description: 'time kept free before the Lambda deadline for re-ingestion and the response',
+  },
+  {
+    name: 'REINGEST_MAX_ATTEMPTS',
+    default: '6',
+    description: 'attempts per re-ingested record before the invocation fails (Firehose then retries the batch)',
+  },
   { name: 'REINGEST_BASE_DELAY_MS', default: '100', description: 'first retry delay of re-ingestion (exponential, full jitter)' },
   { name: 'REINGEST_MAX_DELAY_MS', default: '3000', description: 'largest retry delay of re-ingestion' },
   {
     name: 'OUTPUT_FORMAT',
     default: 'native',
-    description: '`native` (the CloudTrail event + `enrichment`), `ocsf` (OCSF 1.1.0, Security Lake partitions) or `ecs` (ECS 8.x); see docs/layouts.md',
+    description:
+      '`native` (the CloudTrail event + `enrichment`), `ocsf` (OCSF 1.1.0, Security Lake partitions) or `ecs` (ECS 8.x); see docs/layouts.md',
   },
   { name: 'OCSF_RAW_DATA', default: 'true', description: 'with `OUTPUT_FORMAT=ocsf`, keep the original event text in `raw_data`' },
 ];
@@ -98,7 +118,13 @@ export function parseCoreConfig(env: Env): CoreConfig {
     outputMode,
     accountAllowlist: parseAccountAllowlist(env.ACCOUNT_ALLOWLIST),
     maxDecompressedPerRecord: intVar(env, 'MAX_DECOMPRESSED_BYTES_PER_RECORD', DEFAULT_MAX_DECOMPRESSED_PER_RECORD, 1024, 1024 ** 3),
-    maxDecompressedPerInvocation: intVar(env, 'MAX_DECOMPRESSED_BYTES_PER_INVOCATION', DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, 1024, 4 * 1024 ** 3),
+    maxDecompressedPerInvocation: intVar(
+      env,
+      'MAX_DECOMPRESSED_BYTES_PER_INVOCATION',
+      DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION,
+      1024,
+      4 * 1024 ** 3,
+    ),
     maxParsedPerRecord: intVar(env, 'MAX_PARSED_BYTES_PER_RECORD', DEFAULT_MAX_PARSED_PER_RECORD, 1024, 1024 ** 3),
     maxParsedPerInvocation: intVar(env, 'MAX_PARSED_BYTES_PER_INVOCATION', DEFAULT_MAX_PARSED_PER_INVOCATION, 1024, 4 * 1024 ** 3),
     reingestCallTimeoutMs: intVar(env, 'REINGEST_CALL_TIMEOUT_MS', DEFAULT_CALL_TIMEOUT_MS, 100, 300_000),
@@ -121,9 +147,13 @@ export function parseLayoutConfig(env: Env): LayoutConfig {
 
 function parseAccountAllowlist(value: string | undefined): ReadonlySet<string> | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const ids = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const ids = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   for (const id of ids) {
-    if (!/^\d{12}$/.test(id)) throw new ConfigError(`ACCOUNT_ALLOWLIST must list 12-digit account ids separated by commas, got ${JSON.stringify(id)}`);
+    if (!/^\d{12}$/.test(id))
+      throw new ConfigError(`ACCOUNT_ALLOWLIST must list 12-digit account ids separated by commas, got ${JSON.stringify(id)}`);
   }
   return new Set(ids);
 }

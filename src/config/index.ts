@@ -7,7 +7,11 @@ export type { ConfigVariable, CoreConfig, Env } from './core.ts';
 
 /** Powertools reads these itself; listed so deployment checks and the README cover them. */
 const POWERTOOLS_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'POWERTOOLS_SERVICE_NAME', default: 'cloudtrail-enricher', description: 'service name in logs and the `service` metric dimension' },
+  {
+    name: 'POWERTOOLS_SERVICE_NAME',
+    default: 'cloudtrail-enricher',
+    description: 'service name in logs and the `service` metric dimension',
+  },
   { name: 'POWERTOOLS_METRICS_NAMESPACE', default: 'CloudTrailEnricher', description: 'CloudWatch namespace of the EMF metrics' },
   { name: 'POWERTOOLS_LOG_LEVEL', default: 'INFO', description: 'log level (DEBUG, INFO, WARN, ERROR)' },
 ];
@@ -30,5 +34,10 @@ export interface AppConfig {
 
 /** Parses and validates the whole configuration once, at cold start. Throws `ConfigError` naming the variable. */
 export function loadConfig(env: Env): AppConfig {
-  return { core: parseCoreConfig(env), lookup: parseLookupConfig(env), rules: parseRulesConfig(env), observability: parseObservabilityConfig(env) };
+  return {
+    core: parseCoreConfig(env),
+    lookup: parseLookupConfig(env),
+    rules: parseRulesConfig(env),
+    observability: parseObservabilityConfig(env),
+  };
 }

@@ -11,7 +11,11 @@ export interface ObservabilityConfig {
 }
 
 export const OBSERVABILITY_CONFIG_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'TRACING_ENABLED', default: 'false', description: 'true: AWS X-Ray traces through Powertools Tracer (the stage parameter tracingEnabled)' },
+  {
+    name: 'TRACING_ENABLED',
+    default: 'false',
+    description: 'true: AWS X-Ray traces through Powertools Tracer (the stage parameter tracingEnabled)',
+  },
 ];
 
 export function parseObservabilityConfig(env: Env): ObservabilityConfig {

@@ -17,7 +17,10 @@ export interface LambdaMetrics extends MetricsSink {
   captureColdStart(functionName: string): void;
 }
 
-const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]> = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds };
+const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Milliseconds: MetricUnit.Milliseconds,
+};
 
 export function powertoolsMetrics(options: PowertoolsMetricsOptions): LambdaMetrics {
   const namespace = options.namespace ?? METRICS_NAMESPACE;

@@ -69,8 +69,20 @@ export interface ExpressionRef {
 
 type Line = MetricRef | ExpressionRef;
 
-function own(input: OperationsInput, name: MetricNameValue, stat: Stat, extra: Record<string, string> = {}, more: Partial<MetricRef> = {}): MetricRef {
-  return { namespace: input.namespace ?? METRICS_NAMESPACE, name, dimensions: { [Dimension.Service]: input.service, ...extra }, stat, ...more };
+function own(
+  input: OperationsInput,
+  name: MetricNameValue,
+  stat: Stat,
+  extra: Record<string, string> = {},
+  more: Partial<MetricRef> = {},
+): MetricRef {
+  return {
+    namespace: input.namespace ?? METRICS_NAMESPACE,
+    name,
+    dimensions: { [Dimension.Service]: input.service, ...extra },
+    stat,
+    ...more,
+  };
 }
 
 function lambda(fn: string, name: string, stat: Stat, more: Partial<MetricRef> = {}): MetricRef {
@@ -98,7 +110,8 @@ export interface PanelSpec {
   readonly yLabel?: string;
 }
 
-const freshnessMetric = (input: OperationsInput) => (input.outputMode === 's3' ? 'DeliveryToS3.DataFreshness' : 'DeliveryToAmazonOpenSearchService.DataFreshness');
+const freshnessMetric = (input: OperationsInput) =>
+  input.outputMode === 's3' ? 'DeliveryToS3.DataFreshness' : 'DeliveryToAmazonOpenSearchService.DataFreshness';
 
 /** The dashboard, top to bottom, two widgets per row. */
 export const PANELS: readonly PanelSpec[] = [
@@ -113,11 +126,19 @@ export const PANELS: readonly PanelSpec[] = [
   },
   {
     title: 'Records by result — good: Ok, some Dropped (control messages), ProcessingFailed 0',
-    lines: (i) => [own(i, MetricName.RecordsOk, 'Sum'), own(i, MetricName.RecordsDropped, 'Sum'), own(i, MetricName.RecordsProcessingFailed, 'Sum')],
+    lines: (i) => [
+      own(i, MetricName.RecordsOk, 'Sum'),
+      own(i, MetricName.RecordsDropped, 'Sum'),
+      own(i, MetricName.RecordsProcessingFailed, 'Sum'),
+    ],
   },
   {
     title: 'Re-ingested records — good: a few % of records, retries rare, failures 0',
-    lines: (i) => [own(i, MetricName.RecordsReingested, 'Sum'), own(i, MetricName.ReingestRetries, 'Sum'), own(i, MetricName.ReingestFailures, 'Sum')],
+    lines: (i) => [
+      own(i, MetricName.RecordsReingested, 'Sum'),
+      own(i, MetricName.ReingestRetries, 'Sum'),
+      own(i, MetricName.ReingestFailures, 'Sum'),
+    ],
   },
   {
     title: 'Partial enrichment, % of events, by cause — good: under the alarm threshold, mostly 0',
@@ -135,13 +156,22 @@ export const PANELS: readonly PanelSpec[] = [
   {
     title: 'Provider calls and errors — good: errors a small share of calls, calls fall as the caches warm',
     when: (i) => i.providers.length > 0,
-    lines: (i) => i.providers.flatMap((p) => [own(i, MetricName.ProviderCalls, 'Sum', { [Dimension.Provider]: p }, { label: `${p} calls` }), own(i, MetricName.ProviderErrors, 'Sum', { [Dimension.Provider]: p }, { label: `${p} errors` })]),
+    lines: (i) =>
+      i.providers.flatMap((p) => [
+        own(i, MetricName.ProviderCalls, 'Sum', { [Dimension.Provider]: p }, { label: `${p} calls` }),
+        own(i, MetricName.ProviderErrors, 'Sum', { [Dimension.Provider]: p }, { label: `${p} errors` }),
+      ]),
   },
   {
     title: 'Provider latency p50 / p99, ms — good: p99 well under the provider timeout',
     when: (i) => i.providers.length > 0,
     yLabel: 'ms',
-    lines: (i) => i.providers.flatMap((p) => (['p50', 'p99'] as const).map((stat) => own(i, MetricName.ProviderLatency, stat, { [Dimension.Provider]: p }, { label: `${p} ${stat}` }))),
+    lines: (i) =>
+      i.providers.flatMap((p) =>
+        (['p50', 'p99'] as const).map((stat) =>
+          own(i, MetricName.ProviderLatency, stat, { [Dimension.Provider]: p }, { label: `${p} ${stat}` }),
+        ),
+      ),
   },
   {
     title: 'Provider breaker open (1 = open) — good: 0',
@@ -163,7 +193,10 @@ export const PANELS: readonly PanelSpec[] = [
   {
     title: 'Transform duration p50 / p99, ms — good: far under the timeout',
     yLabel: 'ms',
-    lines: (i) => [lambda(i.transformFunction, 'Duration', 'p50', { label: 'p50' }), lambda(i.transformFunction, 'Duration', 'p99', { label: 'p99' })],
+    lines: (i) => [
+      lambda(i.transformFunction, 'Duration', 'p50', { label: 'p50' }),
+      lambda(i.transformFunction, 'Duration', 'p99', { label: 'p99' }),
+    ],
   },
   {
     title: 'Transform errors, throttles and cold starts — good: errors 0, throttles 0',
@@ -182,7 +215,9 @@ export const PANELS: readonly PanelSpec[] = [
     title: 'To the error prefix — good: 0 ProcessingFailed records, invocation success 1',
     lines: (i) => [
       own(i, MetricName.RecordsProcessingFailed, 'Sum', {}, { label: 'ProcessingFailed records (error prefix)' }),
-      firehose(i, 'ExecuteProcessing.Success', 'Minimum', { label: 'Firehose invocation success (< 1: whole batches go to the error prefix after retries)' }),
+      firehose(i, 'ExecuteProcessing.Success', 'Minimum', {
+        label: 'Firehose invocation success (< 1: whole batches go to the error prefix after retries)',
+      }),
     ],
   },
   {
@@ -199,7 +234,13 @@ export const PANELS: readonly PanelSpec[] = [
     when: (i) => i.backfill !== undefined,
     lines: (i) => [
       own(i, MetricName.ObjectsProcessed, 'Sum', { [Dimension.Function]: ObjectFunction.Backfill }, { label: 'written' }),
-      own(i, MetricName.ObjectsSkipped, 'Sum', { [Dimension.Function]: ObjectFunction.Backfill }, { label: 'skipped (digests, not CloudTrail)' }),
+      own(
+        i,
+        MetricName.ObjectsSkipped,
+        'Sum',
+        { [Dimension.Function]: ObjectFunction.Backfill },
+        { label: 'skipped (digests, not CloudTrail)' },
+      ),
       own(i, MetricName.ObjectsFailed, 'Sum', { [Dimension.Function]: ObjectFunction.Backfill }, { label: 'failed' }),
       own(i, MetricName.ObjectEvents, 'Sum', { [Dimension.Function]: ObjectFunction.Backfill }, { label: 'events' }),
       sqs(i.backfill!.deadLetterQueueName, 'ApproximateNumberOfMessagesVisible', 'Maximum', { label: 'dead-letter queue' }),
@@ -244,7 +285,11 @@ export const ALARMS: readonly AlarmSpec[] = [
     name: 'partial-enrichment',
     description: (i) =>
       `Over ${i.thresholds.partialPercent} % of events went out partial for 15 minutes. Check first: the dashboard's partial-by-cause widget, then the provider breaker and error widgets (a provider down or its key rejected), then transform duration (deadline).`,
-    lines: (i) => [own(i, MetricName.EventsPartial, 'Sum', {}, { id: 'partial', hidden: true }), own(i, MetricName.EventsIn, 'Sum', {}, { id: 'events', hidden: true }), expr('partialPct', '100 * partial / events', 'partial, % of events')],
+    lines: (i) => [
+      own(i, MetricName.EventsPartial, 'Sum', {}, { id: 'partial', hidden: true }),
+      own(i, MetricName.EventsIn, 'Sum', {}, { id: 'events', hidden: true }),
+      expr('partialPct', '100 * partial / events', 'partial, % of events'),
+    ],
     returns: 'partialPct',
     threshold: (t) => t.partialPercent,
     comparison: 'GreaterThanThreshold',
@@ -262,7 +307,7 @@ export const ALARMS: readonly AlarmSpec[] = [
     id: 'ReingestFailuresAlarm',
     name: 'reingest-failures',
     description: () =>
-      'Re-ingestion of records that did not fit the response failed after all retries; Firehose retries the batch. Check first: Firehose ThrottledRecords (stream quota), then the transform role\'s firehose:PutRecordBatch permission.',
+      "Re-ingestion of records that did not fit the response failed after all retries; Firehose retries the batch. Check first: Firehose ThrottledRecords (stream quota), then the transform role's firehose:PutRecordBatch permission.",
     lines: (i) => [own(i, MetricName.ReingestFailures, 'Sum')],
     threshold: (t) => t.reingestFailures,
   },
@@ -278,7 +323,7 @@ export const ALARMS: readonly AlarmSpec[] = [
     id: 'TransformThrottlesAlarm',
     name: 'transform-throttles',
     description: () =>
-      'Lambda throttled Firehose\'s invocations of the transform; delivery falls behind. Check first: the account\'s concurrent executions and any reserved concurrency on other functions, then Firehose freshness.',
+      "Lambda throttled Firehose's invocations of the transform; delivery falls behind. Check first: the account's concurrent executions and any reserved concurrency on other functions, then Firehose freshness.",
     lines: (i) => [lambda(i.transformFunction, 'Throttles', 'Sum')],
     threshold: (t) => t.transformThrottles,
   },
@@ -374,7 +419,11 @@ function alarmMetrics(lines: readonly Line[], returns: string | undefined): Json
       Id: id,
       ReturnData: returnData,
       MetricStat: {
-        Metric: { Namespace: line.namespace, MetricName: line.name, Dimensions: Object.entries(line.dimensions).map(([Name, Value]) => ({ Name, Value })) },
+        Metric: {
+          Namespace: line.namespace,
+          MetricName: line.name,
+          Dimensions: Object.entries(line.dimensions).map(([Name, Value]) => ({ Name, Value })),
+        },
         Period: 300,
         Stat: line.stat,
       },
@@ -428,7 +477,9 @@ export function operationsResources(input: OperationsInput): { Resources: Record
     Outputs: {
       DashboardUrl: {
         Description: 'The operations dashboard of this stage (docs/operations.md)',
-        Value: { 'Fn::Sub': `https://\${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=${input.dashboardName}` },
+        Value: {
+          'Fn::Sub': `https://\${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=${input.dashboardName}`,
+        },
       },
     },
   };

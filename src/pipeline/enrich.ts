@@ -43,7 +43,16 @@ export interface EnrichCounters {
 }
 
 export function emptyEnrichCounters(): EnrichCounters {
-  return { eventsIn: 0, skipped: 0, partial: 0, partialByCause: {}, byPriority: {}, countries: {}, networks: {}, lookup: emptyLookupStats() };
+  return {
+    eventsIn: 0,
+    skipped: 0,
+    partial: 0,
+    partialByCause: {},
+    byPriority: {},
+    countries: {},
+    networks: {},
+    lookup: emptyLookupStats(),
+  };
 }
 
 /**
@@ -120,7 +129,12 @@ interface EncodeState {
   readonly causes: ReadonlyMap<string, IncompleteCause>;
 }
 
-function encodeEvents(events: readonly EventItem[], sources: readonly (SourceClassification | undefined)[], arrival: number, state: EncodeState): OutputLine[] {
+function encodeEvents(
+  events: readonly EventItem[],
+  sources: readonly (SourceClassification | undefined)[],
+  arrival: number,
+  state: EncodeState,
+): OutputLine[] {
   const { counters, rules } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
   const opensearch = state.config.outputMode === 'opensearch';
@@ -148,7 +162,8 @@ function encodeEvents(events: readonly EventItem[], sources: readonly (SourceCla
       state.cache.set(cacheKey, shared);
     }
     let status = shared.status;
-    let cause: string | undefined = status === 'partial' ? ((source.ip !== undefined ? state.causes.get(source.ip) : undefined) ?? PartialCause.Lookup) : undefined;
+    let cause: string | undefined =
+      status === 'partial' ? ((source.ip !== undefined ? state.causes.get(source.ip) : undefined) ?? PartialCause.Lookup) : undefined;
     let verdict: Verdict | undefined;
     if (rules !== undefined) {
       try {

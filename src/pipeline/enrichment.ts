@@ -51,7 +51,8 @@ function buildSourceEnrichment(source: SourceClassification, intel: IpIntel | un
   if (intel?.as !== undefined && hasAny(intel.as)) out.as = intel.as;
   if (intel?.reputation !== undefined && hasAny(intel.reputation)) out.reputation = intel.reputation;
   // A public address that should have been looked up but has no complete answer is `partial`.
-  const status: EnrichmentStatus = source.kind === 'public' && lookedUp && (intel === undefined || !intel.complete) ? 'partial' : 'complete';
+  const status: EnrichmentStatus =
+    source.kind === 'public' && lookedUp && (intel === undefined || !intel.complete) ? 'partial' : 'complete';
   const base: Enrichment = { version: 1, status, source: out };
   let json = '"source":' + JSON.stringify(out);
   if (intel?.providers !== undefined && hasAny(intel.providers)) {

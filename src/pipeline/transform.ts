@@ -77,7 +77,12 @@ export async function transformBatch(
   const lookupDeadline = started + Math.max(0, Math.floor((remaining - config.responseReserveMs) * config.enrichmentBudgetFraction));
 
   const summary = emptySummary(event.records.length);
-  const budget = newDecompressionBudget(config.maxDecompressedPerRecord, config.maxDecompressedPerInvocation, config.maxParsedPerRecord, config.maxParsedPerInvocation);
+  const budget = newDecompressionBudget(
+    config.maxDecompressedPerRecord,
+    config.maxDecompressedPerInvocation,
+    config.maxParsedPerRecord,
+    config.maxParsedPerInvocation,
+  );
   const records = event.records;
 
   // Decode every record once.
@@ -113,11 +118,21 @@ export async function transformBatch(
       inputs[r] = { kind: 'dropped', recordId: record.recordId };
     } else if (d.kind === 'reingested') {
       const { header, body } = d.envelope;
-      const keys = header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
-      inputs[r] = { kind: 'passthrough', recordId: record.recordId, body, keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined, lines: header.n };
+      const keys =
+        header.pk === undefined ? undefined : sanitisePartitionKeys(header.pk, arrival, { accountAllowlist: config.accountAllowlist });
+      inputs[r] = {
+        kind: 'passthrough',
+        recordId: record.recordId,
+        body,
+        keys: config.outputMode === 's3' ? (keys ?? fallbackPartitionKeys(arrival)) : undefined,
+        lines: header.n,
+      };
     } else {
       const recordLines = lines[groupOf[r]!]!;
-      inputs[r] = recordLines.length === 0 ? { kind: 'dropped', recordId: record.recordId } : { kind: 'events', recordId: record.recordId, lines: recordLines };
+      inputs[r] =
+        recordLines.length === 0
+          ? { kind: 'dropped', recordId: record.recordId }
+          : { kind: 'events', recordId: record.recordId, lines: recordLines };
     }
   }
 
@@ -173,7 +188,8 @@ export async function transformBatch(
       summary.dropped++;
     } else {
       const out: FirehoseTransformationResultRecord = { recordId: planned.recordId, result: 'Ok', data: planned.body.toString('base64') };
-      if (planned.keys !== undefined && config.outputMode === 's3') out.metadata = { partitionKeys: layoutPartitionKeys(config.layout?.format, planned.keys) };
+      if (planned.keys !== undefined && config.outputMode === 's3')
+        out.metadata = { partitionKeys: layoutPartitionKeys(config.layout?.format, planned.keys) };
       output[i] = out;
       summary.ok++;
       if (input.kind === 'passthrough') summary.passthroughEvents += planned.lines;
@@ -216,7 +232,6 @@ function safeRemaining(context: InvocationContext): number {
   const ms = context.getRemainingTimeInMillis();
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
-
 
 function emptySummary(records: number): InvocationSummary {
   return {

@@ -39,34 +39,53 @@ describe('hostile records (property-based)', function () {
 
   it('fails every undecodable record alone, with its data unchanged, and delivers the valid records around it', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(undecodable.map((data) => ({ data, valid: false })), fc.constant(null).map(() => ({ data: '', valid: true }))), { minLength: 1, maxLength: 8 }), async (items) => {
-        const ids: string[] = [];
-        const records = items.map((it) => {
-          if (!it.valid) return firehoseRecord(it.data);
-          const e = cloudTrailEvent();
-          ids.push(String(e.eventID));
-          return firehoseRecord(cloudWatchLogsData([JSON.stringify(e)]));
-        });
-        const rounds = await runToDrained(rig, firehoseEvent(records));
-        const lines = checkRounds(rounds);
-        rounds[0]!.result.records.forEach((out, i) => {
-          if (!items[i]!.valid) expect(out.result, `record ${i}`).to.equal('ProcessingFailed');
-        });
-        expect(lines.map((l) => l.doc.eventID).sort()).to.deep.equal(ids.sort());
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            undecodable.map((data) => ({ data, valid: false })),
+            fc.constant(null).map(() => ({ data: '', valid: true })),
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
+        async (items) => {
+          const ids: string[] = [];
+          const records = items.map((it) => {
+            if (!it.valid) return firehoseRecord(it.data);
+            const e = cloudTrailEvent();
+            ids.push(String(e.eventID));
+            return firehoseRecord(cloudWatchLogsData([JSON.stringify(e)]));
+          });
+          const rounds = await runToDrained(rig, firehoseEvent(records));
+          const lines = checkRounds(rounds);
+          rounds[0]!.result.records.forEach((out, i) => {
+            if (!items[i]!.valid) expect(out.result, `record ${i}`).to.equal('ProcessingFailed');
+          });
+          expect(lines.map((l) => l.doc.eventID).sort()).to.deep.equal(ids.sort());
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('never delivers a forged envelope body that is not well-formed enriched NDJSON (it fails, data unchanged)', async () => {
-    const enrichedLine = fc.record({ n: fc.integer(), s: fc.string({ maxLength: 20 }) }).map((o) => JSON.stringify({ ...o, enrichment: { version: 1, status: 'complete' } }));
-    const bodyLine = fc.oneof(enrichedLine, fc.string({ maxLength: 30 }), fc.constantFrom('{}', '[]', 'null', '{"enrichment":[]}', '{"enrichment":null}'));
+    const enrichedLine = fc
+      .record({ n: fc.integer(), s: fc.string({ maxLength: 20 }) })
+      .map((o) => JSON.stringify({ ...o, enrichment: { version: 1, status: 'complete' } }));
+    const bodyLine = fc.oneof(
+      enrichedLine,
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom('{}', '[]', 'null', '{"enrichment":[]}', '{"enrichment":null}'),
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.array(bodyLine, { minLength: 1, maxLength: 5 }),
         fc.boolean(),
         fc.integer({ min: 0, max: 6 }),
-        fc.record({ account: fc.oneof(fc.constant('111122223333'), fc.string({ maxLength: 14 })), region: fc.oneof(fc.constant('us-east-1'), fc.string({ maxLength: 12 })), dt: fc.oneof(fc.constant('2026-11-20'), fc.string({ maxLength: 12 })) }),
+        fc.record({
+          account: fc.oneof(fc.constant('111122223333'), fc.string({ maxLength: 14 })),
+          region: fc.oneof(fc.constant('us-east-1'), fc.string({ maxLength: 12 })),
+          dt: fc.oneof(fc.constant('2026-11-20'), fc.string({ maxLength: 12 })),
+        }),
         async (lines, terminated, n, pk) => {
           const body = lines.join('\n') + (terminated ? '\n' : '');
           const data = encodeEnvelope({ v: 1, pk, n, origin: 'forged' }, body);
@@ -83,7 +102,10 @@ describe('hostile records (property-based)', function () {
   it('bounds decompression per record and per invocation (model-checked against the configured budgets)', async () => {
     const perRecord = 48 * 1024;
     const perInvocation = 160 * 1024;
-    const bounded = await startFuzzRig({ MAX_DECOMPRESSED_BYTES_PER_RECORD: String(perRecord), MAX_DECOMPRESSED_BYTES_PER_INVOCATION: String(perInvocation) });
+    const bounded = await startFuzzRig({
+      MAX_DECOMPRESSED_BYTES_PER_RECORD: String(perRecord),
+      MAX_DECOMPRESSED_BYTES_PER_INVOCATION: String(perInvocation),
+    });
     try {
       await fc.assert(
         fc.asyncProperty(
@@ -133,7 +155,8 @@ describe('hostile records (property-based)', function () {
   });
 
   it('delivers or fails (never loses, never throws on) deeply nested events in every record format', async () => {
-    const nested = (depth: number, kind: 'array' | 'object'): string => (kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+    const nested = (depth: number, kind: 'array' | 'object'): string =>
+      kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 20_000 }),
@@ -152,7 +175,11 @@ describe('hostile records (property-based)', function () {
                   ? plainData(`{"Records":[${text}]}`)
                   : format === 'eventbridge'
                     ? plainData(`{"detail-type":"AWS API Call via CloudTrail","detail":${text}}`)
-                    : b64(gzipSync(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","nested":${nested(depth, kind)}}, {"id":"2","message":${JSON.stringify(text)}}]}`));
+                    : b64(
+                        gzipSync(
+                          `{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","nested":${nested(depth, kind)}}, {"id":"2","message":${JSON.stringify(text)}}]}`,
+                        ),
+                      );
           const rounds = await runToDrained(rig, firehoseEvent([firehoseRecord(data)]));
           const lines = checkRounds(rounds);
           const result = rounds[0]!.result.records[0]!.result;
@@ -168,7 +195,9 @@ describe('hostile records (property-based)', function () {
   it('delivers huge strings (up to 1.5 MB per event) exactly once within the response and record limits', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 1_500_000 }), { minLength: 1, maxLength: 4 }), async (sizes) => {
-        const events = sizes.map((n, i) => cloudTrailEvent({ userAgent: 'A'.repeat(n), awsRegion: i % 2 === 0 ? 'us-east-1' : 'eu-west-1' }));
+        const events = sizes.map((n, i) =>
+          cloudTrailEvent({ userAgent: 'A'.repeat(n), awsRegion: i % 2 === 0 ? 'us-east-1' : 'eu-west-1' }),
+        );
         const rounds = await runToDrained(rig, firehoseEvent([firehoseRecord(cloudWatchLogsData(events.map((e) => JSON.stringify(e))))]));
         const lines = checkRounds(rounds);
         const failed = rounds.some((r) => r.result.records.some((o) => o.result === 'ProcessingFailed'));

@@ -157,7 +157,12 @@ export function expectOnlyPublicUnicastSent(rig: FuzzRig): void {
     const { provider, ip } = routeOf(req);
     expect(isStrictPublicUnicast(ip), `${provider} was asked about ${JSON.stringify(ip)}`).to.equal(true);
     const params = [...req.query.keys()].sort().join(',');
-    const expected = { ipstack: 'access_key', ipqualityscore: 'allow_public_access_points,strictness', autofocus: 'includeTags,indicatorType,indicatorValue', abuseipdb: 'ipAddress,maxAgeInDays' }[provider];
+    const expected = {
+      ipstack: 'access_key',
+      ipqualityscore: 'allow_public_access_points,strictness',
+      autofocus: 'includeTags,indicatorType,indicatorValue',
+      abuseipdb: 'ipAddress,maxAgeInDays',
+    }[provider];
     expect(params, `${provider} query`).to.equal(expected);
     const segments = req.path.split('/').length;
     expect(segments, req.path).to.equal({ ipstack: 3, ipqualityscore: 7, autofocus: 5, abuseipdb: 5 }[provider]);

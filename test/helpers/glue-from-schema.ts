@@ -44,7 +44,11 @@ export function hiveTypeOf(root: SchemaNode, input: SchemaNode): string {
 }
 
 /** Splits `struct<a:int,b:struct<c:string>>` into a tree, so two types are compared field by field. */
-export type HiveTree = { kind: 'struct'; fields: [string, HiveTree][] } | { kind: 'array'; of: HiveTree } | { kind: 'map'; of: HiveTree } | { kind: 'scalar'; name: string };
+export type HiveTree =
+  | { kind: 'struct'; fields: [string, HiveTree][] }
+  | { kind: 'array'; of: HiveTree }
+  | { kind: 'map'; of: HiveTree }
+  | { kind: 'scalar'; name: string };
 
 export function parseHive(text: string): HiveTree {
   let i = 0;
@@ -85,12 +89,16 @@ export function parseHive(text: string): HiveTree {
 /** Differences between what the schema says (expected) and the Glue type (actual), as paths. */
 export function hiveDifferences(expected: HiveTree, actual: HiveTree, path = 'enrichment'): string[] {
   if (expected.kind === 'scalar' && actual.kind === 'scalar') {
-    const allowed: Record<string, string[]> = { integer: ['int', 'bigint', 'smallint', 'tinyint'], number: ['double', 'float', 'int', 'bigint'] };
+    const allowed: Record<string, string[]> = {
+      integer: ['int', 'bigint', 'smallint', 'tinyint'],
+      number: ['double', 'float', 'int', 'bigint'],
+    };
     const ok = (allowed[expected.name] ?? [expected.name]).includes(actual.name);
     return ok ? [] : [`${path}: schema ${expected.name}, Glue ${actual.name}`];
   }
   if (expected.kind !== actual.kind) return [`${path}: schema ${expected.kind}, Glue ${actual.kind}`];
-  if (expected.kind === 'array' || expected.kind === 'map') return hiveDifferences(expected.of, (actual as { of: HiveTree }).of, `${path}[]`);
+  if (expected.kind === 'array' || expected.kind === 'map')
+    return hiveDifferences(expected.of, (actual as { of: HiveTree }).of, `${path}[]`);
   if (expected.kind !== 'struct' || actual.kind !== 'struct') return [];
   const problems: string[] = [];
   const glue = new Map(actual.fields);

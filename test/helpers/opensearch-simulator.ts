@@ -37,7 +37,21 @@ export interface IndexResult {
 }
 
 const TERM_LIMIT = 32_766;
-const METADATA = new Set(['_id', '_index', '_source', '_routing', '_ignored', '_field_names', '_seq_no', '_primary_term', '_version', '_doc_count', '_size', '_type', '_data_stream_timestamp']);
+const METADATA = new Set([
+  '_id',
+  '_index',
+  '_source',
+  '_routing',
+  '_ignored',
+  '_field_names',
+  '_seq_no',
+  '_primary_term',
+  '_version',
+  '_doc_count',
+  '_size',
+  '_type',
+  '_data_stream_timestamp',
+]);
 
 class Rejected extends Error {}
 
@@ -127,7 +141,11 @@ function parseStrict(text: string): Json {
       i += m[0].length;
       return Number(m[0]);
     }
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return v;
@@ -150,7 +168,8 @@ function parseStrict(text: string): Json {
 }
 
 // ---- formats ------------------------------------------------------------------------------------------------
-const STRICT_DATE_OPTIONAL_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?$/;
+const STRICT_DATE_OPTIONAL_TIME =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?$/;
 export function parseDate(value: unknown, formats = 'strict_date_optional_time||epoch_millis'): number | undefined {
   for (const format of formats.split('||')) {
     if (format === 'epoch_millis' && (typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)))) {
@@ -205,7 +224,8 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
         if (isObj) throw new Rejected(`failed to parse field [${path}] of type [keyword]: Can't get text on a START_OBJECT`);
         const s = String(v);
         if (m.ignore_above !== undefined && s.length > m.ignore_above) return;
-        if (m.index !== false && Buffer.byteLength(s, 'utf8') > TERM_LIMIT) throw new Rejected(`Document contains at least one immense term in field="${path}"`);
+        if (m.index !== false && Buffer.byteLength(s, 'utf8') > TERM_LIMIT)
+          throw new Rejected(`Document contains at least one immense term in field="${path}"`);
         add(path, s);
         break;
       }
@@ -216,7 +236,10 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
       case 'date': {
         if (isObj || typeof v === 'boolean') throw new Rejected(`failed to parse field [${path}] of type [date]`);
         const t = parseDate(v, m.format);
-        if (t === undefined) throw new Rejected(`failed to parse date field [${String(v).slice(0, 40)}] with format [${m.format ?? 'strict_date_optional_time||epoch_millis'}]`);
+        if (t === undefined)
+          throw new Rejected(
+            `failed to parse date field [${String(v).slice(0, 40)}] with format [${m.format ?? 'strict_date_optional_time||epoch_millis'}]`,
+          );
         add(path, t);
         break;
       }
@@ -236,12 +259,14 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
       case 'float': {
         const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
         const ranges: Record<string, number> = { byte: 127, short: 32_767, integer: 2_147_483_647, long: Number.MAX_SAFE_INTEGER };
-        if (!Number.isFinite(n) || (ranges[type] !== undefined && Math.abs(n) > ranges[type])) throw new Rejected(`failed to parse field [${path}] of type [${type}]`);
+        if (!Number.isFinite(n) || (ranges[type] !== undefined && Math.abs(n) > ranges[type]))
+          throw new Rejected(`failed to parse field [${path}] of type [${type}]`);
         add(path, n);
         break;
       }
       case 'boolean':
-        if (!(typeof v === 'boolean' || v === 'true' || v === 'false' || v === '')) throw new Rejected(`Failed to parse value [${String(v).slice(0, 40)}] as only [true] or [false] are allowed.`);
+        if (!(typeof v === 'boolean' || v === 'true' || v === 'false' || v === ''))
+          throw new Rejected(`Failed to parse value [${String(v).slice(0, 40)}] as only [true] or [false] are allowed.`);
         add(path, v === true || v === 'true');
         break;
       case 'flat_object': {
@@ -254,7 +279,8 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
             return;
           }
           const term = `${path}.${prefix}=${String(x)}`;
-          if (Buffer.byteLength(term, 'utf8') > TERM_LIMIT) throw new Rejected(`Document contains at least one immense term in field="${path}._valueAndPath"`);
+          if (Buffer.byteLength(term, 'utf8') > TERM_LIMIT)
+            throw new Rejected(`Document contains at least one immense term in field="${path}._valueAndPath"`);
           add(`${path}.${prefix}`, String(x));
         };
         walk('', v);
@@ -273,12 +299,14 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
       for (const e of v) object(path, m, e, depth, dynamic);
       return;
     }
-    if (typeof v !== 'object') throw new Rejected(`object mapping for [${path}] tried to parse field [${path}] as object, but found a concrete value`);
+    if (typeof v !== 'object')
+      throw new Rejected(`object mapping for [${path}] tried to parse field [${path}] as object, but found a concrete value`);
     if (depth > depthLimit) throw new Rejected(`The depth of the field has exceeded the allowed limit of [${depthLimit}]`);
     const ownDynamic = m.dynamic ?? dynamic;
     for (const [key, child] of Object.entries(v)) {
       if (key.trim() === '') throw new Rejected('field name cannot be an empty string');
-      if (key.startsWith('.') || key.endsWith('.') || key.includes('..')) throw new Rejected(`object field starting or ending with a [.] makes object resolution ambiguous: [${key.slice(0, 40)}]`);
+      if (key.startsWith('.') || key.endsWith('.') || key.includes('..'))
+        throw new Rejected(`object field starting or ending with a [.] makes object resolution ambiguous: [${key.slice(0, 40)}]`);
       if (path === '' && METADATA.has(key)) throw new Rejected(`Field [${key}] is a metadata field and cannot be added inside a document.`);
       // A dotted name is a path through the object mappers.
       const parts = key.split('.');
@@ -293,7 +321,9 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
           break;
         }
         if (mapper.properties === undefined && mapper.type !== 'object') {
-          throw new Rejected(`Could not dynamically add mapping for field [${full}.${part}]. Existing mapping for [${full}] must be of type object but found [${String(mapper.type)}].`);
+          throw new Rejected(
+            `Could not dynamically add mapping for field [${full}.${part}]. Existing mapping for [${full}] must be of type object but found [${String(mapper.type)}].`,
+          );
         }
         parent = mapper;
         full = `${full}.${part}`;
@@ -306,7 +336,8 @@ export function indexDocument(text: string, root: Mapping, depthLimit = 20): Ind
         newFields++;
         continue;
       }
-      if (mapper.properties !== undefined || mapper.type === 'object' || (mapper.type === undefined && mapper.enabled === false)) object(full, mapper, child, depth + 1, parent.dynamic ?? ownDynamic);
+      if (mapper.properties !== undefined || mapper.type === 'object' || (mapper.type === undefined && mapper.enabled === false))
+        object(full, mapper, child, depth + 1, parent.dynamic ?? ownDynamic);
       else leaf(full, mapper, child);
     }
   };

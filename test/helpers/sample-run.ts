@@ -47,11 +47,15 @@ async function start(): Promise<SampleRun> {
   roots.push(root);
   const outDir = join(root, 'out');
   const env = { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(REPO, 'src/entry/cli/main.ts'), 'run', join(REPO, 'sample'), '--out', outDir], {
-    cwd: REPO,
-    env,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'src/entry/cli/main.ts'), 'run', join(REPO, 'sample'), '--out', outDir],
+    {
+      cwd: REPO,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const rows: SampleRun['rows'][number][] = [];
   const enriched = join(outDir, 'enriched');
   for (const file of (await readdir(enriched, { recursive: true })).filter((f) => f.endsWith('.json')).sort()) {

@@ -32,7 +32,8 @@ describe('cloudtrail-enricher as a user meets it', function () {
     const errorsDir = join(dir, 'out', 'errors');
     const files: string[] = [];
     const walk = async (d: string): Promise<void> => {
-      for (const e of await readdir(d, { withFileTypes: true })) await (e.isDirectory() ? walk(join(d, e.name)) : Promise.resolve(files.push(join(d, e.name))));
+      for (const e of await readdir(d, { withFileTypes: true }))
+        await (e.isDirectory() ? walk(join(d, e.name)) : Promise.resolve(files.push(join(d, e.name))));
     };
     await walk(errorsDir);
     const record = JSON.parse((await readFile(files[0]!, 'utf8')).split('\n')[0]!) as { errorMessage: string };
@@ -49,15 +50,27 @@ describe('cloudtrail-enricher as a user meets it', function () {
     await writeFile(join(data, 'more.jsonl'), `${JSON.stringify(cloudTrailEvent())}\n`);
     await writeFile(join(data, 'empty.json'), '');
     await writeFile(join(data, 'notes.txt'), 'hello');
-    await writeFile(join(data, '111122223333_CloudTrail-Digest_us-east-1_x.json.gz'), gzipSync(JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2026-11-01T00:00:00Z', logFiles: [] })));
+    await writeFile(
+      join(data, '111122223333_CloudTrail-Digest_us-east-1_x.json.gz'),
+      gzipSync(JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2026-11-01T00:00:00Z', logFiles: [] })),
+    );
     await symlink(data, join(data, 'loop'));
     const code = await run(['run', data, '--out', join(dir, 'out'), '--json']);
     expect(code).to.equal(0);
-    const summary = JSON.parse(out.at(-1)!) as { eventsRead: number; eventsDelivered: number; skippedInputs: { path: string; reason: string }[] };
+    const summary = JSON.parse(out.at(-1)!) as {
+      eventsRead: number;
+      eventsDelivered: number;
+      skippedInputs: { path: string; reason: string }[];
+    };
     expect(summary.eventsRead).to.equal(4);
     expect(summary.eventsDelivered).to.equal(4);
     const reasons = Object.fromEntries(summary.skippedInputs.map((s) => [s.path.slice(data.length + 1), s.reason]));
-    expect(reasons).to.deep.include({ 'empty.json': 'empty', 'notes.txt': 'extension', '111122223333_CloudTrail-Digest_us-east-1_x.json.gz': 'digest', loop: 'symlink loop' });
+    expect(reasons).to.deep.include({
+      'empty.json': 'empty',
+      'notes.txt': 'extension',
+      '111122223333_CloudTrail-Digest_us-east-1_x.json.gz': 'digest',
+      loop: 'symlink loop',
+    });
   });
 
   it('warns when a file holds no events', async () => {
@@ -74,7 +87,9 @@ describe('cloudtrail-enricher as a user meets it', function () {
     const [region] = await readdir(join(dir, 'out', 'enriched', account!));
     const [day] = await readdir(join(dir, 'out', 'enriched', account!, region!));
     const [file] = await readdir(join(dir, 'out', 'enriched', account!, region!, day!));
-    const line = JSON.parse(await readFile(join(dir, 'out', 'enriched', account!, region!, day!, file!), 'utf8')) as { enrichment: { status: string; raw: string } };
+    const line = JSON.parse(await readFile(join(dir, 'out', 'enriched', account!, region!, day!, file!), 'utf8')) as {
+      enrichment: { status: string; raw: string };
+    };
     expect(line.enrichment.status).to.equal('skipped');
     expect(line.enrichment.raw).to.equal('{"hello":"world"}');
   });

@@ -1,10 +1,21 @@
 import { expect } from 'chai';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { startFirehoseServer, startKinesisServer, type EntryPolicy, type CallPolicy } from '../helpers/loopback.ts';
-import { cloudTrailEvent, cwlRecordOf, firehoseEvent, firehoseRecord, lambdaContext, outputLines, DELIVERY_STREAM_ARN } from '../helpers/factories.ts';
+import {
+  cloudTrailEvent,
+  cwlRecordOf,
+  firehoseEvent,
+  firehoseRecord,
+  lambdaContext,
+  outputLines,
+  DELIVERY_STREAM_ARN,
+} from '../helpers/factories.ts';
 import { ReingestionError } from '../../src/errors.ts';
 
-type Handler = (event: FirehoseTransformationEvent, context: { getRemainingTimeInMillis(): number }) => Promise<FirehoseTransformationResult>;
+type Handler = (
+  event: FirehoseTransformationEvent,
+  context: { getRemainingTimeInMillis(): number },
+) => Promise<FirehoseTransformationResult>;
 
 /**
  * The real handler module (handlers/transform.ts), configured only through the environment, re-ingesting
@@ -23,7 +34,10 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
   const realErrWrite = process.stderr.write.bind(process.stderr);
 
   before(async () => {
-    firehose = await startFirehoseServer((c, i) => firehosePolicy(c, i), (c) => firehoseCalls(c));
+    firehose = await startFirehoseServer(
+      (c, i) => firehosePolicy(c, i),
+      (c) => firehoseCalls(c),
+    );
     kinesis = await startKinesisServer();
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_FIREHOSE: firehose.url,
@@ -38,9 +52,9 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
     });
     // The module compiles the rules at import and logs "rules compiled": keep that line out of the test report.
     const coldStart: string[] = [];
-    process.stdout.write = ((chunk: string | Uint8Array) => coldStart.push(String(chunk)) > 0);
+    process.stdout.write = (chunk: string | Uint8Array) => coldStart.push(String(chunk)) > 0;
     try {
-      ({ handler } = (await import('../../handlers/transform.ts')));
+      ({ handler } = (await import('../../handlers/transform.ts')) as { handler: Handler });
     } finally {
       process.stdout.write = realWrite;
     }
@@ -109,7 +123,9 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
 
   it('retries entries PutRecordBatch rejects and still conserves every event', async () => {
     firehosePolicy = (call, index) => (call % 3 === 1 && index % 2 === 0 ? 'ServiceUnavailableException' : undefined);
-    const events = Array.from({ length: 40 }, (_, i) => cloudTrailEvent({ awsRegion: ['us-east-1', 'eu-west-1', 'us-west-2', 'ap-southeast-2'][i % 4] }));
+    const events = Array.from({ length: 40 }, (_, i) =>
+      cloudTrailEvent({ awsRegion: ['us-east-1', 'eu-west-1', 'us-west-2', 'ap-southeast-2'][i % 4] }),
+    );
     const { lines } = await runToCompletion(firehoseEvent([firehoseRecord(cwlRecordOf(events))]));
     expect(lines.map((l) => l.eventID)).to.have.members(events.map((e) => e.eventID));
     expect(lines.length).to.equal(events.length);
@@ -147,16 +163,25 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
     expect(kinesis.records[0]!.partitionKey).to.equal('cloudtrail-pk-7');
     expect(kinesis.targets).to.deep.equal(['Kinesis_20131202.PutRecords']);
     // Fed back, the Kinesis-sourced re-ingested record is passed through, not enriched again.
-    const back = await invoke(firehoseEvent([firehoseRecord(kinesis.records[0]!.data.toString('base64'))], { sourceKinesisStreamArn: streamArn }));
+    const back = await invoke(
+      firehoseEvent([firehoseRecord(kinesis.records[0]!.data.toString('base64'))], { sourceKinesisStreamArn: streamArn }),
+    );
     const [line] = outputLines(back.records[0]!.data!);
     expect(line!.eventID).to.equal(events[1]!.eventID);
     expect(back.records[0]!.metadata!.partitionKeys).to.deep.equal({ account: '111122223333', region: 'eu-west-1', dt: '2026-11-20' });
   });
 
   it('logs one summary line per invocation and publishes the same counts as EMF metrics, without event payloads', async () => {
-    const events = [cloudTrailEvent({ sourceIPAddress: '203.0.113.77' }), cloudTrailEvent({ awsRegion: 'eu-west-1', sourceIPAddress: '8.8.4.4' })];
+    const events = [
+      cloudTrailEvent({ sourceIPAddress: '203.0.113.77' }),
+      cloudTrailEvent({ awsRegion: 'eu-west-1', sourceIPAddress: '8.8.4.4' }),
+    ];
     await invoke(firehoseEvent([firehoseRecord(cwlRecordOf(events)), firehoseRecord('not base64!')]));
-    const entries = stdout.join('').split('\n').filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entries = stdout
+      .join('')
+      .split('\n')
+      .filter((l) => l.trim().length > 0)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const summaries = entries.filter((e) => e.message === 'invocation summary');
     expect(summaries).to.have.length(1);
     expect(summaries[0]!.records).to.deep.include({ in: 2, ok: 1, processingFailed: 1 });
@@ -177,7 +202,13 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
       invocationId: 'invoked123',
       deliveryStreamArn: DELIVERY_STREAM_ARN,
       region: 'us-east-1',
-      records: [{ data: Buffer.from(JSON.stringify(cloudTrailEvent())).toString('base64'), recordId: 'record1', approximateArrivalTimestamp: 1510772160000 }],
+      records: [
+        {
+          data: Buffer.from(JSON.stringify(cloudTrailEvent())).toString('base64'),
+          recordId: 'record1',
+          approximateArrivalTimestamp: 1510772160000,
+        },
+      ],
     });
     expect(result.records).to.have.length(1);
     expect(result.records[0]).to.include({ recordId: 'record1', result: 'Ok' });

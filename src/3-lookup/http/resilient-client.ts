@@ -61,7 +61,9 @@ function decoderFor(encoding: string, first: Buffer): Transform | undefined | 'u
   }
 }
 
-type GotStream = Readable & { on(event: 'response', fn: (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => void): GotStream };
+type GotStream = Readable & {
+  on(event: 'response', fn: (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => void): GotStream;
+};
 
 /**
  * Reads a streamed answer under `cap`: aborts the request as soon as the wire bytes or the decoded bytes pass it
@@ -91,7 +93,12 @@ export function readCapped(stream: GotStream, cap = MAX_BODY_BYTES): Promise<Htt
     };
     const keep = (chunk: Buffer): void => {
       decoded += chunk.length;
-      if (decoded > cap) finish(new ProviderBodyError(`answer body over the ${cap}-byte cap${encoding !== '' ? ` once decoded (${encoding})` : ''}; request aborted`));
+      if (decoded > cap)
+        finish(
+          new ProviderBodyError(
+            `answer body over the ${cap}-byte cap${encoding !== '' ? ` once decoded (${encoding})` : ''}; request aborted`,
+          ),
+        );
       else parts.push(chunk);
     };
     stream.on('response', (res) => {
@@ -100,7 +107,8 @@ export function readCapped(stream: GotStream, cap = MAX_BODY_BYTES): Promise<Htt
       const h = res.headers['content-encoding'];
       encoding = (Array.isArray(h) ? h.join(',') : (h ?? '')).trim().toLowerCase();
       const length = Number(res.headers['content-length']);
-      if (Number.isFinite(length) && length > cap) finish(new ProviderBodyError(`answer announces ${length} bytes, over the ${cap}-byte cap; request aborted`));
+      if (Number.isFinite(length) && length > cap)
+        finish(new ProviderBodyError(`answer announces ${length} bytes, over the ${cap}-byte cap; request aborted`));
     });
     stream.on('data', (chunk: Buffer) => {
       if (settled) return;

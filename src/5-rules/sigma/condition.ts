@@ -32,7 +32,10 @@ function tokenize(text: string): Token[] | ConditionError {
       tokens.push({ type: ch, text: ch, at: i });
       i++;
     } else if (ch === '|') {
-      return { unsupported: true, message: `aggregation expression "${text.slice(i).trim()}" in the condition (correlation rules come with baselines)` };
+      return {
+        unsupported: true,
+        message: `aggregation expression "${text.slice(i).trim()}" in the condition (correlation rules come with baselines)`,
+      };
     } else {
       const start = i;
       while (i < text.length && !/[\s()|]/.test(text[i]!)) i++;
@@ -116,7 +119,8 @@ export function parseCondition(text: string): { ok: true; value: ConditionNode }
     if (pos < tokens.length) fail(`has unexpected "${tokens[pos]!.text}" at column ${tokens[pos]!.at + 1}`);
     return { ok: true, value };
   } catch (error) {
-    if (error !== null && typeof error === 'object' && 'message' in error && 'unsupported' in error) return { ok: false, error: error as ConditionError };
+    if (error !== null && typeof error === 'object' && 'message' in error && 'unsupported' in error)
+      return { ok: false, error: error as ConditionError };
     throw error;
   }
 }

@@ -77,7 +77,8 @@ export function listSigmaFiles(root: string, deps: SigmaLoadDeps = {}): string[]
       if (entry.isDirectory) walk(path, depth + 1);
       else if (/\.ya?ml$/i.test(entry.name)) {
         out.push(path);
-        if (out.length > MAX_FILES) throw new SigmaRuleError(`${root}: more than ${MAX_FILES} Sigma files (is SIGMA_RULES_DIR the rules folder?)`);
+        if (out.length > MAX_FILES)
+          throw new SigmaRuleError(`${root}: more than ${MAX_FILES} Sigma files (is SIGMA_RULES_DIR the rules folder?)`);
       }
     }
   };
@@ -110,7 +111,10 @@ export function loadSigmaRules(root: string, mode: SigmaUnsupportedMode, deps: S
       if (d.errors.length > 0) {
         const first = d.errors[0]!;
         const pos = first.linePos?.[0];
-        throw new SigmaRuleError(`${file}: not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${first.message.split('\n')[0]}`, { cause: first });
+        throw new SigmaRuleError(
+          `${file}: not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${first.message.split('\n')[0]}`,
+          { cause: first },
+        );
       }
     }
     const values = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown).filter((v) => v !== null && v !== undefined);
@@ -121,7 +125,9 @@ export function loadSigmaRules(root: string, mode: SigmaUnsupportedMode, deps: S
       log.warn('Sigma rule skipped: unsupported feature', { file, ...(title ? { title } : {}), feature });
     };
     if (values.length !== 1) {
-      const cloudtrail = values.some((v) => v !== null && typeof v === 'object' && isCloudTrailLogsource((v as { logsource?: unknown }).logsource));
+      const cloudtrail = values.some(
+        (v) => v !== null && typeof v === 'object' && isCloudTrailLogsource((v as { logsource?: unknown }).logsource),
+      );
       if (values.length === 0) continue;
       if (cloudtrail) unsupported('a rule collection (several YAML documents in one file)');
       else result.stats.skippedLogsource++;
@@ -140,7 +146,8 @@ export function loadSigmaRules(root: string, mode: SigmaUnsupportedMode, deps: S
         throw new SigmaRuleError(`${file}: Sigma rule${translated.title ? ` "${translated.title}"` : ''} ${translated.message}`);
       case 'rule': {
         const previous = seen.get(translated.rule.id);
-        if (previous !== undefined) throw new SigmaRuleError(`${file}: Sigma rule id ${translated.rule.id.slice('sigma.'.length)} is also the id of ${previous}`);
+        if (previous !== undefined)
+          throw new SigmaRuleError(`${file}: Sigma rule id ${translated.rule.id.slice('sigma.'.length)} is also the id of ${previous}`);
         seen.set(translated.rule.id, file);
         result.rules.push(translated.rule);
         result.files.push(file);

@@ -82,12 +82,20 @@ export function isCloudTrailLogsource(logsource: unknown): boolean {
 }
 
 const SEGMENT = /^[A-Za-z0-9_$@:-]+$/;
-const FAN_OUT_ROOTS = new Set(['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails', 'resources', 'enrichment']);
+const FAN_OUT_ROOTS = new Set([
+  'requestParameters',
+  'responseElements',
+  'additionalEventData',
+  'serviceEventDetails',
+  'resources',
+  'enrichment',
+]);
 
 /** A Sigma field name as an engine path: nested segments read through arrays (`a.b[].c[]`). */
 function fieldPath(name: string, fanOut: boolean): string {
   const segments = name.split('.');
-  for (const s of segments) if (!SEGMENT.test(s)) throw new Unsupported(`field name "${name}" (segments may hold only letters, digits and _ $ @ : -)`);
+  for (const s of segments)
+    if (!SEGMENT.test(s)) throw new Unsupported(`field name "${name}" (segments may hold only letters, digits and _ $ @ : -)`);
   // Arrays occur only in the parameters and results of a call; a plain path there costs a fan-out walk
   // where the rest (userIdentity.*, the top level) gets one generated property read.
   if (!fanOut || segments.length === 1 || !FAN_OUT_ROOTS.has(segments[0]!)) return name;
@@ -145,7 +153,8 @@ function fieldCondition(key: string, raw: unknown): ConditionDoc {
   if (numeric.length > 1) throw new Invalid(`field "${key}" combines ${numeric.join(' and ')}`);
   const kinds = [has('re'), has('cidr'), has('exists'), has('fieldref'), has('expand'), numeric.length > 0].filter(Boolean).length;
   if (kinds > 1) throw new Unsupported(`modifier combination "${mods.join('|')}"`);
-  if (position.length > 0 && (has('re') || has('cidr') || has('exists') || numeric.length > 0)) throw new Unsupported(`modifier combination "${mods.join('|')}"`);
+  if (position.length > 0 && (has('re') || has('cidr') || has('exists') || numeric.length > 0))
+    throw new Unsupported(`modifier combination "${mods.join('|')}"`);
   if (position.length > 0 && (has('fieldref') || has('expand'))) throw new Unsupported(`modifier combination "${mods.join('|')}"`);
 
   const ignoreCase = !has('cased');
@@ -225,7 +234,8 @@ function conditionFrom(node: ConditionNode, identifiers: Map<string, ConditionDo
       return { any: node.parts.map((p) => conditionFrom(p, identifiers)) };
     case 'of': {
       const names = resolveOf(node.pattern, [...identifiers.keys()]);
-      if (names.length === 0) throw new Invalid(`condition "${node.quantifier === 'one' ? '1' : 'all'} of ${node.pattern}" matches no search identifier`);
+      if (names.length === 0)
+        throw new Invalid(`condition "${node.quantifier === 'one' ? '1' : 'all'} of ${node.pattern}" matches no search identifier`);
       const conds = names.map((n) => identifiers.get(n)!);
       if (conds.length === 1) return conds[0]!;
       return node.quantifier === 'one' ? { any: conds } : { all: conds };
@@ -284,7 +294,12 @@ export function translateSigma(doc: unknown, fileBase: string): SigmaTranslation
     if (!isObject(detection)) throw new Invalid('has no detection map');
     if (detection.timeframe !== undefined) throw new Unsupported('timeframe (correlation rules come with baselines)');
     const conditions = detection.condition;
-    const texts = typeof conditions === 'string' ? [conditions] : Array.isArray(conditions) && conditions.every((c) => typeof c === 'string') ? (conditions) : undefined;
+    const texts =
+      typeof conditions === 'string'
+        ? [conditions]
+        : Array.isArray(conditions) && conditions.every((c) => typeof c === 'string')
+          ? conditions
+          : undefined;
     if (!texts || texts.length === 0) throw new Invalid('has no detection.condition (a string or a list of strings)');
 
     const identifiers = new Map<string, ConditionDoc>();
@@ -303,7 +318,8 @@ export function translateSigma(doc: unknown, fileBase: string): SigmaTranslation
     const when: ConditionDoc = parts.length === 1 ? parts[0]! : { any: parts };
 
     const levelText = typeof doc.level === 'string' ? doc.level.toLowerCase() : 'medium';
-    if (!(levelText in SIGMA_LEVELS)) throw new Invalid(`has level "${String(doc.level)}" (expected informational, low, medium, high or critical)`);
+    if (!(levelText in SIGMA_LEVELS))
+      throw new Invalid(`has level "${String(doc.level)}" (expected informational, low, medium, high or critical)`);
     const level = SIGMA_LEVELS[levelText as SigmaLevel];
     const id = sigmaRuleId(doc.id, fileBase);
     const attack = attackFromTags(doc.tags);

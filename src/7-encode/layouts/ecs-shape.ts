@@ -105,7 +105,16 @@ export const ECS_DOCUMENT_SHAPE: Shape = struct({
         }),
         providers: 'string',
         baseline: 'string',
-        reasons: arrayOf(struct({ rule: 'string', priority: 'string', score: 'long', detail: 'string', tactics: arrayOf('string'), techniques: arrayOf('string') })),
+        reasons: arrayOf(
+          struct({
+            rule: 'string',
+            priority: 'string',
+            score: 'long',
+            detail: 'string',
+            tactics: arrayOf('string'),
+            techniques: arrayOf('string'),
+          }),
+        ),
       }),
       truncated_fields: arrayOf('string'),
     }),

@@ -7,7 +7,18 @@
  * objects: one API's parameters must not add mapped fields to the index. The shape is in ecs-shape.ts.
  */
 import type { CloudTrailEvent, Enrichment, Priority } from '../../model.ts';
-import { attackOf, isConsoleLogin, obj, str, strongestReason, verbOf, type LayoutEvent, type LayoutLine, type LayoutSkipped, type ReasonWithAttack } from './types.ts';
+import {
+  attackOf,
+  isConsoleLogin,
+  obj,
+  str,
+  strongestReason,
+  verbOf,
+  type LayoutEvent,
+  type LayoutLine,
+  type LayoutSkipped,
+  type ReasonWithAttack,
+} from './types.ts';
 
 export const ECS_VERSION = '8.11.0';
 /** Free-form JSON strings are cut to this many characters (and named in `aws.cloudtrail.truncated_fields`). */
@@ -44,7 +55,18 @@ const FREE_FORM: Record<string, string> = {
   insightDetails: 'insight_details',
 };
 /** Fields the ECS part maps completely (nothing of them is repeated under aws.cloudtrail). */
-const MAPPED = new Set(['eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'eventID', 'userIdentity', 'tlsDetails', 'resources']);
+const MAPPED = new Set([
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'eventID',
+  'userIdentity',
+  'tlsDetails',
+  'resources',
+]);
 
 export function ecsLine(input: LayoutEvent): LayoutLine {
   return { text: JSON.stringify(ecsDocument(input)) };
@@ -55,7 +77,10 @@ export function ecsDocument(input: LayoutEvent): Doc {
   const login = isConsoleLogin(event);
   const eventName = str(event.eventName);
   const eventSource = str(event.eventSource);
-  const time = typeof event.eventTime === 'string' && !Number.isNaN(Date.parse(event.eventTime)) ? event.eventTime : new Date(input.arrival).toISOString();
+  const time =
+    typeof event.eventTime === 'string' && !Number.isNaN(Date.parse(event.eventTime))
+      ? event.eventTime
+      : new Date(input.arrival).toISOString();
   const failed = str(event.errorCode) !== undefined || (login && obj(event.responseElements)?.ConsoleLogin === 'Failure');
   const reasons = (enrichment.risk?.reasons ?? []) as readonly ReasonWithAttack[];
 
@@ -120,7 +145,8 @@ export function ecsDocument(input: LayoutEvent): Doc {
       if (attack.tactics.length > 0) threat.tactic = { name: attack.tactics };
       const techniques = [...new Set(attack.techniques.map((t) => t.split('.')[0]!))];
       const subtechniques = attack.techniques.filter((t) => t.includes('.'));
-      if (techniques.length > 0) threat.technique = subtechniques.length > 0 ? { id: techniques, subtechnique: { id: subtechniques } } : { id: techniques };
+      if (techniques.length > 0)
+        threat.technique = subtechniques.length > 0 ? { id: techniques, subtechnique: { id: subtechniques } } : { id: techniques };
       doc.threat = threat;
     }
   }
@@ -144,7 +170,8 @@ export function ecsSkippedLine(input: LayoutSkipped): LayoutLine {
 function categoryOf(login: boolean, eventSource: string | undefined, eventName: string | undefined): Doc {
   if (login) return { category: ['authentication'], type: ['start'] };
   const verb = verbOf(eventName);
-  const type = verb === 'create' ? 'creation' : verb === 'delete' ? 'deletion' : verb === 'update' ? 'change' : verb === 'read' ? 'access' : 'info';
+  const type =
+    verb === 'create' ? 'creation' : verb === 'delete' ? 'deletion' : verb === 'update' ? 'change' : verb === 'read' ? 'access' : 'info';
   const category = eventSource === 'iam.amazonaws.com' ? ['api', 'iam'] : ['api'];
   return { category, type: [type] };
 }
@@ -231,7 +258,9 @@ function cloudtrailOf(event: CloudTrailEvent, enrichment: Enrichment, identity: 
   }
   const tls = obj(event.tlsDetails);
   if (tls !== undefined) {
-    const rest = Object.fromEntries(Object.entries(tls).filter(([k]) => k !== 'tlsVersion' && k !== 'cipherSuite' && k !== 'clientProvidedHostHeader'));
+    const rest = Object.fromEntries(
+      Object.entries(tls).filter(([k]) => k !== 'tlsVersion' && k !== 'cipherSuite' && k !== 'clientProvidedHostHeader'),
+    );
     if (Object.keys(rest).length > 0) other.tlsDetails = rest;
   }
   if (Object.keys(other).length > 0) ct.other = freeForm(other, 'other', truncated);
@@ -290,17 +319,26 @@ function userIdentityOf(identity: Record<string, unknown>, truncated: string[]):
     const sc: Doc = {};
     const attributes = obj(context.attributes);
     if (str(attributes?.mfaAuthenticated) !== undefined) sc.mfa_authenticated = attributes!.mfaAuthenticated;
-    if (str(attributes?.creationDate) !== undefined && !Number.isNaN(Date.parse(String(attributes!.creationDate)))) sc.creation_date = attributes!.creationDate;
+    if (str(attributes?.creationDate) !== undefined && !Number.isNaN(Date.parse(String(attributes!.creationDate))))
+      sc.creation_date = attributes!.creationDate;
     if (str(context.sourceIdentity) !== undefined) sc.source_identity = context.sourceIdentity;
     const issuer = obj(context.sessionIssuer);
     if (issuer !== undefined) {
       const si: Doc = {};
-      for (const [k, n] of [['type', 'type'], ['principalId', 'principal_id'], ['arn', 'arn'], ['accountId', 'account_id'], ['userName', 'user_name']] as const) {
+      for (const [k, n] of [
+        ['type', 'type'],
+        ['principalId', 'principal_id'],
+        ['arn', 'arn'],
+        ['accountId', 'account_id'],
+        ['userName', 'user_name'],
+      ] as const) {
         if (str(issuer[k]) !== undefined) si[n] = issuer[k];
       }
       sc.session_issuer = si;
     }
-    const contextRest = Object.fromEntries(Object.entries(context).filter(([k]) => k !== 'attributes' && k !== 'sessionIssuer' && k !== 'sourceIdentity'));
+    const contextRest = Object.fromEntries(
+      Object.entries(context).filter(([k]) => k !== 'attributes' && k !== 'sessionIssuer' && k !== 'sourceIdentity'),
+    );
     if (Object.keys(contextRest).length > 0) rest.sessionContext = contextRest;
     if (Object.keys(sc).length > 0) out.session_context = sc;
   }

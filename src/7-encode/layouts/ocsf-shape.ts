@@ -8,9 +8,30 @@
 import { arrayOf, glueColumns, json, struct, type Shape } from './shape.ts';
 
 const account = struct({ uid: 'string' });
-const user = struct({ uid: 'string', uid_alt: 'string', type_id: 'int', type: 'string', name: 'string', account, credential_uid: 'string' });
-const session = struct({ created_time: 'long', created_time_dt: 'timestamp-string', is_mfa: 'boolean', issuer: 'string', credential_uid: 'string' });
-const location = struct({ city: 'string', country: 'string', region: 'string', coordinates: arrayOf('double'), isp: 'string', provider: 'string' });
+const user = struct({
+  uid: 'string',
+  uid_alt: 'string',
+  type_id: 'int',
+  type: 'string',
+  name: 'string',
+  account,
+  credential_uid: 'string',
+});
+const session = struct({
+  created_time: 'long',
+  created_time_dt: 'timestamp-string',
+  is_mfa: 'boolean',
+  issuer: 'string',
+  credential_uid: 'string',
+});
+const location = struct({
+  city: 'string',
+  country: 'string',
+  region: 'string',
+  coordinates: arrayOf('double'),
+  isp: 'string',
+  provider: 'string',
+});
 
 export const OCSF_DOCUMENT_SHAPE: Shape = struct({
   activity_id: 'int',

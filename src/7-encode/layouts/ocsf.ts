@@ -9,7 +9,18 @@
  */
 import type { CloudTrailEvent, Enrichment, Priority } from '../../model.ts';
 import type { EventClassKey } from '../partition.ts';
-import { attackOf, epochMs, isConsoleLogin, obj, str, verbOf, type LayoutEvent, type LayoutLine, type LayoutSkipped, type ReasonWithAttack } from './types.ts';
+import {
+  attackOf,
+  epochMs,
+  isConsoleLogin,
+  obj,
+  str,
+  verbOf,
+  type LayoutEvent,
+  type LayoutLine,
+  type LayoutSkipped,
+  type ReasonWithAttack,
+} from './types.ts';
 
 export const OCSF_VERSION = '1.1.0';
 export const OCSF_PROFILES = ['cloud', 'datetime'] as const;
@@ -201,7 +212,11 @@ export function ocsfSkippedLine(input: LayoutSkipped): LayoutLine {
     status: 'Failure',
     status_detail: input.error,
     message: input.error,
-    metadata: { product: { name: 'cloudtrail-enricher', vendor_name: 'cloudtrail-enricher' }, version: OCSF_VERSION, profiles: ['datetime'] },
+    metadata: {
+      product: { name: 'cloudtrail-enricher', vendor_name: 'cloudtrail-enricher' },
+      version: OCSF_VERSION,
+      profiles: ['datetime'],
+    },
     // The message is kept whatever OCSF_RAW_DATA says: it is all there is of it.
     raw_data: input.raw,
   };
@@ -252,7 +267,8 @@ function userOf(event: CloudTrailEvent, take: Take): Doc | undefined {
     // The CloudTrail type is kept as is: `unmapped` keeps it when the caption differs (IAMUser → User).
   }
   const issuer = obj(obj(identity.sessionContext)?.sessionIssuer);
-  const name = take('userIdentity.userName', identity.userName) ?? take('userIdentity.sessionContext.sessionIssuer.userName', issuer?.userName);
+  const name =
+    take('userIdentity.userName', identity.userName) ?? take('userIdentity.sessionContext.sessionIssuer.userName', issuer?.userName);
   if (name !== undefined) user.name = name;
   const accountId = take('userIdentity.accountId', identity.accountId);
   if (accountId !== undefined) user.account = { uid: accountId };
@@ -368,7 +384,13 @@ function resourcesOf(value: unknown, consumed: Set<string>): Doc[] | undefined {
 }
 
 /** OCSF 1.1.0 observable type_ids used here. */
-const OBSERVABLE = { hostname: [1, 'Hostname'], ip: [2, 'IP Address'], userName: [4, 'User Name'], resourceUid: [10, 'Resource UID'], userAgent: [16, 'HTTP User-Agent'] } as const;
+const OBSERVABLE = {
+  hostname: [1, 'Hostname'],
+  ip: [2, 'IP Address'],
+  userName: [4, 'User Name'],
+  resourceUid: [10, 'Resource UID'],
+  userAgent: [16, 'HTTP User-Agent'],
+} as const;
 
 function observablesOf(doc: Doc, src: Doc | undefined): Doc[] {
   const out: Doc[] = [];
@@ -393,8 +415,10 @@ function observablesOf(doc: Doc, src: Doc | undefined): Doc[] {
 function enrichmentsOf(enrichment: Enrichment, ip: string, eventId: string | undefined): Doc[] {
   const out: Doc[] = [];
   const source = enrichment.source;
-  if (ip !== '' && source?.geo !== undefined) out.push({ name: 'src_endpoint.ip', value: ip, type: 'location', provider: 'cloudtrail-enricher', data: source.geo });
-  if (ip !== '' && source?.as !== undefined) out.push({ name: 'src_endpoint.ip', value: ip, type: 'autonomous_system', provider: 'cloudtrail-enricher', data: source.as });
+  if (ip !== '' && source?.geo !== undefined)
+    out.push({ name: 'src_endpoint.ip', value: ip, type: 'location', provider: 'cloudtrail-enricher', data: source.geo });
+  if (ip !== '' && source?.as !== undefined)
+    out.push({ name: 'src_endpoint.ip', value: ip, type: 'autonomous_system', provider: 'cloudtrail-enricher', data: source.as });
   const providers = enrichment.providers ?? {};
   for (const [provider, answer] of Object.entries(providers)) {
     if (ip !== '') out.push({ name: 'src_endpoint.ip', value: ip, type: 'reputation', provider, data: answer });
@@ -413,7 +437,8 @@ function enrichmentsOf(enrichment: Enrichment, ip: string, eventId: string | und
     });
   }
   const baseline = (enrichment as { baseline?: unknown }).baseline;
-  if (baseline !== undefined && eventId !== undefined) out.push({ name: 'metadata.uid', value: eventId, type: 'baseline', provider: 'cloudtrail-enricher', data: baseline });
+  if (baseline !== undefined && eventId !== undefined)
+    out.push({ name: 'metadata.uid', value: eventId, type: 'baseline', provider: 'cloudtrail-enricher', data: baseline });
   return out;
 }
 
@@ -451,7 +476,8 @@ function unmappedOf(event: CloudTrailEvent, consumed: ReadonlySet<string>, enric
   for (const k of Object.keys(event)) walk(event[k], k, 0);
   put('enrichment.status', enrichment.status);
   if (enrichment.source?.kind !== undefined) put('enrichment.source.kind', enrichment.source.kind);
-  if (enrichment.source?.address !== undefined && enrichment.source.address !== enrichment.source.ip) put('enrichment.source.address', enrichment.source.address);
+  if (enrichment.source?.address !== undefined && enrichment.source.address !== enrichment.source.ip)
+    put('enrichment.source.address', enrichment.source.address);
   if (truncated) out['unmapped.truncated'] = 'true';
   return out;
 }

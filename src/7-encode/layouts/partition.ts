@@ -20,7 +20,12 @@ export const SECURITY_LAKE_SOURCE_VERSION = '1.0';
 
 export function layoutPartitionKeys(format: OutputFormat | undefined, keys: PartitionKeys): Record<string, string> {
   if (format === 'ocsf') {
-    return { source: keys.eventClass ?? 'api-activity', region: keys.region, accountId: keys.account, eventDay: keys.dt.replaceAll('-', '') };
+    return {
+      source: keys.eventClass ?? 'api-activity',
+      region: keys.region,
+      accountId: keys.account,
+      eventDay: keys.dt.replaceAll('-', ''),
+    };
   }
   return { account: keys.account, region: keys.region, dt: keys.dt };
 }

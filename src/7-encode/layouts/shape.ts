@@ -62,7 +62,9 @@ export function shapeProblems(value: unknown, shape: Shape, path = '$'): string[
           ? typeof value === 'boolean'
           : shape === 'double'
             ? typeof value === 'number' && Number.isFinite(value)
-            : typeof value === 'number' && Number.isInteger(value) && (shape === 'long' ? Number.isSafeInteger(value) : Math.abs(value) <= 2_147_483_647);
+            : typeof value === 'number' &&
+              Number.isInteger(value) &&
+              (shape === 'long' ? Number.isSafeInteger(value) : Math.abs(value) <= 2_147_483_647);
     return ok ? [] : [`${path}: expected ${shape}, got ${JSON.stringify(value)?.slice(0, 80)}`];
   }
   if ('json' in shape) return [];

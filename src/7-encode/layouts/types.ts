@@ -49,17 +49,106 @@ export function epochMs(value: unknown): number | undefined {
 export type Verb = 'create' | 'read' | 'update' | 'delete' | 'other';
 
 const VERBS: Record<string, Verb> = {};
-for (const w of ['Create', 'Add', 'Allocate', 'Import', 'Issue', 'Register', 'Run', 'Launch', 'Generate', 'Copy', 'Upload', 'Request', 'Provision', 'Publish', 'Invite'])
+for (const w of [
+  'Create',
+  'Add',
+  'Allocate',
+  'Import',
+  'Issue',
+  'Register',
+  'Run',
+  'Launch',
+  'Generate',
+  'Copy',
+  'Upload',
+  'Request',
+  'Provision',
+  'Publish',
+  'Invite',
+])
   VERBS[w] = 'create';
-for (const w of ['Get', 'Describe', 'List', 'Lookup', 'Search', 'Query', 'Scan', 'Select', 'Head', 'Download', 'Retrieve', 'View', 'Check', 'Preview', 'Estimate', 'Validate', 'Verify', 'Decrypt', 'Simulate', 'Filter', 'Read'])
+for (const w of [
+  'Get',
+  'Describe',
+  'List',
+  'Lookup',
+  'Search',
+  'Query',
+  'Scan',
+  'Select',
+  'Head',
+  'Download',
+  'Retrieve',
+  'View',
+  'Check',
+  'Preview',
+  'Estimate',
+  'Validate',
+  'Verify',
+  'Decrypt',
+  'Simulate',
+  'Filter',
+  'Read',
+])
   VERBS[w] = 'read';
 for (const w of [
-  'Update', 'Modify', 'Put', 'Set', 'Change', 'Replace', 'Reset', 'Edit', 'Enable', 'Disable', 'Start', 'Stop', 'Reboot', 'Restore', 'Attach', 'Detach',
-  'Associate', 'Disassociate', 'Tag', 'Untag', 'Authorize', 'Revoke', 'Apply', 'Rotate', 'Assign', 'Unassign', 'Cancel', 'Accept', 'Reject', 'Upgrade',
-  'Move', 'Rename', 'Resize', 'Encrypt', 'Grant', 'Retire', 'Suspend', 'Resume', 'Activate', 'Deactivate', 'Import',
+  'Update',
+  'Modify',
+  'Put',
+  'Set',
+  'Change',
+  'Replace',
+  'Reset',
+  'Edit',
+  'Enable',
+  'Disable',
+  'Start',
+  'Stop',
+  'Reboot',
+  'Restore',
+  'Attach',
+  'Detach',
+  'Associate',
+  'Disassociate',
+  'Tag',
+  'Untag',
+  'Authorize',
+  'Revoke',
+  'Apply',
+  'Rotate',
+  'Assign',
+  'Unassign',
+  'Cancel',
+  'Accept',
+  'Reject',
+  'Upgrade',
+  'Move',
+  'Rename',
+  'Resize',
+  'Encrypt',
+  'Grant',
+  'Retire',
+  'Suspend',
+  'Resume',
+  'Activate',
+  'Deactivate',
+  'Import',
 ])
   VERBS[w] = VERBS[w] ?? 'update';
-for (const w of ['Delete', 'Remove', 'Terminate', 'Deregister', 'Release', 'Purge', 'Destroy', 'Drop', 'Erase', 'Deprovision', 'Unregister', 'Unsubscribe'])
+for (const w of [
+  'Delete',
+  'Remove',
+  'Terminate',
+  'Deregister',
+  'Release',
+  'Purge',
+  'Destroy',
+  'Drop',
+  'Erase',
+  'Deprovision',
+  'Unregister',
+  'Unsubscribe',
+])
   VERBS[w] = 'delete';
 
 const FIRST_WORD = /^[A-Z][a-z]+/;
@@ -80,7 +169,12 @@ export function isConsoleLogin(event: CloudTrailEvent): boolean {
 export function strongestReason(reasons: readonly RiskReason[]): ReasonWithAttack | undefined {
   let best: RiskReason | undefined;
   for (const r of reasons) {
-    if (best === undefined || r.score > best.score || (r.score === best.score && PRIORITY_ORDER.indexOf(r.priority) > PRIORITY_ORDER.indexOf(best.priority))) best = r;
+    if (
+      best === undefined ||
+      r.score > best.score ||
+      (r.score === best.score && PRIORITY_ORDER.indexOf(r.priority) > PRIORITY_ORDER.indexOf(best.priority))
+    )
+      best = r;
   }
   return best;
 }

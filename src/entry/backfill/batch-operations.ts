@@ -52,9 +52,21 @@ export async function writeManifest(options: ManifestOptions): Promise<WrittenMa
   const stamp = new Date((options.now ?? Date.now)()).toISOString().replace(/[-:.]/g, '');
   const key = `${options.destination.prefix}${BACKFILL_STATE_FOLDER}manifests/${stamp}.csv`;
   const put = await options.s3.send(
-    new PutObjectCommand({ Bucket: options.destination.bucket, Key: key, Body: lines.length === 0 ? '' : lines.join('\n') + '\n', ContentType: 'text/csv' }),
+    new PutObjectCommand({
+      Bucket: options.destination.bucket,
+      Key: key,
+      Body: lines.length === 0 ? '' : lines.join('\n') + '\n',
+      ContentType: 'text/csv',
+    }),
   );
-  return { bucket: options.destination.bucket, key, etag: (put.ETag ?? '').replace(/"/g, ''), objects: lines.length, bytes, listCalls: stats.listCalls };
+  return {
+    bucket: options.destination.bucket,
+    key,
+    etag: (put.ETag ?? '').replace(/"/g, ''),
+    objects: lines.length,
+    bytes,
+    listCalls: stats.listCalls,
+  };
 }
 
 export interface JobOptions {
@@ -90,7 +102,9 @@ export function createJobInput(options: JobOptions): CreateJobCommandInput {
   return {
     AccountId: account,
     ConfirmationRequired: false,
-    Operation: { LambdaInvoke: { FunctionArn: functionArnFor(options.functionName, options.region, account), InvocationSchemaVersion: '2.0' } },
+    Operation: {
+      LambdaInvoke: { FunctionArn: functionArnFor(options.functionName, options.region, account), InvocationSchemaVersion: '2.0' },
+    },
     Manifest: {
       Spec: { Format: MANIFEST_FORMAT, Fields: ['Bucket', 'Key'] },
       Location: { ObjectArn: `arn:aws:s3:::${options.manifest.bucket}/${options.manifest.key}`, ETag: options.manifest.etag },

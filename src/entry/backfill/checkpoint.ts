@@ -140,7 +140,10 @@ export class Checkpoint {
     for (let i = 0; i < keys.length; i += 1000) {
       this.requests++;
       await this.s3.send(
-        new DeleteObjectsCommand({ Bucket: this.destination.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
+        new DeleteObjectsCommand({
+          Bucket: this.destination.bucket,
+          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
       );
     }
   }
@@ -156,7 +159,9 @@ export class Checkpoint {
     let token: string | undefined;
     do {
       this.requests++;
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.destination.bucket, Prefix: this.folder, ContinuationToken: token }));
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.destination.bucket, Prefix: this.folder, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) if (object.Key?.endsWith('.ndjson.gz') === true) keys.push(object.Key);
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -39,7 +39,13 @@ export function parseObjectLimits(env: Env): ObjectLimits {
   return {
     maxObjectBytes: intVar(env, 'CLOUDTRAIL_OBJECT_MAX_BYTES', DEFAULT_OBJECT_LIMITS.maxObjectBytes, 1024, 1024 ** 3),
     // V8 strings stop at ~512 MiB (2^29 characters): a body beyond that could not be parsed at all.
-    maxDecompressedBytes: intVar(env, 'CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES', DEFAULT_OBJECT_LIMITS.maxDecompressedBytes, 1024, 512 * 1024 * 1024),
+    maxDecompressedBytes: intVar(
+      env,
+      'CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES',
+      DEFAULT_OBJECT_LIMITS.maxDecompressedBytes,
+      1024,
+      512 * 1024 * 1024,
+    ),
   };
 }
 
@@ -57,7 +63,11 @@ export interface BackfillConfig {
 
 export const BACKFILL_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OUTPUT_BUCKET', description: 'backfill: the output bucket (required; the deployment sets it to the stack bucket)' },
-  { name: 'OUTPUT_PREFIX', default: 'enriched/', description: 'backfill: prefix of the partitions, as Firehose writes them (must end with "/")' },
+  {
+    name: 'OUTPUT_PREFIX',
+    default: 'enriched/',
+    description: 'backfill: prefix of the partitions, as Firehose writes them (must end with "/")',
+  },
   ...OBJECT_LIMIT_VARIABLES,
 ];
 
@@ -66,7 +76,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function parseBackfillConfig(env: Env): BackfillConfig {
   const bucket = (env.OUTPUT_BUCKET ?? '').trim();
-  if (!BUCKET.test(bucket)) throw new ConfigError(`OUTPUT_BUCKET must be an S3 bucket name, got ${JSON.stringify(env.OUTPUT_BUCKET ?? '')}`);
+  if (!BUCKET.test(bucket))
+    throw new ConfigError(`OUTPUT_BUCKET must be an S3 bucket name, got ${JSON.stringify(env.OUTPUT_BUCKET ?? '')}`);
   const raw = env.OUTPUT_PREFIX;
   const prefix = raw === undefined || raw.trim() === '' ? 'enriched/' : raw.trim();
   return { destination: { bucket, prefix: checkPrefix(prefix, 'OUTPUT_PREFIX') }, limits: parseObjectLimits(env) };
@@ -87,6 +98,9 @@ export function checkPrefix(prefix: string, what: string): string {
       .slice(0, -1)
       .split('/')
       .every((segment) => segment !== '' && segment !== '.' && segment !== '..');
-  if (!ok) throw new ConfigError(`${what} must be empty or a key prefix ending with "/" (printable ASCII, no empty, "." or ".." segments), got ${JSON.stringify(prefix)}`);
+  if (!ok)
+    throw new ConfigError(
+      `${what} must be empty or a key prefix ending with "/" (printable ASCII, no empty, "." or ".." segments), got ${JSON.stringify(prefix)}`,
+    );
   return prefix;
 }

@@ -45,7 +45,12 @@ export type BackfillOutcome =
       readonly objects: readonly WrittenObject[];
     }
   /** Not a CloudTrail log file worth reading (digest, other key, our own output): nothing to do, not a failure. */
-  | { readonly status: 'ignored'; readonly source: ObjectRef; readonly reason: 'digest' | 'not-cloudtrail' | 'own-output'; readonly message: string }
+  | {
+      readonly status: 'ignored';
+      readonly source: ObjectRef;
+      readonly reason: 'digest' | 'not-cloudtrail' | 'own-output';
+      readonly message: string;
+    }
   /**
    * Could not be enriched. `retryable`: throttling, timeouts, server errors — trying again later may succeed;
    * otherwise (missing, access denied, not CloudTrail, too large) it will not.
@@ -106,12 +111,24 @@ export async function backfillObject(ref: ObjectRef, deps: BackfillDeps, options
   } catch (err) {
     const failure = classifyFailure(err);
     log.warn('backfill write failed', { code: failure.code, retryable: failure.retryable, written: objects.length });
-    return { status: 'failed', source: ref, retryable: failure.retryable, code: failure.code, message: `writing the enriched object failed (${failure.code})` };
+    return {
+      status: 'failed',
+      source: ref,
+      retryable: failure.retryable,
+      code: failure.code,
+      message: `writing the enriched object failed (${failure.code})`,
+    };
   }
   return { status: 'written', source: ref, eventsIn: decoded.events.length, eventsOut: lines.length, counters, objects };
 }
 
-async function enrichLines(events: EventItem[], arrival: number, deps: EnrichDeps, deadline: number, counters: EnrichCounters): Promise<OutputLine[]> {
+async function enrichLines(
+  events: EventItem[],
+  arrival: number,
+  deps: EnrichDeps,
+  deadline: number,
+  counters: EnrichCounters,
+): Promise<OutputLine[]> {
   const [lines] = await enrichEventGroups([{ events, arrival }], deps, deadline, counters);
   return lines ?? [];
 }

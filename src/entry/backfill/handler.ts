@@ -10,7 +10,6 @@ import { backfillObject, type BackfillOutcome, type S3Sender } from './core.ts';
 import { parseBackfillEvent, type BatchTask } from './events.ts';
 import type { ObjectRef } from './keys.ts';
 
-
 export type BatchResultCode = 'Succeeded' | 'TemporaryFailure' | 'PermanentFailure';
 
 /** The answer S3 Batch Operations expects from an "Invoke AWS Lambda function" job. */
@@ -92,7 +91,14 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
       return { ignored: 'unrecognised event' };
     }
     const intel = await options.intel;
-    const deps = { s3: options.s3, enrich: { config, intel, rules: options.rules, log }, destination: options.backfill.destination, limits: options.backfill.limits, log, now };
+    const deps = {
+      s3: options.s3,
+      enrich: { config, intel, rules: options.rules, log },
+      destination: options.backfill.destination,
+      limits: options.backfill.limits,
+      log,
+      now,
+    };
 
     /** Lookups share what is left of the invocation between the objects still to do, like the transform's budget. */
     const lookupDeadline = (left: number): number => {
@@ -121,7 +127,12 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
       }
       tally.failed += results.length - tally.written - tally.ignored - tally.failed;
       publish(tally);
-      return { invocationSchemaVersion: invocation.schemaVersion, treatMissingKeysAs: 'PermanentFailure', invocationId: invocation.invocationId, results };
+      return {
+        invocationSchemaVersion: invocation.schemaVersion,
+        treatMissingKeysAs: 'PermanentFailure',
+        invocationId: invocation.invocationId,
+        results,
+      };
     }
 
     if (isSqsEvent(event)) {
@@ -145,7 +156,9 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
     log.info('backfill summary', { ...summary, ignoredRecords: invocation.ignored });
     publish(summary);
     if (summary.retryable > 0) {
-      throw new BackfillRetryableError(`${summary.retryable} of ${summary.objects} objects failed in a retryable way; the event is retried (output is overwritten, not duplicated)`);
+      throw new BackfillRetryableError(
+        `${summary.retryable} of ${summary.objects} objects failed in a retryable way; the event is retried (output is overwritten, not duplicated)`,
+      );
     }
     return summary;
 
@@ -180,7 +193,13 @@ export function createBackfillHandler(options: BackfillHandlerOptions): Backfill
       if (options.metrics === undefined) return;
       publishObjectMetrics(
         ObjectFunction.Backfill,
-        { processed: summary.written, failed: summary.failed, skipped: summary.ignored, events: summary.eventsOut, durationMs: now() - started },
+        {
+          processed: summary.written,
+          failed: summary.failed,
+          skipped: summary.ignored,
+          events: summary.eventsOut,
+          durationMs: now() - started,
+        },
         options.metrics,
       );
     }
@@ -201,11 +220,21 @@ function isSqsEvent(event: unknown): event is { Records: { messageId: string; ev
   const records = (event as { Records: unknown[] }).Records;
   return (
     records.length > 0 &&
-    records.every((r) => r !== null && typeof r === 'object' && (r as Record<string, unknown>).eventSource === 'aws:sqs' && typeof (r as Record<string, unknown>).messageId === 'string')
+    records.every(
+      (r) =>
+        r !== null &&
+        typeof r === 'object' &&
+        (r as Record<string, unknown>).eventSource === 'aws:sqs' &&
+        typeof (r as Record<string, unknown>).messageId === 'string',
+    )
   );
 }
 
-async function runTask(task: BatchTask, deps: Parameters<typeof backfillObject>[1], lookupDeadline: number): Promise<BackfillOutcome | undefined> {
+async function runTask(
+  task: BatchTask,
+  deps: Parameters<typeof backfillObject>[1],
+  lookupDeadline: number,
+): Promise<BackfillOutcome | undefined> {
   if (task.ref === undefined) return undefined;
   return backfillObject(task.ref, deps, { lookupDeadline });
 }
@@ -224,7 +253,10 @@ export function batchResult(outcome: BackfillOutcome | undefined): { resultCode:
       // failure threshold for objects that need no work.
       return { resultCode: 'Succeeded', resultString: `skipped: ${outcome.message}` };
     case 'failed':
-      return { resultCode: outcome.retryable ? 'TemporaryFailure' : 'PermanentFailure', resultString: `${outcome.code}: ${outcome.message}` };
+      return {
+        resultCode: outcome.retryable ? 'TemporaryFailure' : 'PermanentFailure',
+        resultString: `${outcome.code}: ${outcome.message}`,
+      };
   }
 }
 
@@ -235,7 +267,13 @@ function logOutcome(log: Log, outcome: BackfillOutcome | undefined): void {
   }
   const source = { bucket: outcome.source.bucket, key: outcome.source.key };
   if (outcome.status === 'written') {
-    log.info('backfilled object', { ...source, events: outcome.eventsOut, objects: outcome.objects.length, partial: outcome.counters.partial, skipped: outcome.counters.skipped });
+    log.info('backfilled object', {
+      ...source,
+      events: outcome.eventsOut,
+      objects: outcome.objects.length,
+      partial: outcome.counters.partial,
+      skipped: outcome.counters.skipped,
+    });
   } else if (outcome.status === 'ignored') {
     log.info('object skipped', { ...source, reason: outcome.reason });
   } else {

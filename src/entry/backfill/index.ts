@@ -13,7 +13,15 @@ export {
   type BackfillDestination,
   type ObjectLimits,
 } from './config.ts';
-export { backfillObject, groupByPartition, type BackfillDeps, type BackfillObjectOptions, type BackfillOutcome, type S3Sender, type WrittenObject } from './core.ts';
+export {
+  backfillObject,
+  groupByPartition,
+  type BackfillDeps,
+  type BackfillObjectOptions,
+  type BackfillOutcome,
+  type S3Sender,
+  type WrittenObject,
+} from './core.ts';
 export { parseBackfillEvent, type BackfillInvocation, type BatchTask } from './events.ts';
 export {
   BackfillRetryableError,
@@ -25,7 +33,17 @@ export {
   type BatchResultCode,
   type NotificationSummary,
 } from './handler.ts';
-export { classifyKey, decodeEventKey, outputKeyFor, outputNameFor, parseS3Uri, refFromEncodedKey, refFromRawKey, type KeyVerdict, type ObjectRef } from './keys.ts';
+export {
+  classifyKey,
+  decodeEventKey,
+  outputKeyFor,
+  outputNameFor,
+  parseS3Uri,
+  refFromEncodedKey,
+  refFromRawKey,
+  type KeyVerdict,
+  type ObjectRef,
+} from './keys.ts';
 export { decodeCloudTrailObject, readBounded, type DecodedObject, type ObjectProblem } from './object.ts';
 export { runBackfill, type BackfillProgress, type BackfillTotals, type RunBackfillOptions } from './run.ts';
 export { dayObjects, dayPrefixes, sourceLayout, type BackfillSelection, type DayPrefix, type SelectedObject } from './select.ts';

@@ -17,8 +17,7 @@ export interface ObjectRef {
 }
 
 export type KeyVerdict =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'digest' | 'not-cloudtrail' | 'own-output'; readonly message: string };
+  { readonly ok: true } | { readonly ok: false; readonly reason: 'digest' | 'not-cloudtrail' | 'own-output'; readonly message: string };
 
 /**
  * Decides from the key alone whether an object is worth reading. CloudTrail writes
@@ -51,7 +50,12 @@ export function classifyKey(ref: Pick<ObjectRef, 'bucket' | 'key'>, destination?
  * same file name apart; the name is reduced to a safe character set and length. Partition values are already
  * restricted by the encoder, so nothing in the key can leave the prefix.
  */
-export function outputKeyFor(source: Pick<ObjectRef, 'bucket' | 'key'>, keys: PartitionKeys, prefix: string, format?: OutputFormat): string {
+export function outputKeyFor(
+  source: Pick<ObjectRef, 'bucket' | 'key'>,
+  keys: PartitionKeys,
+  prefix: string,
+  format?: OutputFormat,
+): string {
   // OUTPUT_FORMAT=ocsf: `<prefix><class>/<version>/region=…/accountId=…/eventDay=…/` (Security Lake's layout).
   return `${prefix}${layoutPartitionPath(format, keys)}${outputNameFor(source)}`;
 }

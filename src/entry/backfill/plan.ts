@@ -59,11 +59,13 @@ export async function planBackfill(options: PlanOptions): Promise<BackfillPlan> 
   const stats = emptyListingStats();
   const checkpoint = await Checkpoint.open(options.s3, options.destination, options.source.bucket, { restart: options.restart });
   const days: DayPrefix[] = [];
-  for await (const day of dayPrefixes(options.s3, options.source.bucket, options.source.prefix, options.selection ?? {}, stats)) days.push(day);
+  for await (const day of dayPrefixes(options.s3, options.source.bucket, options.source.prefix, options.selection ?? {}, stats))
+    days.push(day);
 
   const sampleCount = Math.max(0, options.sampleObjects ?? 3);
   const sampleDays = new Set<number>();
-  for (let i = 0; i < Math.min(sampleCount, days.length); i++) sampleDays.add(Math.floor((i * days.length) / Math.min(sampleCount, days.length)));
+  for (let i = 0; i < Math.min(sampleCount, days.length); i++)
+    sampleDays.add(Math.floor((i * days.length) / Math.min(sampleCount, days.length)));
   const toSample: { key: string }[] = [];
 
   const plan: BackfillPlan = {
@@ -113,7 +115,9 @@ export async function planBackfill(options: PlanOptions): Promise<BackfillPlan> 
       if (!item.ok) continue;
       const source = classifySource(item.event.sourceIPAddress);
       if (source.kind === 'public') ips.add(source.ip!);
-      partitions.add(`${String(item.event.recipientAccountId)}/${String(item.event.awsRegion)}/${String(item.event.eventTime).slice(0, 10)}`);
+      partitions.add(
+        `${String(item.event.recipientAccountId)}/${String(item.event.awsRegion)}/${String(item.event.eventTime).slice(0, 10)}`,
+      );
     }
     plan.sample.objects++;
     plan.sample.bytes += read.bytes.length;

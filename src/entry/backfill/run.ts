@@ -4,7 +4,15 @@ import type { EnrichDeps } from '../../pipeline/enrich.ts';
 import { Checkpoint } from './checkpoint.ts';
 import type { BackfillDestination, ObjectLimits } from './config.ts';
 import { backfillObject, type BackfillOutcome, type S3Sender } from './core.ts';
-import { dayObjects, dayPrefixes, emptyListingStats, type BackfillSelection, type DayPrefix, type ListingStats, type SelectedObject } from './select.ts';
+import {
+  dayObjects,
+  dayPrefixes,
+  emptyListingStats,
+  type BackfillSelection,
+  type DayPrefix,
+  type ListingStats,
+  type SelectedObject,
+} from './select.ts';
 
 export interface RunBackfillOptions {
   readonly s3: S3Sender;
@@ -123,11 +131,19 @@ export async function runBackfill(options: RunBackfillOptions): Promise<Backfill
     now,
   });
   if (options.restart === true) await checkpoint.reset();
-  const deps = { s3: options.s3, enrich: options.enrich, destination: options.destination, limits: options.limits, log: options.enrich.log, now };
+  const deps = {
+    s3: options.s3,
+    enrich: options.enrich,
+    destination: options.destination,
+    limits: options.limits,
+    log: options.enrich.log,
+    now,
+  };
   const stopped = () => options.signal?.aborted === true || options.abandon?.aborted === true;
 
   const days: DayPrefix[] = [];
-  for await (const day of dayPrefixes(options.s3, options.source.bucket, options.source.prefix, options.selection ?? {}, stats)) days.push(day);
+  for await (const day of dayPrefixes(options.s3, options.source.bucket, options.source.prefix, options.selection ?? {}, stats))
+    days.push(day);
   totals.days = days.length;
   let daysDone = 0;
   const report = () => {
@@ -144,7 +160,8 @@ export async function runBackfill(options: RunBackfillOptions): Promise<Backfill
       totals.skipped += outcome.counters.skipped;
       totals.partial += outcome.counters.partial;
       totals.bytesRead += object.size;
-      for (const [p, n] of Object.entries(outcome.counters.byPriority)) totals.byPriority[p as Priority] = (totals.byPriority[p as Priority] ?? 0) + n;
+      for (const [p, n] of Object.entries(outcome.counters.byPriority))
+        totals.byPriority[p as Priority] = (totals.byPriority[p as Priority] ?? 0) + n;
       totals.outputObjects += outcome.objects.length;
       for (const written of outcome.objects) partitions.add(partitionId(written.keys));
       await checkpoint.finish(object.key, object.etag);
@@ -183,7 +200,13 @@ export async function runBackfill(options: RunBackfillOptions): Promise<Backfill
             (outcome) => record(object, outcome),
             (err: unknown) =>
               // backfillObject returns failures as values; anything thrown is a bug, counted rather than losing the run.
-              record(object, { status: 'failed', source: object, retryable: false, code: err instanceof Error ? err.name : 'Error', message: 'internal error' }),
+              record(object, {
+                status: 'failed',
+                source: object,
+                retryable: false,
+                code: err instanceof Error ? err.name : 'Error',
+                message: 'internal error',
+              }),
           )
           .finally(() => running.delete(task));
         running.add(task);

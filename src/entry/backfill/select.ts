@@ -52,8 +52,7 @@ export function emptyListingStats(): ListingStats {
 }
 
 export type SourceLayout =
-  | { readonly ok: true; readonly root: string; readonly fixed: readonly string[] }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly root: string; readonly fixed: readonly string[] } | { readonly ok: false; readonly message: string };
 
 const ACCOUNT = /^\d{12}$/;
 const ORG = /^o-[a-z0-9]{10,32}$/;
@@ -73,7 +72,8 @@ export function sourceLayout(prefix: string): SourceLayout {
   if (at === -1) return { ok: true, root: `${folder}AWSLogs/`, fixed: [] };
   const root = `${segments.slice(0, at + 1).join('/')}/`;
   const fixed = segments.slice(at + 1);
-  if (fixed.length > 7) return { ok: false, message: `the source prefix goes deeper than a day folder of the CloudTrail layout (${prefix})` };
+  if (fixed.length > 7)
+    return { ok: false, message: `the source prefix goes deeper than a day folder of the CloudTrail layout (${prefix})` };
   return { ok: true, root, fixed };
 }
 
@@ -141,12 +141,14 @@ async function* descend(
       case 'root':
         if (ORG.test(name)) yield* descend(s3, bucket, { prefix, org: name }, 'org', rest, selection, stats, pageSize);
         else if (ACCOUNT.test(name)) {
-          if (selection.accounts === undefined || selection.accounts.has(name)) yield* descend(s3, bucket, { prefix, account: name }, 'account', rest, selection, stats, pageSize);
+          if (selection.accounts === undefined || selection.accounts.has(name))
+            yield* descend(s3, bucket, { prefix, account: name }, 'account', rest, selection, stats, pageSize);
         } else skip('outside-layout');
         break;
       case 'org':
         if (!ACCOUNT.test(name)) skip('outside-layout');
-        else if (selection.accounts === undefined || selection.accounts.has(name)) yield* descend(s3, bucket, { ...level, prefix, account: name }, 'account', rest, selection, stats, pageSize);
+        else if (selection.accounts === undefined || selection.accounts.has(name))
+          yield* descend(s3, bucket, { ...level, prefix, account: name }, 'account', rest, selection, stats, pageSize);
         break;
       case 'account':
         if (TRAIL_FOLDERS.has(name)) yield* descend(s3, bucket, { ...level, prefix }, 'service', rest, selection, stats, pageSize);
@@ -154,15 +156,18 @@ async function* descend(
         break;
       case 'service':
         if (!REGION.test(name)) skip('outside-layout');
-        else if (selection.regions === undefined || selection.regions.has(name)) yield* descend(s3, bucket, { ...level, prefix, region: name }, 'region', rest, selection, stats, pageSize);
+        else if (selection.regions === undefined || selection.regions.has(name))
+          yield* descend(s3, bucket, { ...level, prefix, region: name }, 'region', rest, selection, stats, pageSize);
         break;
       case 'region':
         if (!/^\d{4}$/.test(name)) skip('outside-layout');
-        else if (overlaps(name, name, selection)) yield* descend(s3, bucket, { ...level, prefix, year: name }, 'year', rest, selection, stats, pageSize);
+        else if (overlaps(name, name, selection))
+          yield* descend(s3, bucket, { ...level, prefix, year: name }, 'year', rest, selection, stats, pageSize);
         break;
       case 'year':
         if (!/^(0[1-9]|1[0-2])$/.test(name)) skip('outside-layout');
-        else if (overlaps(`${level.year}-${name}`, `${level.year}-${name}`, selection)) yield* descend(s3, bucket, { ...level, prefix, month: name }, 'month', rest, selection, stats, pageSize);
+        else if (overlaps(`${level.year}-${name}`, `${level.year}-${name}`, selection))
+          yield* descend(s3, bucket, { ...level, prefix, month: name }, 'month', rest, selection, stats, pageSize);
         break;
       case 'month': {
         const day = `${level.year}-${level.month}-${name}`;
@@ -192,7 +197,9 @@ async function childFolders(s3: S3Sender, bucket: string, prefix: string, stats:
   let token: string | undefined;
   do {
     stats.listCalls++;
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token, MaxKeys: pageSize }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token, MaxKeys: pageSize }),
+    );
     for (const common of page.CommonPrefixes ?? []) {
       const p = common.Prefix;
       if (p !== undefined && p.startsWith(prefix) && p.endsWith('/')) names.push(p.slice(prefix.length, -1));
@@ -217,7 +224,9 @@ export async function* dayObjects(
   let token: string | undefined;
   do {
     stats.listCalls++;
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: day.prefix, ContinuationToken: token, MaxKeys: pageSize }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: day.prefix, ContinuationToken: token, MaxKeys: pageSize }),
+    );
     for (const object of page.Contents ?? []) {
       const key = object.Key;
       if (key === undefined || key.endsWith('/')) continue;

@@ -11,11 +11,14 @@ export interface AwsCallContext {
 const FIXES: Record<string, (c: AwsCallContext) => string> = {
   NoSuchBucket: (c) => `${c.resource} does not exist in ${c.region} (${c.operation}); check the bucket name and --region`,
   AccessDenied: (c) => `${c.operation} on ${c.resource} in ${c.region} was denied; check the credentials' IAM permissions (AWS_PROFILE)`,
-  AccessDeniedException: (c) => `${c.operation} on ${c.resource} in ${c.region} was denied; check the credentials' IAM permissions (AWS_PROFILE)`,
+  AccessDeniedException: (c) =>
+    `${c.operation} on ${c.resource} in ${c.region} was denied; check the credentials' IAM permissions (AWS_PROFILE)`,
   ResourceNotFoundException: (c) => `${c.resource} does not exist in ${c.region} (${c.operation}); check the name and --region`,
-  InvalidAccessKeyId: (c) => `${c.operation} on ${c.resource} in ${c.region}: the access key is not valid; check AWS_PROFILE or AWS_ACCESS_KEY_ID`,
+  InvalidAccessKeyId: (c) =>
+    `${c.operation} on ${c.resource} in ${c.region}: the access key is not valid; check AWS_PROFILE or AWS_ACCESS_KEY_ID`,
   SignatureDoesNotMatch: (c) => `${c.operation} on ${c.resource} in ${c.region}: the secret key does not match; check the credentials`,
-  CredentialsProviderError: (c) => `${c.operation} on ${c.resource} in ${c.region}: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+  CredentialsProviderError: (c) =>
+    `${c.operation} on ${c.resource} in ${c.region}: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
   PermanentRedirect: (c) => `${c.resource} is not in ${c.region} (${c.operation}); pass the bucket's region with --region`,
   AuthorizationHeaderMalformed: (c) => `${c.resource} is not in ${c.region} (${c.operation}); pass the bucket's region with --region`,
 };

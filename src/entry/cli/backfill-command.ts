@@ -41,7 +41,9 @@ export interface CommandIo {
   readonly isTty: boolean;
   /** The S3 client (default: a new SDK client in `region`). */
   readonly s3?: (region: string | undefined) => S3Client | Promise<S3Client>;
-  readonly s3control?: (region: string | undefined) => { send(command: unknown): Promise<unknown> } | Promise<{ send(command: unknown): Promise<unknown> }>;
+  readonly s3control?: (
+    region: string | undefined,
+  ) => { send(command: unknown): Promise<unknown> } | Promise<{ send(command: unknown): Promise<unknown> }>;
   /** Interrupt signals: the first stops cleanly, the second abandons objects in flight. */
   readonly interrupts?: { readonly stop: AbortSignal; readonly abandon: AbortSignal };
 }
@@ -56,7 +58,10 @@ class UsageError extends Error {}
 
 function list(value: string | undefined, pattern: RegExp, what: string): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = items.find((s) => !pattern.test(s));
   if (items.length === 0 || bad !== undefined) throw new UsageError(`${what} got ${JSON.stringify(bad ?? value)}`);
   return new Set(items);
@@ -112,14 +117,16 @@ export async function backfillCommand(args: readonly string[], io: CommandIo = d
     }
     destination = { bucket: dest.bucket, prefix: destPrefix };
     concurrency = Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be an integer from 1 to 64');
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+      throw new UsageError('--concurrency must be an integer from 1 to 64');
     for (const [name, value] of [
       ['--from', values.from],
       ['--to', values.to],
     ] as const) {
       if (value !== undefined && !isDay(value)) throw new UsageError(`${name} must be a day as YYYY-MM-DD, got ${JSON.stringify(value)}`);
     }
-    if (values.from !== undefined && values.to !== undefined && values.from > values.to) throw new UsageError('--from must not be after --to');
+    if (values.from !== undefined && values.to !== undefined && values.from > values.to)
+      throw new UsageError('--from must not be after --to');
     selection = {
       accounts: list(values.accounts, /^\d{12}$/, '--accounts takes 12-digit account ids separated by commas,'),
       regions: list(values.regions, /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, '--regions takes region names (us-east-1,…) separated by commas,'),
@@ -160,7 +167,10 @@ export async function backfillCommand(args: readonly string[], io: CommandIo = d
     const where = `s3://${manifest.bucket}/${manifest.key}`;
     if (values['manifest-only'] || manifest.objects === 0) {
       if (values.json) io.out(JSON.stringify({ manifest: where, objects: manifest.objects, bytes: manifest.bytes }));
-      else io.out(`manifest ${where}: ${manifest.objects.toLocaleString('en-US')} objects, ${mib(manifest.bytes)}${manifest.objects === 0 ? ' (nothing to do: no job created)' : ''}`);
+      else
+        io.out(
+          `manifest ${where}: ${manifest.objects.toLocaleString('en-US')} objects, ${mib(manifest.bytes)}${manifest.objects === 0 ? ' (nothing to do: no job created)' : ''}`,
+        );
       return 0;
     }
     const jobRegion = region ?? (await s3.config.region());
@@ -174,11 +184,18 @@ export async function backfillCommand(args: readonly string[], io: CommandIo = d
     const control = io.s3control !== undefined ? await io.s3control(region) : await defaultS3Control(region);
     const { CreateJobCommand } = await import('@aws-sdk/client-s3-control');
     const created = (await control.send(new CreateJobCommand(input))) as { JobId?: string };
-    if (values.json) io.out(JSON.stringify({ manifest: where, objects: manifest.objects, jobId: created.JobId, accountId: input.AccountId, region: jobRegion }));
+    if (values.json)
+      io.out(
+        JSON.stringify({ manifest: where, objects: manifest.objects, jobId: created.JobId, accountId: input.AccountId, region: jobRegion }),
+      );
     else {
       io.out(`manifest ${where}: ${manifest.objects.toLocaleString('en-US')} objects, ${mib(manifest.bytes)}`);
-      io.out(`S3 Batch Operations job ${created.JobId ?? '(no id returned)'} created in ${input.AccountId}/${jobRegion}; it invokes ${input.Operation!.LambdaInvoke!.FunctionArn}`);
-      io.out(`watch it:  aws s3control describe-job --account-id ${input.AccountId} --job-id ${created.JobId ?? '<id>'} --region ${jobRegion}`);
+      io.out(
+        `S3 Batch Operations job ${created.JobId ?? '(no id returned)'} created in ${input.AccountId}/${jobRegion}; it invokes ${input.Operation!.LambdaInvoke!.FunctionArn}`,
+      );
+      io.out(
+        `watch it:  aws s3control describe-job --account-id ${input.AccountId} --job-id ${created.JobId ?? '<id>'} --region ${jobRegion}`,
+      );
       io.out(`report:    s3://${destination.bucket}/${destination.prefix}_backfill/reports/ when the job completes`);
     }
     return 0;
@@ -233,7 +250,13 @@ const reasons = (r: Record<string, number>) => {
 
 /** On a terminal a progress bar (objects, bytes, events/s, ETA); otherwise one plain line every 5 s. */
 function progressDisplay(io: CommandIo, json: boolean): { update: (p: BackfillProgress) => void; stop: () => void } {
-  let bar: { update(value: number, payload: Record<string, string>): void; stop(): void; start(total: number, value: number, payload: Record<string, string>): void } | undefined;
+  let bar:
+    | {
+        update(value: number, payload: Record<string, string>): void;
+        stop(): void;
+        start(total: number, value: number, payload: Record<string, string>): void;
+      }
+    | undefined;
   let last = Date.now();
   let started = false;
   const payload = (p: BackfillProgress) => {
@@ -254,7 +277,12 @@ function progressDisplay(io: CommandIo, json: boolean): { update: (p: BackfillPr
           // cli-progress is loaded only for an interactive run.
           void import('cli-progress').then(({ default: progress }) => {
             bar = new progress.SingleBar(
-              { format: '  {bar} {percentage}% of {total} days | {objects} objects | {bytes} | {rate} events/s | {failed} failed | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+              {
+                format:
+                  '  {bar} {percentage}% of {total} days | {objects} objects | {bytes} | {rate} events/s | {failed} failed | ETA {eta_formatted}',
+                stream: process.stderr,
+                hideCursor: true,
+              },
               progress.Presets.shades_classic,
             );
             bar.start(Math.max(1, p.daysTotal), p.daysDone, payload(p));
@@ -273,38 +301,61 @@ function progressDisplay(io: CommandIo, json: boolean): { update: (p: BackfillPr
   };
 }
 
-function printSummary(t: BackfillTotals, source: { bucket: string; prefix: string }, destination: { bucket: string; prefix: string }, write: (line: string) => void): void {
+function printSummary(
+  t: BackfillTotals,
+  source: { bucket: string; prefix: string },
+  destination: { bucket: string; prefix: string },
+  write: (line: string) => void,
+): void {
   write('');
   write(`cloudtrail-enricher backfill: summary${t.interrupted ? ' (interrupted: checkpoint saved, run again to resume)' : ''}`);
   write(`  source                 s3://${source.bucket}/${source.prefix}`);
   write(`  destination            s3://${destination.bucket}/${destination.prefix}`);
   write(`  selected               ${n(t.days)} day folders, ${n(t.listed)} objects listed (${n(t.listCalls)} ListObjectsV2 calls)`);
-  write(`  written                ${n(t.written)} objects (${mib(t.bytesRead)}) → ${n(t.outputObjects)} output objects in ${n(t.partitions)} partitions${t.redone > 0 ? `; ${n(t.redone)} redone (changed since the checkpoint)` : ''}`);
+  write(
+    `  written                ${n(t.written)} objects (${mib(t.bytesRead)}) → ${n(t.outputObjects)} output objects in ${n(t.partitions)} partitions${t.redone > 0 ? `; ${n(t.redone)} redone (changed since the checkpoint)` : ''}`,
+  );
   write(`  skipped objects        ${reasons(t.ignored)}`);
-  write(`  skipped folders        ${reasons(t.skippedFolders)}${t.skippedExamples.length > 0 ? ` (e.g. ${t.skippedExamples.slice(0, 3).join(', ')})` : ''}`);
+  write(
+    `  skipped folders        ${reasons(t.skippedFolders)}${t.skippedExamples.length > 0 ? ` (e.g. ${t.skippedExamples.slice(0, 3).join(', ')})` : ''}`,
+  );
   write(`  failed                 ${n(t.failed)}${t.failed > 0 ? ` (${reasons(t.failures)})` : ''}`);
   for (const f of t.failedKeys) write(`    ${f.key}: ${f.message}`);
   if (t.abandoned > 0) write(`  abandoned              ${n(t.abandoned)} objects in flight (not checkpointed: redone next time)`);
   const priorities = (['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const).map((p) => `${p} ${n(t.byPriority[p] ?? 0)}`).join(' · ');
   write(`  events                 ${n(t.eventsIn)} read, ${n(t.eventsOut)} written (skipped: ${n(t.skipped)}; partial: ${n(t.partial)})`);
   write(`  by priority            ${priorities}`);
-  write(`  conservation           ${t.eventsIn === t.eventsOut ? 'every event of every enriched object written exactly once' : `${n(t.eventsIn - t.eventsOut)} events NOT written`}`);
+  write(
+    `  conservation           ${t.eventsIn === t.eventsOut ? 'every event of every enriched object written exactly once' : `${n(t.eventsIn - t.eventsOut)} events NOT written`}`,
+  );
 }
 
-function printPlan(plan: BackfillPlan, source: { bucket: string; prefix: string }, destination: { bucket: string; prefix: string }, write: (line: string) => void): void {
+function printPlan(
+  plan: BackfillPlan,
+  source: { bucket: string; prefix: string },
+  destination: { bucket: string; prefix: string },
+  write: (line: string) => void,
+): void {
   write(`cloudtrail-enricher backfill --dry-run: nothing is written`);
   write(`  source                 s3://${source.bucket}/${source.prefix}`);
   write(`  destination            s3://${destination.bucket}/${destination.prefix}`);
   write('');
   write('  account       region          day          objects        bytes');
-  for (const d of plan.days) write(`  ${d.account}  ${d.region.padEnd(14)}  ${d.day}  ${n(d.objects).padStart(7)}  ${mib(d.bytes).padStart(11)}`);
+  for (const d of plan.days)
+    write(`  ${d.account}  ${d.region.padEnd(14)}  ${d.day}  ${n(d.objects).padStart(7)}  ${mib(d.bytes).padStart(11)}`);
   write('');
-  write(`  to do                  ${n(plan.objects)} objects, ${mib(plan.bytes)}${plan.changed > 0 ? ` (${n(plan.changed)} changed since the checkpoint)` : ''}`);
+  write(
+    `  to do                  ${n(plan.objects)} objects, ${mib(plan.bytes)}${plan.changed > 0 ? ` (${n(plan.changed)} changed since the checkpoint)` : ''}`,
+  );
   write(`  already done           ${n(plan.alreadyDone)} objects (checkpoint; --restart redoes them)`);
   write(`  skipped objects        ${reasons(plan.ignored)}`);
   write(`  skipped folders        ${reasons(plan.skippedFolders)}`);
-  write(`  estimated events       ${n(plan.estimate.events)} (from ${n(plan.sample.objects)} sampled objects: ${n(plan.sample.events)} events in ${mib(plan.sample.bytes)})`);
-  write(`  provider lookups       at most ${n(plan.estimate.providerLookups)} (unique public addresses per sampled object × objects × providers; the cache lowers it)`);
+  write(
+    `  estimated events       ${n(plan.estimate.events)} (from ${n(plan.sample.objects)} sampled objects: ${n(plan.sample.events)} events in ${mib(plan.sample.bytes)})`,
+  );
+  write(
+    `  provider lookups       at most ${n(plan.estimate.providerLookups)} (unique public addresses per sampled object × objects × providers; the cache lowers it)`,
+  );
   const r = plan.estimate.s3Requests;
   write(`  S3 requests            ${n(r.total)}: ${n(r.list)} LIST · ${n(r.get)} GET · ${n(r.put)} PUT · ${n(r.checkpoint)} checkpoint`);
 }

@@ -43,14 +43,25 @@ type Read = { ok: true; bytes: Buffer; arrival: number } | { ok: false; message:
  * The NDJSON lines of one CloudTrail object, enriched by the same core as every other entry point. Events keep their
  * order; partition keys are not needed (one output stream), so lines from every partition are written together.
  */
-export async function enrichObjectBytes(bytes: Buffer, arrival: number, deps: EnrichDeps, limits: ObjectLimits = DEFAULT_OBJECT_LIMITS): Promise<{ ok: true; body: Buffer; events: number } | { ok: false; message: string }> {
+export async function enrichObjectBytes(
+  bytes: Buffer,
+  arrival: number,
+  deps: EnrichDeps,
+  limits: ObjectLimits = DEFAULT_OBJECT_LIMITS,
+): Promise<{ ok: true; body: Buffer; events: number } | { ok: false; message: string }> {
   let plain = bytes;
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       plain = await gunzipAsync(bytes, { maxOutputLength: limits.maxDecompressedBytes });
     } catch (err) {
       const code = (err as { code?: string }).code;
-      return { ok: false, message: code === 'ERR_BUFFER_TOO_LARGE' ? `decompresses to more than ${limits.maxDecompressedBytes} bytes` : 'not valid gzip (truncated or corrupt)' };
+      return {
+        ok: false,
+        message:
+          code === 'ERR_BUFFER_TOO_LARGE'
+            ? `decompresses to more than ${limits.maxDecompressedBytes} bytes`
+            : 'not valid gzip (truncated or corrupt)',
+      };
     }
   }
   const start = plain.length >= 3 && plain[0] === 0xef && plain[1] === 0xbb && plain[2] === 0xbf ? 3 : 0;
@@ -67,7 +78,12 @@ export async function getCommand(args: readonly string[], io: GetIo = defaultIo)
     parsed = parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: { out: { type: 'string' }, force: { type: 'boolean', default: false }, region: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        out: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        region: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
   } catch (err) {
     io.err(`get: ${(err as Error).message} (see cloudtrail-enricher get --help)`);
@@ -101,7 +117,10 @@ export async function getCommand(args: readonly string[], io: GetIo = defaultIo)
       io.err(`get: ${target} is not s3://BUCKET/KEY of one object`);
       return 2;
     }
-    const s3 = io.s3 !== undefined ? await io.s3(values.region) : new (await import('@aws-sdk/client-s3')).S3Client(values.region !== undefined ? { region: values.region } : {});
+    const s3 =
+      io.s3 !== undefined
+        ? await io.s3(values.region)
+        : new (await import('@aws-sdk/client-s3')).S3Client(values.region !== undefined ? { region: values.region } : {});
     read = await readS3(s3, uri.bucket, uri.prefix, limits, values.region ?? (await s3.config.region()));
   } else {
     read = await readLocal(target, limits);
@@ -112,7 +131,12 @@ export async function getCommand(args: readonly string[], io: GetIo = defaultIo)
   }
   const config = loadConfig(process.env);
   const stages = buildStages(config);
-  const result = await enrichObjectBytes(read.bytes, read.arrival, { config: config.core, intel: await stages.intel, rules: stages.rules }, limits);
+  const result = await enrichObjectBytes(
+    read.bytes,
+    read.arrival,
+    { config: config.core, intel: await stages.intel, rules: stages.rules },
+    limits,
+  );
   if (!result.ok) {
     io.err(`get: ${target}: ${result.message}`);
     return 1;
@@ -135,11 +159,15 @@ async function readLocal(path: string, limits: ObjectLimits): Promise<Read> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return { ok: false, message: 'not a file (get reads one object; use `run` for directories)' };
-    if (info.size > limits.maxObjectBytes) return { ok: false, message: `larger than the limit of ${limits.maxObjectBytes} bytes (CLOUDTRAIL_OBJECT_MAX_BYTES)` };
+    if (info.size > limits.maxObjectBytes)
+      return { ok: false, message: `larger than the limit of ${limits.maxObjectBytes} bytes (CLOUDTRAIL_OBJECT_MAX_BYTES)` };
     return { ok: true, bytes: await readFile(path), arrival: info.mtimeMs };
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return { ok: false, message: code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? 'error'})` };
+    return {
+      ok: false,
+      message: code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? 'error'})`,
+    };
   }
 }
 

@@ -102,7 +102,10 @@ export async function readInputFile(file: string): Promise<FileContent> {
       bytes = gunzipSync(raw);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      return { kind: 'unreadable', reason: code === 'Z_BUF_ERROR' ? 'truncated gzip file (unexpected end of file)' : `corrupt gzip file (${(err as Error).message})` };
+      return {
+        kind: 'unreadable',
+        reason: code === 'Z_BUF_ERROR' ? 'truncated gzip file (unexpected end of file)' : `corrupt gzip file (${(err as Error).message})`,
+      };
     }
   }
   const content = bytes.toString('utf8');
@@ -140,11 +143,14 @@ export function eventTextsOf(content: string): string[] {
     parsed = JSON.parse(trimmed);
   } catch {
     // Not one JSON value: NDJSON, one event per non-empty line, kept verbatim.
-    return trimmed.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+    return trimmed
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
   }
   if (Array.isArray(parsed)) return parsed.map((e) => JSON.stringify(e));
   if (parsed !== null && typeof parsed === 'object' && Array.isArray((parsed as { Records?: unknown }).Records)) {
-    return ((parsed as { Records: unknown[] }).Records).map((e) => JSON.stringify(e));
+    return (parsed as { Records: unknown[] }).Records.map((e) => JSON.stringify(e));
   }
   return [trimmed.replace(/[\r\n]+/g, '')];
 }

@@ -81,9 +81,15 @@ export class LocalFirehose {
   async drain(): Promise<void> {
     const maxInvocations = this.options.maxInvocations ?? 1_000_000;
     while (this.queue.length > 0) {
-      if (this.invocations >= maxInvocations) throw new Error(`local Firehose stopped after ${maxInvocations} invocations: re-ingestion does not terminate`);
+      if (this.invocations >= maxInvocations)
+        throw new Error(`local Firehose stopped after ${maxInvocations} invocations: re-ingestion does not terminate`);
       const batch = this.takeBuffer();
-      const event: FirehoseTransformationEvent = { invocationId: randomUUID(), deliveryStreamArn: this.arn, region: 'us-east-1', records: batch };
+      const event: FirehoseTransformationEvent = {
+        invocationId: randomUUID(),
+        deliveryStreamArn: this.arn,
+        region: 'us-east-1',
+        records: batch,
+      };
       this.invocations++;
       const response = await this.options.handler(event, { getRemainingTimeInMillis: () => this.options.remainingMs ?? 300_000 });
       this.accept(batch, response);
@@ -109,7 +115,8 @@ export class LocalFirehose {
     const seen = new Set<string>();
     for (const out of response.records) {
       const input = byId.get(out.recordId);
-      if (input === undefined || seen.has(out.recordId)) throw new Error(`invalid Lambda response: unexpected or repeated recordId ${out.recordId}`);
+      if (input === undefined || seen.has(out.recordId))
+        throw new Error(`invalid Lambda response: unexpected or repeated recordId ${out.recordId}`);
       seen.add(out.recordId);
       if (out.result === 'Ok') {
         const keys = out.metadata?.partitionKeys;

@@ -91,7 +91,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     if (command === 'replay') return await replayCommand(rest, err);
     if (command === 'run') return await runCommand(rest, env, out);
     if (command === 'opensearch-setup') return await opensearchSetupCommand(rest);
-    throw new UserError(`unknown command ${JSON.stringify(command)}; the commands are run, backfill, get, replay, rules, opensearch-setup`, '');
+    throw new UserError(
+      `unknown command ${JSON.stringify(command)}; the commands are run, backfill, get, replay, rules, opensearch-setup`,
+      '',
+    );
   } catch (error) {
     return reportError(error, command, debug, err);
   }
@@ -99,11 +102,16 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
 
 /** One line for what the user can fix (exit 2); a stack trace only with --debug or for a bug (exit 1). */
 function reportError(error: unknown, command: string | undefined, debug: boolean, err: (line: string) => void): number {
-  const help = (helpFor: string | undefined) => (helpFor === undefined ? '' : ` (see cloudtrail-enricher ${helpFor === '' ? '' : `${helpFor} `}--help)`);
+  const help = (helpFor: string | undefined) =>
+    helpFor === undefined ? '' : ` (see cloudtrail-enricher ${helpFor === '' ? '' : `${helpFor} `}--help)`;
   if (error instanceof UserError) err(`cloudtrail-enricher: ${error.message}${help(error.helpFor)}`);
   else if (error instanceof ConfigError) err(`cloudtrail-enricher: configuration error: ${error.message}`);
   else if (error instanceof EnricherError) err(`cloudtrail-enricher: ${error.name}: ${error.message}`);
-  else if ((error as { code?: unknown })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: unknown })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (error as { code?: unknown })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+  else if (
+    (error as { code?: unknown })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+    (error as { code?: unknown })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+    (error as { code?: unknown })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+  ) {
     err(`cloudtrail-enricher: ${(error as Error).message.split('\n')[0]}${help(command ?? '')}`);
   } else {
     err(`cloudtrail-enricher: unexpected error: ${(error as Error)?.message ?? String(error)} (rerun with --debug for the stack trace)`);
@@ -118,13 +126,23 @@ async function runCommand(rest: string[], env: NodeJS.ProcessEnv, out: (line: st
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { out: { type: 'string', default: 'out' }, 'buffer-mb': { type: 'string', default: '0.25' }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      out: { type: 'string', default: 'out' },
+      'buffer-mb': { type: 'string', default: '0.25' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
   });
   const bufferMb = Number(values['buffer-mb']);
-  if (!Number.isFinite(bufferMb) || bufferMb < 0.2 || bufferMb > 3) throw new UserError('--buffer-mb must be a number from 0.2 to 3 (Firehose Lambda buffer limits)', 'run');
+  if (!Number.isFinite(bufferMb) || bufferMb < 0.2 || bufferMb > 3)
+    throw new UserError('--buffer-mb must be a number from 0.2 to 3 (Firehose Lambda buffer limits)', 'run');
   const inputs = positionals.length > 0 ? positionals : ['sample'];
   for (const input of inputs) {
-    if (!existsSync(input)) throw new UserError(`input ${input} does not exist; give CloudTrail files or directories (e.g. cloudtrail-enricher run ~/Downloads/AWSLogs)`, 'run');
+    if (!existsSync(input))
+      throw new UserError(
+        `input ${input} does not exist; give CloudTrail files or directories (e.g. cloudtrail-enricher run ~/Downloads/AWSLogs)`,
+        'run',
+      );
   }
   const config = loadConfig(env);
   const stages = buildStages(config);
@@ -168,8 +186,15 @@ async function backfillCommand(args: string[], out: (line: string) => void, err:
     const at = args.indexOf('--source');
     const bucket = at === -1 ? undefined : parseS3Uri(args[at + 1] ?? '')?.bucket;
     const given = args.indexOf('--region') === -1 ? undefined : args[args.indexOf('--region') + 1];
-    const region = given ?? (await regionOf(new (await import('@aws-sdk/client-s3')).S3Client({})).catch(() => undefined)) ?? 'the configured region';
-    throw new UserError(describeAwsError(error, { operation: 'ListObjectsV2', resource: bucket !== undefined ? `bucket ${bucket}` : 'the source bucket', region }));
+    const region =
+      given ?? (await regionOf(new (await import('@aws-sdk/client-s3')).S3Client({})).catch(() => undefined)) ?? 'the configured region';
+    throw new UserError(
+      describeAwsError(error, {
+        operation: 'ListObjectsV2',
+        resource: bucket !== undefined ? `bucket ${bucket}` : 'the source bucket',
+        region,
+      }),
+    );
   }
 }
 
@@ -189,10 +214,12 @@ async function replayCommand(args: string[], err: (line: string) => void): Promi
   const logGroup = values['log-group'];
   const stream = values['delivery-stream'];
   if (logGroup === undefined || logGroup === '') return usageError('--log-group is required', 'replay');
-  if (stream === undefined || !/^[a-zA-Z0-9_.-]{1,64}$/.test(stream)) return usageError('--delivery-stream must be a delivery stream name (1–64 of a-z A-Z 0-9 _ . -)', 'replay');
+  if (stream === undefined || !/^[a-zA-Z0-9_.-]{1,64}$/.test(stream))
+    return usageError('--delivery-stream must be a delivery stream name (1–64 of a-z A-Z 0-9 _ . -)', 'replay');
   const start = parseTime(values.start);
   const end = parseTime(values.end);
-  if (start === undefined || end === undefined) return usageError('--start and --end must be ISO 8601 times (e.g. 2026-11-01T00:00:00Z)', 'replay');
+  if (start === undefined || end === undefined)
+    return usageError('--start and --end must be ISO 8601 times (e.g. 2026-11-01T00:00:00Z)', 'replay');
   if (start > end) return usageError('--start must not be after --end', 'replay');
   const [{ CloudWatchLogsClient }, { FirehoseClient }, { FirehoseSink }] = await Promise.all([
     import('@aws-sdk/client-cloudwatch-logs'),
@@ -219,17 +246,25 @@ async function replayCommand(args: string[], err: (line: string) => void): Promi
       const now = Date.now();
       if (now - lastProgress < 1000) return;
       lastProgress = now;
-      process.stderr.write(`  … ${t.eventsRead.toLocaleString('en-US')} events read, ${t.recordsSent.toLocaleString('en-US')} records sent\n`);
+      process.stderr.write(
+        `  … ${t.eventsRead.toLocaleString('en-US')} events read, ${t.recordsSent.toLocaleString('en-US')} records sent\n`,
+      );
     },
   }).catch((error: unknown) => {
     if (error instanceof ReingestionError) return error;
     if (!isAwsError(error)) throw error;
     const name = (error as { name?: string }).name ?? '';
-    const toFirehose = /Firehose|DeliveryStream/i.test(JSON.stringify((error as { $metadata?: unknown }).$metadata ?? {})) || name === 'ServiceUnavailableException' || name === 'InvalidArgumentException';
+    const toFirehose =
+      /Firehose|DeliveryStream/i.test(JSON.stringify((error as { $metadata?: unknown }).$metadata ?? {})) ||
+      name === 'ServiceUnavailableException' ||
+      name === 'InvalidArgumentException';
     throw new UserError(
-      describeAwsError(error, toFirehose
-        ? { operation: 'PutRecordBatch', resource: `delivery stream ${stream}`, region: regionName }
-        : { operation: 'FilterLogEvents', resource: `log group ${logGroup}`, region: regionName }),
+      describeAwsError(
+        error,
+        toFirehose
+          ? { operation: 'PutRecordBatch', resource: `delivery stream ${stream}`, region: regionName }
+          : { operation: 'FilterLogEvents', resource: `log group ${logGroup}`, region: regionName },
+      ),
     );
   });
   const n = (x: number) => x.toLocaleString('en-US');
@@ -246,7 +281,9 @@ async function replayCommand(args: string[], err: (line: string) => void): Promi
   console.log(`  log group              ${logGroup} from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}`);
   console.log(`  events read            ${n(totals.eventsRead)} (${n(totals.pages)} FilterLogEvents pages)`);
   console.log(`  sent to ${stream}`);
-  console.log(`                         ${n(totals.recordsSent)} gzip'd DATA_MESSAGE records, ${n(totals.bytesSent)} bytes, ${n(totals.putCalls)} PutRecordBatch calls (${n(totals.retried)} entries retried)`);
+  console.log(
+    `                         ${n(totals.recordsSent)} gzip'd DATA_MESSAGE records, ${n(totals.bytesSent)} bytes, ${n(totals.putCalls)} PutRecordBatch calls (${n(totals.retried)} entries retried)`,
+  );
   return 0;
 }
 

@@ -43,7 +43,11 @@ interface Template {
 }
 
 interface IsmPolicy {
-  policy: { states: { transitions: { conditions?: { min_index_age?: string } }[] }[]; ism_template: { index_patterns: string[] }[]; [key: string]: unknown };
+  policy: {
+    states: { transitions: { conditions?: { min_index_age?: string } }[] }[];
+    ism_template: { index_patterns: string[] }[];
+    [key: string]: unknown;
+  };
 }
 
 async function json<T>(file: string): Promise<T> {
@@ -53,11 +57,19 @@ async function json<T>(file: string): Promise<T> {
 /** The install requests, in order, for the given options (pure: no network). */
 export async function setupRequests(options: SetupOptions, boundary = 'cloudtrail-enricher-boundary'): Promise<SetupRequest[]> {
   const template = await json<Template>('index-template.json');
-  const composedOf = template.composed_of.map((name) => (options.legacy && name === 'cloudtrail-enricher-enrichment' ? 'cloudtrail-enricher-enrichment-legacy' : name));
+  const composedOf = template.composed_of.map((name) =>
+    options.legacy && name === 'cloudtrail-enricher-enrichment' ? 'cloudtrail-enricher-enrichment-legacy' : name,
+  );
   const patterns = [options.indexName, `${options.indexName}-*`];
   const requests: SetupRequest[] = [];
   for (const name of composedOf) {
-    requests.push({ target: 'opensearch', method: 'PUT', path: `/_component_template/${name}`, body: await json(`component-templates/${name}.json`), what: `component template ${name}` });
+    requests.push({
+      target: 'opensearch',
+      method: 'PUT',
+      path: `/_component_template/${name}`,
+      body: await json(`component-templates/${name}.json`),
+      what: `component template ${name}`,
+    });
   }
   requests.push({
     target: 'opensearch',
@@ -70,10 +82,17 @@ export async function setupRequests(options: SetupOptions, boundary = 'cloudtrai
     // OpenSearch Serverless has no ISM (its data lifecycle policies are set on the collection instead).
     const policy = await json<IsmPolicy>('ism-policy.json');
     for (const state of policy.policy.states) {
-      for (const transition of state.transitions) if (transition.conditions?.min_index_age !== undefined) transition.conditions.min_index_age = `${options.retentionDays}d`;
+      for (const transition of state.transitions)
+        if (transition.conditions?.min_index_age !== undefined) transition.conditions.min_index_age = `${options.retentionDays}d`;
     }
     for (const template of policy.policy.ism_template) template.index_patterns = patterns;
-    requests.push({ target: 'opensearch', method: 'PUT', path: `/_plugins/_ism/policies/${ISM_POLICY_ID}`, body: policy, what: `ISM policy ${ISM_POLICY_ID} (delete after ${options.retentionDays} days)` });
+    requests.push({
+      target: 'opensearch',
+      method: 'PUT',
+      path: `/_plugins/_ism/policies/${ISM_POLICY_ID}`,
+      body: policy,
+      what: `ISM policy ${ISM_POLICY_ID} (delete after ${options.retentionDays} days)`,
+    });
   }
   const ndjson = (await readFile(join(RESOURCE_DIR, 'dashboards.ndjson'), 'utf8'))
     .split('\n')
@@ -126,7 +145,9 @@ export async function runSetup(
     const info = await checked(send, { target: 'opensearch', method: 'GET', path: '/', what: 'domain version' }, io);
     legacy = !supportsFlatObject(info.body);
     const v = (info.body as { version?: { number?: string; distribution?: string } }).version;
-    io.log(`  domain: ${v?.distribution ?? 'elasticsearch'} ${v?.number ?? '?'} → ${legacy ? 'legacy enrichment component (no flat_object)' : 'flat_object search copies'}`);
+    io.log(
+      `  domain: ${v?.distribution ?? 'elasticsearch'} ${v?.number ?? '?'} → ${legacy ? 'legacy enrichment component (no flat_object)' : 'flat_object search copies'}`,
+    );
   } else if (options.legacy === undefined) legacy = true; // aoss: flat_object support is not guaranteed
   const requests = await setupRequests({ ...options, legacy });
   let sent = 0;
@@ -137,7 +158,8 @@ export async function runSetup(
       const existing = await send({ target: 'opensearch', method: 'GET', path: request.path, what: 'existing ISM policy' });
       sent++;
       const body = existing.body as { _seq_no?: number; _primary_term?: number } | undefined;
-      if (existing.statusCode === 200 && body?._seq_no !== undefined) path += `?if_seq_no=${body._seq_no}&if_primary_term=${body._primary_term}`;
+      if (existing.statusCode === 200 && body?._seq_no !== undefined)
+        path += `?if_seq_no=${body._seq_no}&if_primary_term=${body._primary_term}`;
       else if (existing.statusCode !== 404) await fail(existing, request, io);
     }
     await checked(send, { ...request, path, ...(request.target === 'dashboards' ? { headers: { 'osd-xsrf': 'true' } } : {}) }, io);
@@ -147,7 +169,11 @@ export async function runSetup(
   return { requests: sent, legacy };
 }
 
-async function checked(send: Send, request: SetupRequest & { headers?: Record<string, string> }, io: { principal: () => Promise<string | undefined> }): Promise<HttpAnswer> {
+async function checked(
+  send: Send,
+  request: SetupRequest & { headers?: Record<string, string> },
+  io: { principal: () => Promise<string | undefined> },
+): Promise<HttpAnswer> {
   const answer = await send(request);
   if (answer.statusCode >= 200 && answer.statusCode < 300) {
     const errors = (answer.body as { errors?: unknown; success?: unknown } | undefined) ?? {};
@@ -170,7 +196,8 @@ async function fail(answer: HttpAnswer, request: SetupRequest, io: { principal: 
         'and allow it in the domain access policy',
     );
   }
-  if (answer.statusCode === 401) throw new SetupError(`${where}: 401 Unauthorized (${reason}): the domain refused the SigV4 signature; check --region and --service`);
+  if (answer.statusCode === 401)
+    throw new SetupError(`${where}: 401 Unauthorized (${reason}): the domain refused the SigV4 signature; check --region and --service`);
   throw new SetupError(`${where}: HTTP ${answer.statusCode} (${reason})`);
 }
 
@@ -192,12 +219,20 @@ export function roleArnOf(callerArn: string): string {
 
 /** A sender that signs with SigV4 through @opensearch-project/opensearch and its AWS signer. */
 export async function signedSender(options: Pick<SetupOptions, 'endpoint' | 'dashboardsEndpoint' | 'region' | 'service'>): Promise<Send> {
-  const [{ Client }, { AwsSigv4Signer }] = await Promise.all([import('@opensearch-project/opensearch'), import('@opensearch-project/opensearch/aws-v3')]);
+  const [{ Client }, { AwsSigv4Signer }] = await Promise.all([
+    import('@opensearch-project/opensearch'),
+    import('@opensearch-project/opensearch/aws-v3'),
+  ]);
   const clients = new Map<string, InstanceType<typeof Client>>();
   const clientFor = (node: string) => {
     let client = clients.get(node);
     if (client === undefined) {
-      client = new Client({ ...AwsSigv4Signer({ region: options.region, service: options.service }), node, requestTimeout: 30_000, maxRetries: 2 });
+      client = new Client({
+        ...AwsSigv4Signer({ region: options.region, service: options.service }),
+        node,
+        requestTimeout: 30_000,
+        maxRetries: 2,
+      });
       clients.set(node, client);
     }
     return client;
@@ -210,7 +245,12 @@ export async function signedSender(options: Pick<SetupOptions, 'endpoint' | 'das
     if (request.raw !== undefined) headers['content-type'] = request.raw.contentType;
     try {
       const response = await client.transport.request(
-        { method: request.method, path: path!, querystring, body: request.raw?.text ?? (request.body as Record<string, unknown> | undefined) },
+        {
+          method: request.method,
+          path: path!,
+          querystring,
+          body: request.raw?.text ?? (request.body as Record<string, unknown> | undefined),
+        },
         { headers, ignore: [400, 401, 403, 404, 409, 500, 502, 503] },
       );
       return { statusCode: response.statusCode ?? 0, body: response.body };
@@ -229,11 +269,19 @@ export async function callerRole(region: string): Promise<string | undefined> {
 }
 
 /** Prints every request of a dry run: method, URL and body. */
-export function describeRequests(requests: readonly SetupRequest[], options: Pick<SetupOptions, 'endpoint' | 'dashboardsEndpoint'>): string[] {
+export function describeRequests(
+  requests: readonly SetupRequest[],
+  options: Pick<SetupOptions, 'endpoint' | 'dashboardsEndpoint'>,
+): string[] {
   return requests.flatMap((r) => {
     const base = (r.target === 'dashboards' ? options.dashboardsEndpoint : options.endpoint).replace(/\/$/, '');
     const head = `${r.method} ${base}${r.path}${r.target === 'dashboards' ? '   (osd-xsrf: true)' : ''}   # ${r.what}`;
-    const body = r.raw !== undefined ? `Content-Type: ${r.raw.contentType}\n${r.raw.text}` : r.body === undefined ? '' : JSON.stringify(r.body, null, 2);
+    const body =
+      r.raw !== undefined
+        ? `Content-Type: ${r.raw.contentType}\n${r.raw.text}`
+        : r.body === undefined
+          ? ''
+          : JSON.stringify(r.body, null, 2);
     return body === '' ? [head, ''] : [head, body, ''];
   });
 }
@@ -252,7 +300,13 @@ export const OPENSEARCH_SETUP_USAGE = `  opensearch-setup  install the index tem
 
 export async function opensearchSetupCommand(
   args: string[],
-  deps: { env?: NodeJS.ProcessEnv; log?: (line: string) => void; error?: (line: string) => void; send?: Send; principal?: () => Promise<string | undefined> } = {},
+  deps: {
+    env?: NodeJS.ProcessEnv;
+    log?: (line: string) => void;
+    error?: (line: string) => void;
+    send?: Send;
+    principal?: () => Promise<string | undefined>;
+  } = {},
 ): Promise<number> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const error = deps.error ?? ((line: string) => console.error(line));
@@ -291,12 +345,19 @@ export async function opensearchSetupCommand(
   const host = endpoint.hostname;
   const service = (values.service as string | undefined) ?? (host.endsWith('.aoss.amazonaws.com') ? 'aoss' : 'es');
   if (service !== 'es' && service !== 'aoss') return usage('--service must be es (a domain) or aoss (a serverless collection)');
-  const region = (values.region as string | undefined) ?? /\.([a-z]{2}(?:-[a-z]+)+-\d)\.(?:es|aoss)\.amazonaws\.com$/.exec(host)?.[1] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (region === undefined || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) return usage('--region is needed (the endpoint does not name one and AWS_REGION is unset)');
+  const region =
+    (values.region as string | undefined) ??
+    /\.([a-z]{2}(?:-[a-z]+)+-\d)\.(?:es|aoss)\.amazonaws\.com$/.exec(host)?.[1] ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION;
+  if (region === undefined || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    return usage('--region is needed (the endpoint does not name one and AWS_REGION is unset)');
   const indexName = String(values['index-name']);
-  if (!/^[a-z0-9][a-z0-9_-]{0,200}$/.test(indexName)) return usage('--index-name must be a lower-case index name (the stage openSearchIndexName)');
+  if (!/^[a-z0-9][a-z0-9_-]{0,200}$/.test(indexName))
+    return usage('--index-name must be a lower-case index name (the stage openSearchIndexName)');
   const retentionDays = Number(values['retention-days']);
-  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) return usage('--retention-days must be a whole number of days from 1 to 36500');
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500)
+    return usage('--retention-days must be a whole number of days from 1 to 36500');
   const base = endpoint.href.replace(/\/$/, '');
   const dashboardsEndpoint = String(values['dashboards-endpoint'] ?? `${base}/_dashboards`).replace(/\/$/, '');
   const options = { endpoint: base, dashboardsEndpoint, region, service, indexName, retentionDays } as const;
@@ -305,14 +366,20 @@ export async function opensearchSetupCommand(
     const legacy = (values.legacy as boolean | undefined) ?? service === 'aoss';
     const requests = await setupRequests({ ...options, legacy });
     log(`# opensearch-setup --dry-run: ${requests.length} requests, SigV4-signed for ${service} in ${region}; nothing is sent.`);
-    if (service === 'es' && values.legacy === undefined) log('# A real run first reads GET / to choose the component (flat_object from OpenSearch 2.7), and GETs the ISM policy to update it in place.');
+    if (service === 'es' && values.legacy === undefined)
+      log(
+        '# A real run first reads GET / to choose the component (flat_object from OpenSearch 2.7), and GETs the ISM policy to update it in place.',
+      );
     for (const line of describeRequests(requests, options)) log(line);
     return 0;
   }
   const send = deps.send ?? (await signedSender(options));
   log(`cloudtrail-enricher opensearch-setup: ${base} (${service}, ${region})`);
   try {
-    const result = await runSetup({ ...options, ...(values.legacy === true ? { legacy: true } : {}) }, send, { log, principal: deps.principal ?? (() => callerRole(region)) });
+    const result = await runSetup({ ...options, ...(values.legacy === true ? { legacy: true } : {}) }, send, {
+      log,
+      principal: deps.principal ?? (() => callerRole(region)),
+    });
     log(`  done: ${result.requests} requests; new indices matching ${indexName}, ${indexName}-* use the template`);
     return 0;
   } catch (err) {

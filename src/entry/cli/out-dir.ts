@@ -10,7 +10,11 @@ interface Marker {
 }
 
 export type OutDirCheck =
-  | { readonly ok: true; readonly outDir: string; readonly previous?: { readonly objects: readonly string[]; readonly extra: readonly string[] } }
+  | {
+      readonly ok: true;
+      readonly outDir: string;
+      readonly previous?: { readonly objects: readonly string[]; readonly extra: readonly string[] };
+    }
   | { readonly ok: false; readonly error: string };
 
 /** True when `inner` is `outer` itself or lies below it. */
@@ -61,14 +65,19 @@ export async function checkOutDir(outDir: string, inputs: readonly string[], for
   const shown = outDir;
   if (await exists(abs)) {
     const info = await lstat(abs);
-    if (info.isSymbolicLink()) return { ok: false, error: `--out ${shown} is a symbolic link; give the directory it points to, or a new directory` };
-    if (!info.isDirectory()) return { ok: false, error: `--out ${shown} is a file, not a directory; choose a new directory (e.g. --out enriched-out)` };
+    if (info.isSymbolicLink())
+      return { ok: false, error: `--out ${shown} is a symbolic link; give the directory it points to, or a new directory` };
+    if (!info.isDirectory())
+      return { ok: false, error: `--out ${shown} is a file, not a directory; choose a new directory (e.g. --out enriched-out)` };
   }
   const real = await realish(abs);
   for (const input of inputs) {
     const realInput = await realish(input);
     if (isInside(realInput, real)) {
-      return { ok: false, error: `--out ${shown} holds the input ${input}; run never writes where its inputs are: choose another directory (e.g. --out ../enriched-out)` };
+      return {
+        ok: false,
+        error: `--out ${shown} holds the input ${input}; run never writes where its inputs are: choose another directory (e.g. --out ../enriched-out)`,
+      };
     }
   }
   if (!(await exists(abs))) return { ok: true, outDir: abs };
@@ -76,7 +85,10 @@ export async function checkOutDir(outDir: string, inputs: readonly string[], for
   if (entries.length === 0) return { ok: true, outDir: abs };
   const marker = await readMarker(abs);
   if (marker === undefined) {
-    return { ok: false, error: `--out ${shown} is not empty and is not an earlier output of run (no ${OUTPUT_MARKER}); choose a new or empty directory` };
+    return {
+      ok: false,
+      error: `--out ${shown} is not empty and is not an earlier output of run (no ${OUTPUT_MARKER}); choose a new or empty directory`,
+    };
   }
   const written = new Set(marker.objects);
   const extra = (await listTree(abs)).filter((f) => f !== OUTPUT_MARKER && !written.has(f));
@@ -109,7 +121,8 @@ export async function clearOutDir(check: Extract<OutDirCheck, { ok: true }>): Pr
 }
 
 async function removeEmptyDirs(dir: string, self: boolean): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await removeEmptyDirs(join(dir, entry.name), true);
+  for (const entry of await readdir(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) await removeEmptyDirs(join(dir, entry.name), true);
   if (self && (await readdir(dir)).length === 0) await rmdir(dir);
 }
 

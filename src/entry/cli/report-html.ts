@@ -20,7 +20,11 @@ interface Line {
   userIdentity?: { arn?: unknown; type?: unknown };
   enrichment?: {
     priority?: string;
-    source?: { ip?: string; geo?: { countryCode?: string; latitude?: number; longitude?: number; city?: string }; as?: { number?: number; organization?: string } };
+    source?: {
+      ip?: string;
+      geo?: { countryCode?: string; latitude?: number; longitude?: number; city?: string };
+      as?: { number?: number; organization?: string };
+    };
     risk?: { score?: number; reasons?: { rule?: string; priority?: string; detail?: string }[] };
   };
 }
@@ -35,12 +39,22 @@ export interface ReportData {
   readonly topPrincipals: [string, number][];
   readonly topCountries: [string, number][];
   readonly topNetworks: [string, number][];
-  readonly alerts: { time: string; priority: string; score: number; event: string; principal: string; source: string; country: string; reasons: string }[];
+  readonly alerts: {
+    time: string;
+    priority: string;
+    score: number;
+    event: string;
+    principal: string;
+    source: string;
+    country: string;
+    reasons: string;
+  }[];
   readonly alertCount: number;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
-const top = (m: Map<string, number>, n = 10): [string, number][] => [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
+const top = (m: Map<string, number>, n = 10): [string, number][] =>
+  [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
 const bump = (m: Map<string, number>, k: string | undefined) => {
   if (k !== undefined && k !== '') m.set(k, (m.get(k) ?? 0) + 1);
 };
@@ -79,7 +93,12 @@ export function reportData(lines: Iterable<string>): ReportData {
     const geo = e.source?.geo;
     if (typeof geo?.latitude === 'number' && typeof geo.longitude === 'number') {
       const key = `${geo.latitude.toFixed(1)},${geo.longitude.toFixed(1)}`;
-      const loc = locations.get(key) ?? { lat: geo.latitude, lon: geo.longitude, label: [geo.city, geo.countryCode].filter(Boolean).join(', '), count: 0 };
+      const loc = locations.get(key) ?? {
+        lat: geo.latitude,
+        lon: geo.longitude,
+        label: [geo.city, geo.countryCode].filter(Boolean).join(', '),
+        count: 0,
+      };
       loc.count++;
       locations.set(key, loc);
     }
@@ -124,12 +143,103 @@ export function escapeHtml(text: string): string {
 
 /** Rough continent outlines (lon, lat), enough to place the dots; no map data is fetched. */
 const CONTINENTS: [number, number][][] = [
-  [[-168, 66], [-140, 70], [-95, 72], [-78, 62], [-60, 53], [-66, 44], [-81, 25], [-97, 18], [-88, 15], [-78, 8], [-105, 22], [-117, 32], [-124, 40], [-124, 48], [-135, 58], [-152, 60], [-165, 60]],
-  [[-78, 8], [-60, 10], [-50, 0], [-35, -7], [-40, -22], [-52, -33], [-65, -42], [-68, -55], [-75, -45], [-71, -18], [-81, -5], [-78, 8]],
-  [[-10, 36], [-9, 43], [-2, 47], [-5, 58], [5, 62], [20, 70], [30, 70], [40, 65], [30, 46], [28, 41], [12, 44], [10, 38], [-10, 36]],
-  [[-17, 21], [-10, 35], [10, 37], [32, 31], [43, 12], [51, 12], [40, -15], [35, -25], [20, -35], [12, -18], [9, 4], [-8, 4], [-17, 14]],
-  [[30, 46], [40, 65], [60, 70], [100, 77], [140, 72], [180, 67], [160, 60], [142, 50], [130, 35], [122, 30], [120, 22], [108, 20], [105, 9], [98, 15], [92, 22], [80, 8], [72, 20], [57, 25], [48, 30], [35, 36]],
-  [[114, -22], [114, -34], [130, -32], [140, -38], [150, -37], [153, -25], [142, -11], [131, -12], [123, -17], [114, -22]],
+  [
+    [-168, 66],
+    [-140, 70],
+    [-95, 72],
+    [-78, 62],
+    [-60, 53],
+    [-66, 44],
+    [-81, 25],
+    [-97, 18],
+    [-88, 15],
+    [-78, 8],
+    [-105, 22],
+    [-117, 32],
+    [-124, 40],
+    [-124, 48],
+    [-135, 58],
+    [-152, 60],
+    [-165, 60],
+  ],
+  [
+    [-78, 8],
+    [-60, 10],
+    [-50, 0],
+    [-35, -7],
+    [-40, -22],
+    [-52, -33],
+    [-65, -42],
+    [-68, -55],
+    [-75, -45],
+    [-71, -18],
+    [-81, -5],
+    [-78, 8],
+  ],
+  [
+    [-10, 36],
+    [-9, 43],
+    [-2, 47],
+    [-5, 58],
+    [5, 62],
+    [20, 70],
+    [30, 70],
+    [40, 65],
+    [30, 46],
+    [28, 41],
+    [12, 44],
+    [10, 38],
+    [-10, 36],
+  ],
+  [
+    [-17, 21],
+    [-10, 35],
+    [10, 37],
+    [32, 31],
+    [43, 12],
+    [51, 12],
+    [40, -15],
+    [35, -25],
+    [20, -35],
+    [12, -18],
+    [9, 4],
+    [-8, 4],
+    [-17, 14],
+  ],
+  [
+    [30, 46],
+    [40, 65],
+    [60, 70],
+    [100, 77],
+    [140, 72],
+    [180, 67],
+    [160, 60],
+    [142, 50],
+    [130, 35],
+    [122, 30],
+    [120, 22],
+    [108, 20],
+    [105, 9],
+    [98, 15],
+    [92, 22],
+    [80, 8],
+    [72, 20],
+    [57, 25],
+    [48, 30],
+    [35, 36],
+  ],
+  [
+    [114, -22],
+    [114, -34],
+    [130, -32],
+    [140, -38],
+    [150, -37],
+    [153, -25],
+    [142, -11],
+    [131, -12],
+    [123, -17],
+    [114, -22],
+  ],
 ];
 
 const W = 960;
@@ -137,8 +247,18 @@ const H = 480;
 const project = (lon: number, lat: number): [number, number] => [((lon + 180) / 360) * W, ((90 - lat) / 180) * H];
 
 function worldMap(data: ReportData): string {
-  const land = CONTINENTS.map((poly) => `<polygon points="${poly.map(([lon, lat]) => project(lon, lat).map((v) => v.toFixed(1)).join(',')).join(' ')}"/>`).join('');
-  const grid = [-60, -30, 0, 30, 60].map((lat) => `<line x1="0" x2="${W}" y1="${project(0, lat)[1]}" y2="${project(0, lat)[1]}"/>`).join('') +
+  const land = CONTINENTS.map(
+    (poly) =>
+      `<polygon points="${poly
+        .map(([lon, lat]) =>
+          project(lon, lat)
+            .map((v) => v.toFixed(1))
+            .join(','),
+        )
+        .join(' ')}"/>`,
+  ).join('');
+  const grid =
+    [-60, -30, 0, 30, 60].map((lat) => `<line x1="0" x2="${W}" y1="${project(0, lat)[1]}" y2="${project(0, lat)[1]}"/>`).join('') +
     [-120, -60, 0, 60, 120].map((lon) => `<line y1="0" y2="${H}" x1="${project(lon, 0)[0]}" x2="${project(lon, 0)[0]}"/>`).join('');
   const max = Math.max(1, ...data.locations.map((l) => l.count));
   const dots = data.locations
@@ -183,10 +303,16 @@ function topTable(id: string, title: string, rows: [string, number][]): string {
 export function renderReport(data: ReportData, title = 'cloudtrail-enricher run'): string {
   const legend = [...PRIORITIES, 'NONE']
     .filter((p) => p !== 'NONE' || (data.byPriority.NONE ?? 0) > 0)
-    .map((p) => `<li><span class="swatch" style="background:${COLOURS[p]}"></span>${p === 'NONE' ? 'no verdict' : p} <b class="priority-total" data-priority="${p}">${data.byPriority[p] ?? 0}</b></li>`)
+    .map(
+      (p) =>
+        `<li><span class="swatch" style="background:${COLOURS[p]}"></span>${p === 'NONE' ? 'no verdict' : p} <b class="priority-total" data-priority="${p}">${data.byPriority[p] ?? 0}</b></li>`,
+    )
     .join('');
   const alerts = data.alerts
-    .map((a) => `<tr class="alert ${a.priority.toLowerCase()}"><td>${escapeHtml(a.time)}</td><td>${a.priority}</td><td class="n">${a.score}</td><td>${escapeHtml(a.event)}</td><td>${escapeHtml(a.principal)}</td><td>${escapeHtml(a.source)}</td><td>${escapeHtml(a.country)}</td><td class="reasons">${escapeHtml(a.reasons)}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr class="alert ${a.priority.toLowerCase()}"><td>${escapeHtml(a.time)}</td><td>${a.priority}</td><td class="n">${a.score}</td><td>${escapeHtml(a.event)}</td><td>${escapeHtml(a.principal)}</td><td>${escapeHtml(a.source)}</td><td>${escapeHtml(a.country)}</td><td class="reasons">${escapeHtml(a.reasons)}</td></tr>`,
+    )
     .join('');
   const more = data.alertCount > data.alerts.length ? `<p>Showing ${data.alerts.length} of ${data.alertCount}.</p>` : '';
   return `<!doctype html>

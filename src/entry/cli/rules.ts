@@ -147,11 +147,13 @@ export function eventsFromText(text: string, source: string): CloudTrailEvent[] 
   }
   const events: CloudTrailEvent[] = [];
   const add = (value: unknown): void => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${source}: expected CloudTrail event objects`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new UsageError(`${source}: expected CloudTrail event objects`);
     const records = (value as { Records?: unknown }).Records;
     const detail = (value as { detail?: unknown }).detail;
     if (Array.isArray(records)) records.forEach(add);
-    else if (detail !== null && typeof detail === 'object' && (value as { 'detail-type'?: unknown })['detail-type'] !== undefined) add(detail);
+    else if (detail !== null && typeof detail === 'object' && (value as { 'detail-type'?: unknown })['detail-type'] !== undefined)
+      add(detail);
     else events.push(value as CloudTrailEvent);
   };
   for (const doc of docs) (Array.isArray(doc) ? doc : [doc]).forEach(add);
@@ -229,13 +231,25 @@ function allProblems(config: RulesConfig, readFile: (path: string) => string): s
 }
 
 /** `rules test --fixtures DIR`: every rule's match / no-match fixtures (see ./detection-fixtures.ts). */
-function fixtures(dir: string, config: RulesConfig, engine: ReturnType<typeof loadRuleEngine>, readFile: (path: string) => string, io: RulesCliIo): number {
+function fixtures(
+  dir: string,
+  config: RulesConfig,
+  engine: ReturnType<typeof loadRuleEngine>,
+  readFile: (path: string) => string,
+  io: RulesCliIo,
+): number {
   let report: ReturnType<typeof runDetectionFixtures>;
   try {
     const ownRules = engine.info.ruleIds.filter((id) => !id.startsWith('sigma.'));
-    report = runDetectionFixtures(dir, (watchlists) => (watchlists ? loadRuleEngine(config, { readFile, watchlistEntries: watchlists }) : engine), ownRules, eventsFromText, {
-      readFile,
-    });
+    report = runDetectionFixtures(
+      dir,
+      (watchlists) => (watchlists ? loadRuleEngine(config, { readFile, watchlistEntries: watchlists }) : engine),
+      ownRules,
+      eventsFromText,
+      {
+        readFile,
+      },
+    );
   } catch (error) {
     if (!(error instanceof EnricherError) && !(error instanceof SyntaxError) && !(error instanceof UsageError)) throw error;
     io.stderr(`rules: ${error.message}\n`);
@@ -291,7 +305,10 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
   } catch (error) {
     if (error instanceof EnricherError) {
       // validate lists every problem of the file in one run; the cold start (and test) stop at the first.
-      const problems = args.command === 'validate' && error instanceof RulesValidationError && parsedConfig !== undefined ? allProblems(parsedConfig, readFile) : [];
+      const problems =
+        args.command === 'validate' && error instanceof RulesValidationError && parsedConfig !== undefined
+          ? allProblems(parsedConfig, readFile)
+          : [];
       if (problems.length > 1) {
         for (const problem of problems) io.stderr(`rules: ${error.name}: ${problem}\n`);
         io.stderr(`rules: ${problems.length} problems in ${parsedConfig!.rulesFile}\n`);
@@ -349,8 +366,10 @@ export function runRulesCli(argv: readonly string[], io: RulesCliIo): number {
     );
     const matched = new Set(verdict.risk.reasons.map((r) => r.rule));
     const problems: string[] = [];
-    if (args.expectPriority !== undefined && verdict.priority !== args.expectPriority) problems.push(`priority ${verdict.priority}, expected ${args.expectPriority}`);
-    if (args.expectScore !== undefined && verdict.risk.score !== args.expectScore) problems.push(`score ${verdict.risk.score}, expected ${args.expectScore}`);
+    if (args.expectPriority !== undefined && verdict.priority !== args.expectPriority)
+      problems.push(`priority ${verdict.priority}, expected ${args.expectPriority}`);
+    if (args.expectScore !== undefined && verdict.risk.score !== args.expectScore)
+      problems.push(`score ${verdict.risk.score}, expected ${args.expectScore}`);
     for (const id of args.expectRules) if (!matched.has(id)) problems.push(`rule ${id} did not match`);
     for (const id of args.expectNoRules) if (matched.has(id)) problems.push(`rule ${id} matched`);
     if (problems.length > 0) {

@@ -65,7 +65,15 @@ export function localHandler(core: CoreConfig, stages: { intel?: Promise<IpIntel
     throw new Error('the local run re-ingests in process');
   };
   return (sink, onSummary) =>
-    createTransformHandler({ config: core, intel: stages.intel, rules: stages.rules, firehose: noClient, kinesis: noClient, sinkFor: () => sink, onSummary });
+    createTransformHandler({
+      config: core,
+      intel: stages.intel,
+      rules: stages.rules,
+      firehose: noClient,
+      kinesis: noClient,
+      sinkFor: () => sink,
+      onSummary,
+    });
 }
 
 /**
@@ -113,7 +121,9 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
       const t = Date.now();
       if (t - lastProgress >= 1000) {
         lastProgress = t;
-        progress(`  … ${invocation} invocations, ${totals.eventsDelivered.toLocaleString('en-US')} of ${totals.eventsRead.toLocaleString('en-US')} events delivered`);
+        progress(
+          `  … ${invocation} invocations, ${totals.eventsDelivered.toLocaleString('en-US')} of ${totals.eventsRead.toLocaleString('en-US')} events delivered`,
+        );
       }
     },
   });
@@ -143,16 +153,24 @@ export async function runLocal(options: RunOptions): Promise<RunTotals> {
   await firehose.drain();
 
   await clearOutDir(outCheck);
-  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, { outDir: outCheck.outDir, prefix: options.prefix, reasonOf: (id) => recordFailures.get(id) });
+  const layout = await writeS3Layout(firehose.deliveries, firehose.failed, {
+    outDir: outCheck.outDir,
+    prefix: options.prefix,
+    reasonOf: (id) => recordFailures.get(id),
+  });
   await mkdir(outCheck.outDir, { recursive: true }); // no events: nothing of the layout was written
-  totals.report = await writeReport(outCheck.outDir, firehose.deliveries.map((d) => d.body));
+  totals.report = await writeReport(
+    outCheck.outDir,
+    firehose.deliveries.map((d) => d.body),
+  );
   // The marker lists everything run wrote (the layout and report.html), so a later run replaces exactly that.
   await writeMarker(outCheck.outDir, [...layout.objects, 'report.html']);
   totals.invocations = firehose.invocations;
   totals.reingestedRecords = firehose.reingestedRecords;
   totals.partitions = layout.partitions;
   totals.objects = layout.objects;
-  totals.exitCode = totals.eventsRead === totals.eventsDelivered && totals.records.processingFailed === 0 && totals.unreadable.length === 0 ? 0 : 1;
+  totals.exitCode =
+    totals.eventsRead === totals.eventsDelivered && totals.records.processingFailed === 0 && totals.unreadable.length === 0 ? 0 : 1;
   printSummary(totals, options.outDir, write);
   return totals;
 }
@@ -163,25 +181,37 @@ function printSummary(t: RunTotals, outDir: string, write: (line: string) => voi
   write('cloudtrail-enricher run: summary');
   write(`  events read            ${n(t.eventsRead)} (packed into ${n(t.cwlRecords)} CloudWatch Logs records)`);
   write(`  invocations            ${n(t.invocations)}`);
-  write(`  records                Ok ${n(t.records.ok)} · Dropped ${n(t.records.dropped)} · ProcessingFailed ${n(t.records.processingFailed)}`);
+  write(
+    `  records                Ok ${n(t.records.ok)} · Dropped ${n(t.records.dropped)} · ProcessingFailed ${n(t.records.processingFailed)}`,
+  );
   write(`  events delivered       ${n(t.eventsDelivered)} (skipped, non-CloudTrail lines: ${n(t.skipped)}; partial: ${n(t.partial)})`);
   write(`  re-ingested            ${n(t.reingestedRecords)} records carrying ${n(t.reingestedEvents)} events`);
   const priorities = (['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const).map((p) => `${p} ${n(t.byPriority[p] ?? 0)}`).join(' · ');
   write(`  by priority            ${priorities}`);
-  const top = Object.entries(t.countries).sort((a, b) => b[1] - a[1]).slice(0, 8);
+  const top = Object.entries(t.countries)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
   write(`  top countries          ${top.length === 0 ? '(none)' : top.map(([c, v]) => `${c} ${n(v)}`).join(' · ')}`);
-  const nets = Object.entries(t.networks).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  const nets = Object.entries(t.networks)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5);
   write(`  top networks           ${nets.length === 0 ? '(none)' : nets.map(([c, v]) => `${c} ${n(v)}`).join(' · ')}`);
-  write(`  IP lookups             ${n(t.uniqueIps)} unique public IPs per invocation (summed) · cache hits ${n(t.cacheHits)} · provider calls ${n(t.providerCalls)}`);
+  write(
+    `  IP lookups             ${n(t.uniqueIps)} unique public IPs per invocation (summed) · cache hits ${n(t.cacheHits)} · provider calls ${n(t.providerCalls)}`,
+  );
   if (Object.keys(t.failureReasons).length > 0) write(`  failures               ${JSON.stringify(t.failureReasons)}`);
   write(`  output                 ${n(t.partitions)} partitions, ${n(t.objects.length)} objects under ${outDir}/`);
   if (t.report !== undefined) write(`  report                 ${t.report}`);
   const lost = t.eventsRead - t.eventsDelivered;
-  write(`  conservation           ${lost === 0 ? 'every event delivered exactly once' : `${n(lost)} events NOT delivered (see errors/ prefix)`}`);
+  write(
+    `  conservation           ${lost === 0 ? 'every event delivered exactly once' : `${n(lost)} events NOT delivered (see errors/ prefix)`}`,
+  );
   const skipped = t.skippedInputs.filter((s) => s.reason !== 'extension');
   const byExtension = t.skippedInputs.length - skipped.length;
   if (t.skippedInputs.length > 0) {
-    write(`  inputs skipped         ${n(t.skippedInputs.length)}${byExtension > 0 ? ` (${n(byExtension)} by extension: only ${INPUT_EXTENSIONS.join(' ')} are read in directories)` : ''}`);
+    write(
+      `  inputs skipped         ${n(t.skippedInputs.length)}${byExtension > 0 ? ` (${n(byExtension)} by extension: only ${INPUT_EXTENSIONS.join(' ')} are read in directories)` : ''}`,
+    );
     for (const s of t.skippedInputs) write(`    ${s.path}: ${s.reason}`);
   }
   if (t.unreadable.length > 0) {

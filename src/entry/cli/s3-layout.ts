@@ -26,7 +26,11 @@ export interface LayoutResult {
   readonly partitions: number;
 }
 
-export async function writeS3Layout(deliveries: readonly Delivery[], failed: readonly FailedDelivery[], options: LayoutOptions): Promise<LayoutResult> {
+export async function writeS3Layout(
+  deliveries: readonly Delivery[],
+  failed: readonly FailedDelivery[],
+  options: LayoutOptions,
+): Promise<LayoutResult> {
   const now = options.now ?? new Date();
   const stamp = now.toISOString().slice(0, 19).replace(/[T:]/g, '-');
   const stream = options.streamName ?? 'cloudtrail-enricher-local';

@@ -54,9 +54,14 @@ export const ERRORS = {
   ranged: {
     statusCode: 400,
     errorCode: 'InvalidRequest',
-    errorMessage: 'Range and partNumber are not supported by this access point: the enriched object is computed whole; request it without them.',
+    errorMessage:
+      'Range and partNumber are not supported by this access point: the enriched object is computed whole; request it without them.',
   },
-  digest: { statusCode: 400, errorCode: 'NotCloudTrailLogFile', errorMessage: 'The object is a CloudTrail digest file; only CloudTrail log files are enriched.' },
+  digest: {
+    statusCode: 400,
+    errorCode: 'NotCloudTrailLogFile',
+    errorMessage: 'The object is a CloudTrail digest file; only CloudTrail log files are enriched.',
+  },
   notCloudTrail: { statusCode: 400, errorCode: 'NotCloudTrailLogFile', errorMessage: 'The object is not a CloudTrail log file.' },
   tooLarge: { statusCode: 400, errorCode: 'EntityTooLarge', errorMessage: 'The object is larger than this access point enriches.' },
   noSuchKey: { statusCode: 404, errorCode: 'NoSuchKey', errorMessage: 'The specified key does not exist.' },
@@ -106,7 +111,7 @@ export async function answerGetObject(event: unknown, deps: ObjectLambdaDeps, op
   let bytes: Buffer;
   try {
     const read = await readBounded(
-      response.body === null ? undefined : (response.body),
+      response.body === null ? undefined : response.body,
       limits.maxObjectBytes,
       Number.isFinite(declared) ? declared : undefined,
     );
@@ -128,7 +133,12 @@ export async function answerGetObject(event: unknown, deps: ObjectLambdaDeps, op
   const validDate = lastModified !== undefined && !Number.isNaN(lastModified.getTime()) ? lastModified : undefined;
   const counters = emptyEnrichCounters();
   try {
-    const [lines] = await enrichEventGroups([{ events: decoded.events, arrival: validDate?.getTime() ?? now() }], deps.enrich, options.lookupDeadline, counters);
+    const [lines] = await enrichEventGroups(
+      [{ events: decoded.events, arrival: validDate?.getTime() ?? now() }],
+      deps.enrich,
+      options.lookupDeadline,
+      counters,
+    );
     const body = joinLines(lines ?? [], 's3');
     return { ok: true, body, events: lines?.length ?? 0, counters, ...(validDate !== undefined ? { lastModified: validDate } : {}) };
   } catch (err) {
@@ -206,7 +216,13 @@ export function createObjectLambdaHandler(options: ObjectLambdaHandlerOptions): 
       { enrich: { ...options.enrich, intel, log }, limits: options.limits, fetch: options.fetch, log, now },
       { fetchDeadline: started + Math.floor(usable * 0.5), lookupDeadline: started + Math.floor(usable * fraction) },
     );
-    if (answer.ok) log.info('enriched object returned', { events: answer.events, partial: answer.counters.partial, skipped: answer.counters.skipped, bytes: answer.body.length });
+    if (answer.ok)
+      log.info('enriched object returned', {
+        events: answer.events,
+        partial: answer.counters.partial,
+        skipped: answer.counters.skipped,
+        bytes: answer.body.length,
+      });
     else log.warn('object not enriched', { statusCode: answer.statusCode, errorCode: answer.errorCode, reason: answer.reason });
     try {
       await writeAnswer(options.s3, parsed.route, parsed.token, answer);
@@ -215,7 +231,13 @@ export function createObjectLambdaHandler(options: ObjectLambdaHandlerOptions): 
         const skipped = !answer.ok && (answer.errorCode === ERRORS.digest.errorCode || answer.errorCode === ERRORS.notCloudTrail.errorCode);
         publishObjectMetrics(
           ObjectFunction.ObjectLambda,
-          { processed: answer.ok ? 1 : 0, failed: answer.ok || skipped ? 0 : 1, skipped: skipped ? 1 : 0, events: answer.ok ? answer.events : 0, durationMs: now() - started },
+          {
+            processed: answer.ok ? 1 : 0,
+            failed: answer.ok || skipped ? 0 : 1,
+            skipped: skipped ? 1 : 0,
+            events: answer.ok ? answer.events : 0,
+            durationMs: now() - started,
+          },
           options.metrics,
         );
       }

@@ -55,7 +55,8 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
     run = await sampleRun();
     db = await DuckDBInstance.create(':memory:');
     conn = await db.connect();
-    for (const file of (await readdir(QUERY_DIR)).filter((f) => f.endsWith('.sql')).sort()) queries.set(file, await readFile(join(QUERY_DIR, file), 'utf8'));
+    for (const file of (await readdir(QUERY_DIR)).filter((f) => f.endsWith('.sql')).sort())
+      queries.set(file, await readFile(join(QUERY_DIR, file), 'utf8'));
   });
 
   after(async () => {
@@ -69,7 +70,9 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
     if (sql === undefined) throw new Error(`no saved query ${file}`);
     const reader = await conn.runAndReadAll(toDuckDb(sql, run.outDir), params);
     // Athena names unaliased columns in lower case; DuckDB keeps the JSON key's case (eventTime).
-    return (reader.getRowObjectsJson() as Record<string, unknown>[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v])));
+    return (reader.getRowObjectsJson() as Record<string, unknown>[]).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v])),
+    );
   }
 
   const rows = (): Doc[] => run.rows.filter((d) => inRange(d));
@@ -87,23 +90,44 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
 
   it('lists the HIGH and CRITICAL events of the last 24 hours, newest first', async () => {
     const mine = run.rows.filter((d) => d.account === ACCOUNT);
-    const newest = mine.map((d) => String(d.doc.eventTime)).sort().pop()!;
+    const newest = mine
+      .map((d) => String(d.doc.eventTime))
+      .sort()
+      .pop()!;
     const start = new Date(Date.parse(newest) - 24 * 3600_000).toISOString().replace('.000Z', 'Z');
     const days = [start.slice(0, 10), newest.slice(0, 10)];
     const expected = mine
-      .filter((d) => d.dt >= days[0]! && d.dt <= days[1]! && String(d.doc.eventTime) >= start && ['HIGH', 'CRITICAL'].includes(d.doc.enrichment.priority))
+      .filter(
+        (d) =>
+          d.dt >= days[0]! &&
+          d.dt <= days[1]! &&
+          String(d.doc.eventTime) >= start &&
+          ['HIGH', 'CRITICAL'].includes(d.doc.enrichment.priority),
+      )
       .sort((a, b) => byKey(String(b.doc.eventTime), String(a.doc.eventTime)) || byKey(String(a.doc.eventID), String(b.doc.eventID)))
       .slice(0, 500);
     const got = await query('01-high-critical-last-24h.sql', [ACCOUNT, days[0]!, days[1]!, start]);
     expect(expected.length).to.be.greaterThan(0);
-    expect(got.map((r) => [r.eventtime, r.eventname, r.priority])).to.deep.equal(expected.map((d) => [d.doc.eventTime, d.doc.eventName, d.doc.enrichment.priority]));
-    expect(got.map((r) => r.rules)).to.deep.equal(expected.map((d) => (d.doc.enrichment.risk.reasons as { rule: string }[]).map((r) => r.rule).join(',')));
+    expect(got.map((r) => [r.eventtime, r.eventname, r.priority])).to.deep.equal(
+      expected.map((d) => [d.doc.eventTime, d.doc.eventName, d.doc.enrichment.priority]),
+    );
+    expect(got.map((r) => r.rules)).to.deep.equal(
+      expected.map((d) => (d.doc.enrichment.risk.reasons as { rule: string }[]).map((r) => r.rule).join(',')),
+    );
   });
 
   it('counts activity by country', async () => {
-    const groups = countBy(rows().filter((d) => country(d) !== null), (d) => country(d)!);
+    const groups = countBy(
+      rows().filter((d) => country(d) !== null),
+      (d) => country(d)!,
+    );
     const expected = [...groups]
-      .map(([c, ds]) => ({ country: c, events: String(ds.length), principals: String(distinct(ds.map((d) => ui(d).arn))), source_ips: String(distinct(ds.map((d) => d.doc.enrichment.source?.ip))) }))
+      .map(([c, ds]) => ({
+        country: c,
+        events: String(ds.length),
+        principals: String(distinct(ds.map((d) => ui(d).arn))),
+        source_ips: String(distinct(ds.map((d) => d.doc.enrichment.source?.ip))),
+      }))
       .sort((a, b) => Number(b.events) - Number(a.events) || byKey(a.country, b.country));
     expect(await query('02-activity-by-country.sql', [ACCOUNT, FIRST, LAST])).to.deep.equal(expected);
   });
@@ -114,7 +138,12 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
     const expected = [...groups]
       .map(([n, ds]) => ({
         as_number: n,
-        as_organization: ds.map((d) => str(d.doc.enrichment.source.as.organization)).filter((o) => o !== null).sort().pop() ?? null,
+        as_organization:
+          ds
+            .map((d) => str(d.doc.enrichment.source.as.organization))
+            .filter((o) => o !== null)
+            .sort()
+            .pop() ?? null,
         events: String(ds.length),
         source_ips: String(distinct(ds.map((d) => d.doc.enrichment.source?.ip))),
       }))
@@ -125,18 +154,33 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
   it('finds principals seen from a country they had not used in the previous 30 days', async () => {
     const [first, last, lookback] = ['2026-11-19', '2026-11-20', '2026-10-20'];
     const usable = (d: Doc) => typeof ui(d).arn === 'string' && country(d) !== null;
-    const earlier = new Set(run.rows.filter((d) => d.account === ACCOUNT && d.dt >= lookback && d.dt < first && usable(d)).map((d) => `${ui(d).arn}|${country(d)}`));
-    const recent = countBy(run.rows.filter((d) => inRange(d, first, last) && usable(d)), (d) => `${ui(d).arn}|${country(d)}`);
+    const earlier = new Set(
+      run.rows
+        .filter((d) => d.account === ACCOUNT && d.dt >= lookback && d.dt < first && usable(d))
+        .map((d) => `${ui(d).arn}|${country(d)}`),
+    );
+    const recent = countBy(
+      run.rows.filter((d) => inRange(d, first, last) && usable(d)),
+      (d) => `${ui(d).arn}|${country(d)}`,
+    );
     const expected = [...recent]
       .filter(([key]) => !earlier.has(key))
-      .map(([key, ds]) => ({ principal: key.split('|')[0], country: key.split('|')[1], first_seen: ds.map((d) => String(d.doc.eventTime)).sort()[0], events: String(ds.length) }))
+      .map(([key, ds]) => ({
+        principal: key.split('|')[0],
+        country: key.split('|')[1],
+        first_seen: ds.map((d) => String(d.doc.eventTime)).sort()[0],
+        events: String(ds.length),
+      }))
       .sort((a, b) => byKey(a.first_seen!, b.first_seen!) || byKey(a.principal!, b.principal!) || byKey(a.country!, b.country!));
     expect(expected.length).to.be.greaterThan(0);
     expect(await query('04-new-country-per-principal.sql', [ACCOUNT, first, last, ACCOUNT, lookback, first])).to.deep.equal(expected);
   });
 
   it('ranks the riskiest source IPs', async () => {
-    const groups = countBy(rows().filter((d) => typeof d.doc.enrichment.source?.ip === 'string'), (d) => d.doc.enrichment.source.ip as string);
+    const groups = countBy(
+      rows().filter((d) => typeof d.doc.enrichment.source?.ip === 'string'),
+      (d) => d.doc.enrichment.source.ip as string,
+    );
     const score = (d: Doc): number => Number(d.doc.enrichment.risk?.score ?? 0);
     const expected = [...groups]
       .map(([ip, ds]) => ({ ip, max: Math.max(...ds.map(score)), risky: ds.filter((d) => score(d) > 0).length, events: ds.length }))
@@ -145,11 +189,15 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
       .slice(0, 100);
     const got = await query('05-riskiest-source-ips.sql', [ACCOUNT, FIRST, LAST]);
     expect(expected.length).to.be.greaterThan(0);
-    expect(got.map((r) => [r.source_ip, Number(r.max_score), Number(r.risky_events), Number(r.events)])).to.deep.equal(expected.map((g) => [g.ip, g.max, g.risky, g.events]));
+    expect(got.map((r) => [r.source_ip, Number(r.max_score), Number(r.risky_events), Number(r.events)])).to.deep.equal(
+      expected.map((g) => [g.ip, g.max, g.risky, g.events]),
+    );
   });
 
   it('groups failed console sign-ins by source', async () => {
-    const failed = rows().filter((d) => d.doc.eventName === 'ConsoleLogin' && (d.doc.responseElements as Record<string, unknown> | null)?.ConsoleLogin === 'Failure');
+    const failed = rows().filter(
+      (d) => d.doc.eventName === 'ConsoleLogin' && (d.doc.responseElements as Record<string, unknown> | null)?.ConsoleLogin === 'Failure',
+    );
     const groups = countBy(failed, (d) => `${String(d.doc.sourceIPAddress)}|${country(d) ?? ''}`);
     const expected = [...groups]
       .map(([key, ds]) => ({ source: key.split('|')[0], country: key.split('|')[1] || null, failures: String(ds.length) }))
@@ -161,7 +209,14 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
 
   it('lists logging tampering', async () => {
     const calls: Record<string, string[]> = {
-      'cloudtrail.amazonaws.com': ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutInsightSelectors', 'DeleteEventDataStore'],
+      'cloudtrail.amazonaws.com': [
+        'StopLogging',
+        'DeleteTrail',
+        'UpdateTrail',
+        'PutEventSelectors',
+        'PutInsightSelectors',
+        'DeleteEventDataStore',
+      ],
       'logs.amazonaws.com': ['DeleteLogGroup', 'DeleteLogStream', 'DeleteSubscriptionFilter', 'PutRetentionPolicy'],
       'config.amazonaws.com': ['StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel'],
       'guardduty.amazonaws.com': ['DeleteDetector', 'UpdateDetector', 'DisassociateFromMasterAccount'],
@@ -172,7 +227,9 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
       .sort((a, b) => byKey(String(a.doc.eventTime), String(b.doc.eventTime)) || byKey(String(a.doc.eventID), String(b.doc.eventID)));
     const got = await query('07-logging-tampering.sql', [ACCOUNT, FIRST, LAST]);
     expect(expected.length).to.be.greaterThan(0);
-    expect(got.map((r) => [r.eventtime, r.eventname, r.priority ?? null])).to.deep.equal(expected.map((d) => [d.doc.eventTime, d.doc.eventName, d.doc.enrichment.priority ?? null]));
+    expect(got.map((r) => [r.eventtime, r.eventname, r.priority ?? null])).to.deep.equal(
+      expected.map((d) => [d.doc.eventTime, d.doc.eventName, d.doc.enrichment.priority ?? null]),
+    );
   });
 
   it('lists root activity', async () => {
@@ -181,14 +238,23 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
       .sort((a, b) => byKey(String(a.doc.eventTime), String(b.doc.eventTime)) || byKey(String(a.doc.eventID), String(b.doc.eventID)));
     const got = await query('08-root-activity.sql', [ACCOUNT, FIRST, LAST]);
     expect(expected.length).to.be.greaterThan(0);
-    expect(got.map((r) => [r.eventtime, r.eventname, r.sourceipaddress])).to.deep.equal(expected.map((d) => [d.doc.eventTime, d.doc.eventName, d.doc.sourceIPAddress]));
+    expect(got.map((r) => [r.eventtime, r.eventname, r.sourceipaddress])).to.deep.equal(
+      expected.map((d) => [d.doc.eventTime, d.doc.eventName, d.doc.sourceIPAddress]),
+    );
   });
 
   it('ranks the matched rules', async () => {
-    const reasons = rows().flatMap((d) => ((d.doc.enrichment.risk?.reasons ?? []) as { rule: string; priority: string }[]).map((r) => ({ ...r, arn: ui(d).arn })));
+    const reasons = rows().flatMap((d) =>
+      ((d.doc.enrichment.risk?.reasons ?? []) as { rule: string; priority: string }[]).map((r) => ({ ...r, arn: ui(d).arn })),
+    );
     const groups = countBy(reasons, (r) => `${r.rule}|${r.priority}`);
     const expected = [...groups]
-      .map(([key, rs]) => ({ rule: key.split('|')[0], priority: key.split('|')[1], matches: String(rs.length), principals: String(distinct(rs.map((r) => r.arn))) }))
+      .map(([key, rs]) => ({
+        rule: key.split('|')[0],
+        priority: key.split('|')[1],
+        matches: String(rs.length),
+        principals: String(distinct(rs.map((r) => r.arn))),
+      }))
       .sort((a, b) => Number(b.matches) - Number(a.matches) || byKey(a.rule!, b.rule!));
     expect(expected.length).to.be.greaterThan(3);
     // Ties of (matches, rule) on two priorities are ordered arbitrarily by both engines: compare as sets.
@@ -199,7 +265,10 @@ describe('saved Athena queries over the sample (DuckDB)', function () {
 
   it('creates a view with one row per event, and a query on it still takes the account and days', async () => {
     await query('10-events-dedup-view.sql', []);
-    const reader = await conn.runAndReadAll('SELECT count(*) AS n, count(DISTINCT eventid) AS ids FROM events_dedup WHERE account = ? AND dt BETWEEN ? AND ?', [ACCOUNT, FIRST, LAST]);
+    const reader = await conn.runAndReadAll(
+      'SELECT count(*) AS n, count(DISTINCT eventid) AS ids FROM events_dedup WHERE account = ? AND dt BETWEEN ? AND ?',
+      [ACCOUNT, FIRST, LAST],
+    );
     const [row] = reader.getRowObjectsJson() as { n: string; ids: string }[];
     const expected = new Set(rows().map((d) => `${d.region}|${d.dt}|${String(d.doc.eventID)}`)).size;
     expect(Number(row!.n)).to.equal(expected);

@@ -3,7 +3,13 @@ import { createServer, type Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createBackfillHandler, BackfillRetryableError, type BackfillHandler, type BatchResponse, type NotificationSummary } from '../../../src/entry/backfill/index.ts';
+import {
+  createBackfillHandler,
+  BackfillRetryableError,
+  type BackfillHandler,
+  type BatchResponse,
+  type NotificationSummary,
+} from '../../../src/entry/backfill/index.ts';
 import { runBackfill } from '../../../src/entry/backfill/run.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import { buildStages, type Stages } from '../../../src/pipeline/stages.ts';
@@ -89,7 +95,10 @@ describe('backfill against s3rver', function () {
     handler = createBackfillHandler({
       s3: s3.newClient(),
       config: config.core,
-      backfill: { destination: { bucket: OUT, prefix: 'enriched/' }, limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 } },
+      backfill: {
+        destination: { bucket: OUT, prefix: 'enriched/' },
+        limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 },
+      },
       intel: stages.intel,
       rules: stages.rules,
       log,
@@ -137,7 +146,9 @@ describe('backfill against s3rver', function () {
 
       const lastModified = await arrivalDay(MAIN);
       for (const [key, objectLines] of objects) {
-        const m = /^enriched\/account=([^/]+)\/region=([^/]+)\/dt=([^/]+)\/cloudtrail-backfill-[A-Za-z0-9_-]+-[0-9a-f]{16}\.json\.gz$/.exec(key);
+        const m = /^enriched\/account=([^/]+)\/region=([^/]+)\/dt=([^/]+)\/cloudtrail-backfill-[A-Za-z0-9_-]+-[0-9a-f]{16}\.json\.gz$/.exec(
+          key,
+        );
         expect(m, key).to.not.equal(null);
         const [, account, region, dt] = m!;
         for (const line of objectLines) {
@@ -162,9 +173,17 @@ describe('backfill against s3rver', function () {
     it('overwrites its earlier output when the same object is notified again, directly, through SQS or through EventBridge (idempotent)', async () => {
       const before = await outputObjects();
       await handler(notification(TRAIL, [MAIN]), context);
-      await handler({ Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: JSON.stringify(notification(TRAIL, [MAIN])) }] }, context);
       await handler(
-        { version: '0', source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: TRAIL }, object: { key: MAIN, size: 1 }, reason: 'PutObject' } },
+        { Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: JSON.stringify(notification(TRAIL, [MAIN])) }] },
+        context,
+      );
+      await handler(
+        {
+          version: '0',
+          source: 'aws.s3',
+          'detail-type': 'Object Created',
+          detail: { bucket: { name: TRAIL }, object: { key: MAIN, size: 1 }, reason: 'PutObject' },
+        },
         context,
       );
       const after = await outputObjects();
@@ -185,25 +204,37 @@ describe('backfill against s3rver', function () {
       const summary = (await handler(notification(TRAIL, [DIGEST, NOT_GZIP]), context)) as NotificationSummary;
       expect(summary).to.include({ objects: 2, ignored: 2, written: 0, failed: 0 });
       expect((await outputObjects()).size).to.equal(before);
-      expect(logged.filter((l) => l.message === 'object skipped').map((l) => l.extra?.reason)).to.include.members(['digest', 'not-cloudtrail']);
+      expect(logged.filter((l) => l.message === 'object skipped').map((l) => l.extra?.reason)).to.include.members([
+        'digest',
+        'not-cloudtrail',
+      ]);
     });
 
     it('does not retry (nor throw for) objects that can never be enriched: gzip bomb, not CloudTrail, missing', async () => {
-      const summary = (await handler(notification(TRAIL, [BOMB, NOT_TRAIL, trailKey('111122223333', 'us-east-1', '20261120T1420Z', 'Missing000000000')]), context)) as NotificationSummary;
+      const summary = (await handler(
+        notification(TRAIL, [BOMB, NOT_TRAIL, trailKey('111122223333', 'us-east-1', '20261120T1420Z', 'Missing000000000')]),
+        context,
+      )) as NotificationSummary;
       expect(summary).to.include({ objects: 3, failed: 3, retryable: 0, written: 0 });
       const codes = logged.filter((l) => l.message === 'backfill failed').map((l) => l.extra?.code);
       expect(codes).to.include.members(['DecompressedTooLarge', 'NotCloudTrail', 'NoSuchKey']);
     });
 
     it('answers an s3:TestEvent without doing anything', async () => {
-      expect(await handler({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: TRAIL }, context)).to.deep.equal({ ignored: 's3:TestEvent' });
+      expect(await handler({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: TRAIL }, context)).to.deep.equal({
+        ignored: 's3:TestEvent',
+      });
     });
   });
 
   describe('S3 Batch Operations', () => {
     it('answers a schema 1.0 task with the documented result shape', async () => {
       const response = (await handler(batch10('dGFza2lkZ29lc2hlcmUK', TRAIL, MAIN), context)) as BatchResponse;
-      expect(response).to.deep.include({ invocationSchemaVersion: '1.0', treatMissingKeysAs: 'PermanentFailure', invocationId: 'YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo' });
+      expect(response).to.deep.include({
+        invocationSchemaVersion: '1.0',
+        treatMissingKeysAs: 'PermanentFailure',
+        invocationId: 'YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo',
+      });
       expect(response.results).to.have.length(1);
       expect(response.results[0]).to.include({ taskId: 'dGFza2lkZ29lc2hlcmUK', resultCode: 'Succeeded' });
       const partitions = new Set(expectedPartitions(records, await arrivalDay(MAIN))).size;
@@ -221,7 +252,11 @@ describe('backfill against s3rver', function () {
         ]),
         context,
       )) as BatchResponse;
-      expect(response).to.deep.include({ invocationSchemaVersion: '2.0', treatMissingKeysAs: 'PermanentFailure', invocationId: 'aW52b2NhdGlvbi0y' });
+      expect(response).to.deep.include({
+        invocationSchemaVersion: '2.0',
+        treatMissingKeysAs: 'PermanentFailure',
+        invocationId: 'aW52b2NhdGlvbi0y',
+      });
       expect(response.results.map((r) => [r.taskId, r.resultCode])).to.deep.equal([
         ['t-main', 'Succeeded'],
         ['t-digest', 'Succeeded'],
@@ -252,7 +287,9 @@ describe('backfill against s3rver', function () {
       throttling = createServer((req, res) => {
         req.resume();
         res.writeHead(503, { 'content-type': 'application/xml', 'x-amz-request-id': 'SLOW' });
-        res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>SLOW</RequestId></Error>');
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>SLOW</RequestId></Error>',
+        );
       });
       await new Promise<void>((resolve) => throttling.listen(0, '127.0.0.1', resolve));
       throttled = new S3Client({
@@ -262,7 +299,14 @@ describe('backfill against s3rver', function () {
         credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
         maxAttempts: 1,
       });
-      slowHandler = createBackfillHandler({ s3: throttled, config: config.core, backfill: { destination: { bucket: OUT, prefix: 'enriched/' }, limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 } } });
+      slowHandler = createBackfillHandler({
+        s3: throttled,
+        config: config.core,
+        backfill: {
+          destination: { bucket: OUT, prefix: 'enriched/' },
+          limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 },
+        },
+      });
     });
 
     after(async () => {

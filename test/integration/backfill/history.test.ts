@@ -102,7 +102,9 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
     stages = buildStages(config);
     await stages.intel;
     for (const log of LOGS) {
-      await local.client.send(new PutObjectCommand({ Bucket: TRAIL, Key: log.key, Body: trailObject(events(log.account, log.region, log.day, log.n)) }));
+      await local.client.send(
+        new PutObjectCommand({ Bucket: TRAIL, Key: log.key, Body: trailObject(events(log.account, log.region, log.day, log.n)) }),
+      );
     }
     await local.client.send(new PutObjectCommand({ Bucket: TRAIL, Key: DIGEST, Body: digestObject() }));
     await local.client.send(new PutObjectCommand({ Bucket: TRAIL, Key: CONFIG, Body: trailObject([]) }));
@@ -130,7 +132,10 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
     }
     return keys;
   }
-  const logsWhere = (f: (l: (typeof LOGS)[number]) => boolean) => LOGS.filter(f).map((l) => l.key).sort();
+  const logsWhere = (f: (l: (typeof LOGS)[number]) => boolean) =>
+    LOGS.filter(f)
+      .map((l) => l.key)
+      .sort();
 
   describe('selective listing', () => {
     it('discovers accounts, organisation accounts, regions and days with delimiter listings, as S3 answers them', async () => {
@@ -144,20 +149,23 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
       expect(await selected({ from: '2026-11-20', to: '2026-11-20' })).to.deep.equal(logsWhere((l) => l.day === '2026-11-20'));
       expect(await selected({ from: '2026-11-20' })).to.deep.equal(logsWhere((l) => l.day >= '2026-11-20'));
       expect(await selected({ to: '2026-11-19' })).to.deep.equal(logsWhere((l) => l.day <= '2026-11-19'));
-      expect(await selected({ accounts: new Set([A]), regions: new Set(['us-west-2']), from: '2026-11-01', to: '2026-11-30' })).to.deep.equal(
-        logsWhere((l) => l.account === A && l.region === 'us-west-2'),
-      );
+      expect(
+        await selected({ accounts: new Set([A]), regions: new Set(['us-west-2']), from: '2026-11-01', to: '2026-11-30' }),
+      ).to.deep.equal(logsWhere((l) => l.account === A && l.region === 'us-west-2'));
     });
 
     it('starts from a source prefix inside the layout', async () => {
-      expect(await selected({}, `AWSLogs/${A}/CloudTrail/us-east-1/2026/11/`)).to.deep.equal(logsWhere((l) => l.account === A && l.region === 'us-east-1'));
+      expect(await selected({}, `AWSLogs/${A}/CloudTrail/us-east-1/2026/11/`)).to.deep.equal(
+        logsWhere((l) => l.account === A && l.region === 'us-east-1'),
+      );
       expect(await selected({}, `AWSLogs/${ORG}/`)).to.deep.equal(logsWhere((l) => l.account === ORG_ACCOUNT));
     });
 
     it('never pages through the bucket: only day folders are listed without a delimiter', async () => {
       const { s3, calls } = counting(local.client);
       const stats = emptyListingStats();
-      for await (const day of dayPrefixes(s3, TRAIL, '', { from: '2026-11-21' }, stats)) for await (const _ of dayObjects(s3, TRAIL, day, stats)) void _;
+      for await (const day of dayPrefixes(s3, TRAIL, '', { from: '2026-11-21' }, stats))
+        for await (const _ of dayObjects(s3, TRAIL, day, stats)) void _;
       const flat = calls.filter((c) => c.input.Delimiter === undefined).map((c) => c.input.Prefix);
       expect(flat).to.deep.equal([`AWSLogs/${A}/CloudTrail/us-east-1/2026/11/21/`]);
       expect(calls.every((c) => c.name === 'ListObjectsV2Command')).to.equal(true);
@@ -191,7 +199,10 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
 
       const { s3, calls } = counting(local.newClient());
       const stop = new AbortController();
-      const first = await run(s3, 'resumed/', { onProgress: (p) => (p.totals.written >= 3 ? stop.abort() : undefined), signal: stop.signal });
+      const first = await run(s3, 'resumed/', {
+        onProgress: (p) => (p.totals.written >= 3 ? stop.abort() : undefined),
+        signal: stop.signal,
+      });
       expect(first.interrupted).to.equal(true);
       expect(first.written).to.equal(3);
       const second = await run(s3, 'resumed/');
@@ -201,7 +212,9 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
 
       const gets = calls.filter((c) => c.name === 'GetObjectCommand' && c.input.Bucket === TRAIL).map((c) => c.input.Key as string);
       expect(gets.sort()).to.deep.equal(LOGS.map((l) => l.key).sort());
-      expect([...(await outputs(local.client, 'resumed/')).entries()].sort()).to.deep.equal([...(await outputs(local.client, 'whole/')).entries()].sort());
+      expect([...(await outputs(local.client, 'resumed/')).entries()].sort()).to.deep.equal(
+        [...(await outputs(local.client, 'whole/')).entries()].sort(),
+      );
 
       const third = await run(s3, 'resumed/');
       expect(third.written).to.equal(0);
@@ -212,7 +225,14 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
       await run(local.newClient(), 'etag/');
       const changed = LOGS[0]!;
       await local.client.send(
-        new PutObjectCommand({ Bucket: TRAIL, Key: changed.key, Body: trailObject([...events(changed.account, changed.region, changed.day, changed.n), cloudTrailEvent({ eventTime: `${changed.day}T15:00:00Z`, recipientAccountId: changed.account, awsRegion: changed.region })]) }),
+        new PutObjectCommand({
+          Bucket: TRAIL,
+          Key: changed.key,
+          Body: trailObject([
+            ...events(changed.account, changed.region, changed.day, changed.n),
+            cloudTrailEvent({ eventTime: `${changed.day}T15:00:00Z`, recipientAccountId: changed.account, awsRegion: changed.region }),
+          ]),
+        }),
       );
       const again = await run(local.newClient(), 'etag/');
       expect(again.written).to.equal(1);
@@ -221,7 +241,13 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
       const restarted = await run(local.newClient(), 'etag/', { restart: true });
       expect(restarted.written).to.equal(LOGS.length);
       // Put the original back for the other tests.
-      await local.client.send(new PutObjectCommand({ Bucket: TRAIL, Key: changed.key, Body: trailObject(events(changed.account, changed.region, changed.day, changed.n)) }));
+      await local.client.send(
+        new PutObjectCommand({
+          Bucket: TRAIL,
+          Key: changed.key,
+          Body: trailObject(events(changed.account, changed.region, changed.day, changed.n)),
+        }),
+      );
     });
 
     it('stops cleanly on the first interrupt of the command: summary, checkpoint, exit 130', async () => {
@@ -256,9 +282,17 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
   describe('dry run', () => {
     it('prints objects and bytes per account/region/day and estimates, and writes nothing', async () => {
       const before = (await local.client.send(new ListObjectsV2Command({ Bucket: OUT }))).KeyCount;
-      const plan = await planBackfill({ s3: local.newClient(), source: { bucket: TRAIL, prefix: '' }, destination: { bucket: OUT, prefix: 'dry/' }, providers: 2 });
+      const plan = await planBackfill({
+        s3: local.newClient(),
+        source: { bucket: TRAIL, prefix: '' },
+        destination: { bucket: OUT, prefix: 'dry/' },
+        providers: 2,
+      });
       expect(plan.objects).to.equal(LOGS.length);
-      expect(plan.days.map((d) => `${d.account}/${d.region}/${d.day}`)).to.include.members([`${A}/us-east-1/2026-11-20`, `${ORG_ACCOUNT}/us-east-1/2026-11-20`]);
+      expect(plan.days.map((d) => `${d.account}/${d.region}/${d.day}`)).to.include.members([
+        `${A}/us-east-1/2026-11-20`,
+        `${ORG_ACCOUNT}/us-east-1/2026-11-20`,
+      ]);
       expect(plan.days.reduce((s, d) => s + d.objects, 0)).to.equal(LOGS.length);
       expect(plan.sample.objects).to.equal(3);
       expect(plan.sample.events).to.equal(9);
@@ -299,12 +333,26 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
 
         const chunks: Buffer[] = [];
         expect(await getCommand([file], { out: (c) => chunks.push(Buffer.from(c)), err: () => {} })).to.equal(0);
-        const fromFile = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '');
+        const fromFile = Buffer.concat(chunks)
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== '');
         expect([...fromFile].sort()).to.deep.equal([...runLines].sort());
 
         const s3Chunks: Buffer[] = [];
-        expect(await getCommand([`s3://${TRAIL}/${log.key}`], { out: (c) => s3Chunks.push(Buffer.from(c)), err: () => {}, s3: () => local.newClient() })).to.equal(0);
-        expect(Buffer.concat(s3Chunks).toString('utf8').split('\n').filter((l) => l !== '')).to.deep.equal(fromFile);
+        expect(
+          await getCommand([`s3://${TRAIL}/${log.key}`], {
+            out: (c) => s3Chunks.push(Buffer.from(c)),
+            err: () => {},
+            s3: () => local.newClient(),
+          }),
+        ).to.equal(0);
+        expect(
+          Buffer.concat(s3Chunks)
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        ).to.deep.equal(fromFile);
 
         const out = join(directory, 'get.ndjson');
         expect(await getCommand([file, '--out', out], { out: () => {}, err: () => {} })).to.equal(0);
@@ -321,13 +369,24 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
       const directory = await mkdtemp(join(tmpdir(), 'cte-get-'));
       try {
         const file = join(directory, 'events.ndjson');
-        await writeFile(file, events(A, 'us-east-1', '2026-11-20', 7).map((e) => JSON.stringify(e)).join('\n') + '\n');
+        await writeFile(
+          file,
+          events(A, 'us-east-1', '2026-11-20', 7)
+            .map((e) => JSON.stringify(e))
+            .join('\n') + '\n',
+        );
         const chunks: Buffer[] = [];
         expect(await getCommand([file], { out: (c) => chunks.push(Buffer.from(c)), err: () => {} })).to.equal(0);
         expect(Buffer.concat(chunks).toString('utf8').trim().split('\n')).to.have.length(3);
         const errors: string[] = [];
         expect(await getCommand([join(directory, 'missing.json')], { out: () => {}, err: (l) => errors.push(l) })).to.equal(1);
-        expect(await getCommand([`s3://no-such-bucket-here/${LOGS[0]!.key}`], { out: () => {}, err: (l) => errors.push(l), s3: () => local.newClient() })).to.equal(1);
+        expect(
+          await getCommand([`s3://no-such-bucket-here/${LOGS[0]!.key}`], {
+            out: () => {},
+            err: (l) => errors.push(l),
+            s3: () => local.newClient(),
+          }),
+        ).to.equal(1);
         expect(errors[0]).to.match(/missing\.json: no such file$/);
         expect(errors[1]).to.match(/bucket no-such-bucket-here does not exist in us-east-1$/);
       } finally {
@@ -338,11 +397,21 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
 
   describe('S3 Batch Operations', () => {
     it('writes a CSV manifest of the selection (bucket, URL-encoded key) into the destination', async () => {
-      const manifest = await writeManifest({ s3: local.newClient(), source: { bucket: TRAIL, prefix: '' }, destination: { bucket: OUT, prefix: 'bops/' }, selection: { accounts: new Set([B]) }, now: () => Date.UTC(2026, 10, 25) });
+      const manifest = await writeManifest({
+        s3: local.newClient(),
+        source: { bucket: TRAIL, prefix: '' },
+        destination: { bucket: OUT, prefix: 'bops/' },
+        selection: { accounts: new Set([B]) },
+        now: () => Date.UTC(2026, 10, 25),
+      });
       expect(manifest.key).to.equal('bops/_backfill/manifests/20261125T000000000Z.csv');
       const body = await local.client.send(new GetObjectCommand({ Bucket: OUT, Key: manifest.key }));
       const csv = await body.Body!.transformToString();
-      expect(csv).to.equal(logsWhere((l) => l.account === B).map((k) => `${TRAIL},${k}`).join('\n') + '\n');
+      expect(csv).to.equal(
+        logsWhere((l) => l.account === B)
+          .map((k) => `${TRAIL},${k}`)
+          .join('\n') + '\n',
+      );
       expect(manifest.etag).to.match(/^[0-9a-f]{32}$/);
     });
 
@@ -352,17 +421,55 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
       const printed: string[] = [];
       try {
         const code = await backfillCommand(
-          ['--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/bops2/`, '--batch-operations', '--role-arn', `arn:aws:iam::${A}:role/backfill-batch`, '--stage', 'prod', '--region', 'us-east-1', '--accounts', B],
-          { out: (l) => printed.push(l), err: () => {}, isTty: false, s3: () => local.newClient(), s3control: () => new S3ControlClient({ region: 'us-east-1' }) },
+          [
+            '--source',
+            `s3://${TRAIL}`,
+            '--dest',
+            `s3://${OUT}/bops2/`,
+            '--batch-operations',
+            '--role-arn',
+            `arn:aws:iam::${A}:role/backfill-batch`,
+            '--stage',
+            'prod',
+            '--region',
+            'us-east-1',
+            '--accounts',
+            B,
+          ],
+          {
+            out: (l) => printed.push(l),
+            err: () => {},
+            isTty: false,
+            s3: () => local.newClient(),
+            s3control: () => new S3ControlClient({ region: 'us-east-1' }),
+          },
         );
         expect(code).to.equal(0);
         const input = control.commandCalls(CreateJobCommand)[0]!.args[0].input;
-        expect(input).to.deep.include({ AccountId: A, ConfirmationRequired: false, RoleArn: `arn:aws:iam::${A}:role/backfill-batch`, Priority: 10 });
-        expect(input.Operation).to.deep.equal({ LambdaInvoke: { FunctionArn: `arn:aws:lambda:us-east-1:${A}:function:cloudtrail-enricher-prod-backfill`, InvocationSchemaVersion: '2.0' } });
+        expect(input).to.deep.include({
+          AccountId: A,
+          ConfirmationRequired: false,
+          RoleArn: `arn:aws:iam::${A}:role/backfill-batch`,
+          Priority: 10,
+        });
+        expect(input.Operation).to.deep.equal({
+          LambdaInvoke: {
+            FunctionArn: `arn:aws:lambda:us-east-1:${A}:function:cloudtrail-enricher-prod-backfill`,
+            InvocationSchemaVersion: '2.0',
+          },
+        });
         expect(input.Manifest!.Spec).to.deep.equal({ Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] });
-        expect(input.Manifest!.Location!.ObjectArn).to.match(new RegExp(`^arn:aws:s3:::${OUT}/bops2/_backfill/manifests/\\d{8}T\\d{9}Z\\.csv$`));
+        expect(input.Manifest!.Location!.ObjectArn).to.match(
+          new RegExp(`^arn:aws:s3:::${OUT}/bops2/_backfill/manifests/\\d{8}T\\d{9}Z\\.csv$`),
+        );
         expect(input.Manifest!.Location!.ETag).to.match(/^[0-9a-f]{32}$/);
-        expect(input.Report).to.deep.equal({ Bucket: `arn:aws:s3:::${OUT}`, Prefix: 'bops2/_backfill/reports', Format: 'Report_CSV_20180820', Enabled: true, ReportScope: 'AllTasks' });
+        expect(input.Report).to.deep.equal({
+          Bucket: `arn:aws:s3:::${OUT}`,
+          Prefix: 'bops2/_backfill/reports',
+          Format: 'Report_CSV_20180820',
+          Enabled: true,
+          ReportScope: 'AllTasks',
+        });
         expect(input.ClientRequestToken).to.be.a('string');
         expect(printed.join('\n')).to.include('a1b2c3d4-job').and.include('aws s3control describe-job');
       } finally {
@@ -372,7 +479,11 @@ describe('backfill of a real trail bucket layout (s3rver)', function () {
 
     it('refuses --batch-operations without a role ARN (exit 2, one line)', async () => {
       const errors: string[] = [];
-      const code = await backfillCommand(['--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/x/`, '--batch-operations'], { out: () => {}, err: (l) => errors.push(l), isTty: false });
+      const code = await backfillCommand(['--source', `s3://${TRAIL}`, '--dest', `s3://${OUT}/x/`, '--batch-operations'], {
+        out: () => {},
+        err: (l) => errors.push(l),
+        isTty: false,
+      });
       expect(code).to.equal(2);
       expect(errors).to.have.length(1);
       expect(errors[0]).to.include('--role-arn');

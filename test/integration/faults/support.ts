@@ -22,8 +22,23 @@ import { REINGEST_CLIENT_CONFIG } from '../../../src/8-deliver/sinks.ts';
 import { createTransformHandler, type TransformHandler } from '../../../src/pipeline/handler.ts';
 import { buildStages } from '../../../src/pipeline/stages.ts';
 import type { InvocationSummary } from '../../../src/pipeline/transform.ts';
-import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord, lambdaContext, outputLines, plainData } from '../../helpers/factories.ts';
-import { documented, PROVIDER_ROUTES, routeOf, type ProviderRoute, type RecordedRequest, type ScriptedResponse } from '../lookup/fake-provider-server.ts';
+import {
+  cloudTrailEvent,
+  cloudWatchLogsData,
+  firehoseEvent,
+  firehoseRecord,
+  lambdaContext,
+  outputLines,
+  plainData,
+} from '../../helpers/factories.ts';
+import {
+  documented,
+  PROVIDER_ROUTES,
+  routeOf,
+  type ProviderRoute,
+  type RecordedRequest,
+  type ScriptedResponse,
+} from '../lookup/fake-provider-server.ts';
 
 export const KEYS = {
   IPSTACK: 'ipstk-SECRET-0a1b2c3d4e5f60718293',
@@ -34,7 +49,12 @@ export const KEYS = {
 
 export { PROVIDER_ROUTES, healthyAnswer, routeOf, type ProviderRoute } from '../lookup/fake-provider-server.ts';
 
-const PREFIX: Record<ProviderRoute, string> = { ipstack: '/ipstack', ipqualityscore: '/ipqs', autofocus: '/autofocus', abuseipdb: '/abuseipdb' };
+const PREFIX: Record<ProviderRoute, string> = {
+  ipstack: '/ipstack',
+  ipqualityscore: '/ipqs',
+  autofocus: '/autofocus',
+  abuseipdb: '/abuseipdb',
+};
 
 /** Each provider's documented way of reporting an error with HTTP 200 (a rejected key). */
 export function errorAs200(req: RecordedRequest): ScriptedResponse {
@@ -95,7 +115,8 @@ export function coldStart(options: RigOptions): Rig {
   const config = loadConfig(options.env);
   const dynamoDb = options.dynamoUrl === undefined ? undefined : new DynamoDBClient({ ...aws, endpoint: options.dynamoUrl });
   const ssm = options.keyStoreUrl === undefined ? undefined : new SSMClient({ ...aws, endpoint: options.keyStoreUrl });
-  const secretsManager = options.keyStoreUrl === undefined ? undefined : new SecretsManagerClient({ ...aws, endpoint: options.keyStoreUrl });
+  const secretsManager =
+    options.keyStoreUrl === undefined ? undefined : new SecretsManagerClient({ ...aws, endpoint: options.keyStoreUrl });
   const stages = buildStages(config, {
     geo: options.geo,
     ...(options.log !== undefined ? { log: options.log } : {}),
@@ -186,7 +207,8 @@ export async function drive(
     firstResult ??= result;
     assertEveryRecordIdOnce(event, result);
     for (const [i, out] of result.records.entries()) {
-      if (out.result === 'ProcessingFailed' && out.data !== event.records[i]!.data) throw new Error(`ProcessingFailed record ${out.recordId} changed its data`);
+      if (out.result === 'ProcessingFailed' && out.data !== event.records[i]!.data)
+        throw new Error(`ProcessingFailed record ${out.recordId} changed its data`);
       if (out.result !== 'Ok') continue;
       for (const line of outputLines(out.data ?? '')) {
         const id = eventKey(line);
@@ -218,7 +240,10 @@ export function eventKey(line: Record<string, unknown>): string {
 }
 
 /** Lost and duplicated events, comparing what came out with the keys that went in. */
-export function conservation(delivered: ReadonlyMap<string, readonly Delivered[]>, expected: readonly string[]): { lost: string[]; duplicated: string[]; unexpected: string[] } {
+export function conservation(
+  delivered: ReadonlyMap<string, readonly Delivered[]>,
+  expected: readonly string[],
+): { lost: string[]; duplicated: string[]; unexpected: string[] } {
   const want = new Set(expected);
   return {
     lost: expected.filter((id) => !delivered.has(id)),
@@ -337,14 +362,32 @@ export async function startKeyStoreServer(store: KeyStore): Promise<AwsJsonServe
       const name = String(body.Name);
       const value = store.ssm.get(name);
       if (value === undefined) return { type: 'ParameterNotFound' };
-      return { payload: { Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1, ARN: `arn:aws:ssm:us-east-1:111122223333:parameter${name}`, DataType: 'text' } } };
+      return {
+        payload: {
+          Parameter: {
+            Name: name,
+            Type: 'SecureString',
+            Value: value,
+            Version: 1,
+            ARN: `arn:aws:ssm:us-east-1:111122223333:parameter${name}`,
+            DataType: 'text',
+          },
+        },
+      };
     }
     if (target === 'secretsmanager.GetSecretValue') {
       const id = String(body.SecretId);
       const value = store.secrets.get(id);
       if (value === undefined) return { type: 'ResourceNotFoundException' };
       return {
-        payload: { ARN: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${id}-AbCdEf`, Name: id, SecretString: value, VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1767225600 },
+        payload: {
+          ARN: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${id}-AbCdEf`,
+          Name: id,
+          SecretString: value,
+          VersionId: 'v1',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 1767225600,
+        },
       };
     }
     return { type: 'UnknownOperationException' };
@@ -421,7 +464,11 @@ export function faultBatch(): FaultBatch {
     pub({ sourceIPAddress: ips[2], eventTime: '2026-11-19T23:59:59Z' }),
   ];
   const skippedToken = `not-cloudtrail-${ips[3]}`;
-  const b = [make({ sourceIPAddress: 'AWS Internal' }), make({ sourceIPAddress: 'cloudtrail.amazonaws.com', recipientAccountId: '444455556666' }), pub({ sourceIPAddress: ips[3] })];
+  const b = [
+    make({ sourceIPAddress: 'AWS Internal' }),
+    make({ sourceIPAddress: 'cloudtrail.amazonaws.com', recipientAccountId: '444455556666' }),
+    pub({ sourceIPAddress: ips[3] }),
+  ];
   const c = pub({ sourceIPAddress: ips[2], recipientAccountId: '444455556666', awsRegion: 'us-west-2' });
   const garbage = firehoseRecord(Buffer.from([0xff, 0x00, 0x13, 0x37]).toString('base64'));
   const records = [
@@ -442,6 +489,13 @@ export function faultBatch(): FaultBatch {
 
 function cwlControl(): string {
   return gzipSync(
-    JSON.stringify({ messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [{ id: '', timestamp: 1763647401000, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }] }),
+    JSON.stringify({
+      messageType: 'CONTROL_MESSAGE',
+      owner: 'CloudwatchLogs',
+      logGroup: '',
+      logStream: '',
+      subscriptionFilters: [],
+      logEvents: [{ id: '', timestamp: 1763647401000, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }],
+    }),
   ).toString('base64');
 }

@@ -10,7 +10,19 @@ import { cloudTrailEvent, cloudWatchLogsData, firehoseEvent, firehoseRecord } fr
 import { startFirehoseServer } from '../../helpers/loopback.ts';
 import { startDynalite, type LocalDynamo } from '../lookup/dynalite.ts';
 import { startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from '../lookup/fake-provider-server.ts';
-import { KEYS, capturingLog, coldStart, conservation, drive, faultBatch, healthyAnswer, providerEnv, routeOf, sharedGeo, type DriveOutcome } from './support.ts';
+import {
+  KEYS,
+  capturingLog,
+  coldStart,
+  conservation,
+  drive,
+  faultBatch,
+  healthyAnswer,
+  providerEnv,
+  routeOf,
+  sharedGeo,
+  type DriveOutcome,
+} from './support.ts';
 
 /**
  * Issue 11, cases 2 and 4–7 end to end: the real handler and stages, providers on loopback answering what a hostile
@@ -53,7 +65,9 @@ describe('untrusted provider answers end to end (issue 11 cases 4–7)', functio
     providers = await startFakeServer(healthyAnswer);
     firehose = await startFirehoseServer();
     dynamo = await startDynalite([TABLE]);
-    validate = new Ajv2020({ allErrors: true }).compile(JSON.parse(await readFile(`${REPO}schema/enrichment.schema.json`, 'utf8')) as object);
+    validate = new Ajv2020({ allErrors: true }).compile(
+      JSON.parse(await readFile(`${REPO}schema/enrichment.schema.json`, 'utf8')) as object,
+    );
   });
   after(async () => {
     await providers.close();
@@ -61,12 +75,19 @@ describe('untrusted provider answers end to end (issue 11 cases 4–7)', functio
     await dynamo.close();
   });
 
-  async function runBatch(answer: (req: RecordedRequest) => ScriptedResponse, extra: { log?: string[]; event?: ReturnType<typeof faultBatch>['event'] } = {}): Promise<{ outcome: DriveOutcome; lines: Record<string, unknown>[] }> {
+  async function runBatch(
+    answer: (req: RecordedRequest) => ScriptedResponse,
+    extra: { log?: string[]; event?: ReturnType<typeof faultBatch>['event'] } = {},
+  ): Promise<{ outcome: DriveOutcome; lines: Record<string, unknown>[] }> {
     providers.reset(answer);
     firehose.drain();
     const rig = coldStart({
       // Timeouts with room for a loaded 2-core machine: these cases are about answers, not slowness.
-      env: providerEnv(providers.baseUrl, { CACHE_TABLE_NAME: TABLE, POWERTOOLS_LOG_LEVEL: 'DEBUG', ...Object.fromEntries(['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].map((p) => [`${p}_TIMEOUT_MS`, '3000'])) }),
+      env: providerEnv(providers.baseUrl, {
+        CACHE_TABLE_NAME: TABLE,
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+        ...Object.fromEntries(['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].map((p) => [`${p}_TIMEOUT_MS`, '3000'])),
+      }),
       geo,
       firehoseUrl: firehose.url,
       dynamoUrl: dynamo.endpoint,
@@ -110,18 +131,22 @@ describe('untrusted provider answers end to end (issue 11 cases 4–7)', functio
     };
     expect(haystacks.output, 'the echo itself reached the output (scrubbed)').to.include('echo');
     for (const [where, text] of Object.entries(haystacks)) {
-      for (const [name, key] of Object.entries(KEYS)) for (const form of leakForms(key)) expect(text.includes(form), `${name} key in ${where}`).to.equal(false);
+      for (const [name, key] of Object.entries(KEYS))
+        for (const form of leakForms(key)) expect(text.includes(form), `${name} key in ${where}`).to.equal(false);
     }
   });
 
   it('case 6: fraud_score 1e308 is dropped, the event is not raised to CRITICAL by it, and every line matches schema/enrichment.schema.json', async () => {
-    const ipqs = (score: number | undefined) => (req: RecordedRequest): ScriptedResponse => {
-      const a = healthyAnswer(req);
-      if (routeOf(req).provider !== 'ipqualityscore') return a;
-      const { fraud_score: _, ...rest } = a.body as Record<string, unknown>;
-      return { body: score === undefined ? rest : { ...rest, fraud_score: score } };
-    };
-    const priorities = (lines: Record<string, unknown>[]) => lines.map((l) => String((l.enrichment as { priority?: string }).priority)).sort();
+    const ipqs =
+      (score: number | undefined) =>
+      (req: RecordedRequest): ScriptedResponse => {
+        const a = healthyAnswer(req);
+        if (routeOf(req).provider !== 'ipqualityscore') return a;
+        const { fraud_score: _, ...rest } = a.body as Record<string, unknown>;
+        return { body: score === undefined ? rest : { ...rest, fraud_score: score } };
+      };
+    const priorities = (lines: Record<string, unknown>[]) =>
+      lines.map((l) => String((l.enrichment as { priority?: string }).priority)).sort();
     const baseline = await runBatch(ipqs(undefined));
     const { lines } = await runBatch(ipqs(1e308));
     expect(lines.length).to.be.greaterThan(0);
@@ -137,13 +162,18 @@ describe('untrusted provider answers end to end (issue 11 cases 4–7)', functio
 
   it('case 7: one oversized answer does not fail the BatchWriteItem of the other 24 IPs; the next container asks no provider', async () => {
     const ips = Array.from({ length: 25 }, (_, i) => `81.200.${7 + Math.floor(Math.random() * 200)}.${i + 1}`);
-    const event = firehoseEvent([firehoseRecord(cloudWatchLogsData(ips.map((ip) => JSON.stringify(cloudTrailEvent({ sourceIPAddress: ip })))))]);
+    const event = firehoseEvent([
+      firehoseRecord(cloudWatchLogsData(ips.map((ip) => JSON.stringify(cloudTrailEvent({ sourceIPAddress: ip }))))),
+    ]);
     const huge = 'B'.repeat(350_000); // the answer's fields together pass DynamoDB's 400 KB item limit, its body stays under the 2 MB cap
     const answer = (req: RecordedRequest): ScriptedResponse => (routeOf(req).ip === ips[0] ? withKeptText(req, huge) : healthyAnswer(req));
     await runBatch(answer, { event });
     expect(providers.requests.length, 'first container asked the providers').to.be.greaterThan(0);
     await runBatch(answer, { event }); // a new container: empty L1, same table
-    expect(providers.requests.map((r) => `${routeOf(r).provider} ${routeOf(r).ip}`), 'requests of the second container').to.deep.equal([]);
+    expect(
+      providers.requests.map((r) => `${routeOf(r).provider} ${routeOf(r).ip}`),
+      'requests of the second container',
+    ).to.deep.equal([]);
   });
 });
 
@@ -151,12 +181,20 @@ describe('many unique sources against hanging providers (issue 11 case 2, heap c
   this.timeout(120_000);
   for (const version of ['4', '6', '64']) {
     it(`answers before the deadline with 8,000 unique sources (IPv${version === '64' ? '6, one /64' : version}), no record failed`, async () => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=700', '--expose-gc', '--import', 'tsx', `${REPO}scripts/unique-sources.ts`, '8000', version, '15000'], {
-        encoding: 'utf8',
-        timeout: 100_000,
-        cwd: REPO,
-      });
-      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { marginBeforeDeadlineMs: number; peakRssMb: number; statuses: Record<string, number> };
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--max-old-space-size=700', '--expose-gc', '--import', 'tsx', `${REPO}scripts/unique-sources.ts`, '8000', version, '15000'],
+        {
+          encoding: 'utf8',
+          timeout: 100_000,
+          cwd: REPO,
+        },
+      );
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        marginBeforeDeadlineMs: number;
+        peakRssMb: number;
+        statuses: Record<string, number>;
+      };
       expect(out.marginBeforeDeadlineMs, 'margin before the deadline').to.be.greaterThan(0);
       expect(out.peakRssMb).to.be.lessThan(700);
       // Events beyond the response size limit are re-ingested (Dropped here, delivered later); none fails.

@@ -27,7 +27,11 @@ describe('layouts through the entry points', function () {
     before(async () => {
       out = await mkdtemp(join(tmpdir(), 'cte-ocsf-run-'));
       const env = { ...process.env, OUTPUT_FORMAT: 'ocsf' };
-      ({ stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/entry/cli/main.ts', 'run', 'sample/', '--out', out], { cwd: ROOT, env, maxBuffer: 8 * 1024 * 1024 }));
+      ({ stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/entry/cli/main.ts', 'run', 'sample/', '--out', out], {
+        cwd: ROOT,
+        env,
+        maxBuffer: 8 * 1024 * 1024,
+      }));
     });
     after(async () => {
       await rm(out, { recursive: true, force: true });
@@ -67,14 +71,26 @@ describe('layouts through the entry points', function () {
 
   describe('the Firehose transform', () => {
     it('returns Security Lake partition keys and splits a record whose events belong to two OCSF classes', async () => {
-      const login = cloudTrailEvent({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', responseElements: { ConsoleLogin: 'Success' } });
+      const login = cloudTrailEvent({
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'ConsoleLogin',
+        responseElements: { ConsoleLogin: 'Success' },
+      });
       const call = cloudTrailEvent();
       const sink = new MemorySink();
       const config = parseCoreConfig({ OUTPUT_FORMAT: 'ocsf' });
-      const { result } = await transformBatch(firehoseEvent([firehoseRecord(cwlRecordOf([call, login]))]), lambdaContext(), { config, sinkFor: () => sink });
+      const { result } = await transformBatch(firehoseEvent([firehoseRecord(cwlRecordOf([call, login]))]), lambdaContext(), {
+        config,
+        sinkFor: () => sink,
+      });
       const [record] = result.records;
       expect(record!.result).to.equal('Ok');
-      expect(record!.metadata!.partitionKeys).to.deep.equal({ source: 'api-activity', region: 'us-east-1', accountId: '111122223333', eventDay: '20261120' });
+      expect(record!.metadata!.partitionKeys).to.deep.equal({
+        source: 'api-activity',
+        region: 'us-east-1',
+        accountId: '111122223333',
+        eventDay: '20261120',
+      });
       expect(outputLines(record!.data ?? '').map((d) => d.class_uid)).to.deep.equal([6003]);
       // The sign-in went back to the stream, already in OCSF, and comes out in its own partition, unchanged.
       const again = sink.drain().map((r) => firehoseRecord(r.data.toString('base64')));

@@ -67,7 +67,9 @@ describe('OCSF documents through the Glue schema into Parquet (DuckDB)', functio
   });
 
   it('ships the Glue columns generated from the mapping (npm run build:layouts)', async () => {
-    const committed = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', '..', 'schema', 'ocsf', 'glue-columns.json'), 'utf8')) as unknown;
+    const committed = JSON.parse(
+      await readFile(join(import.meta.dirname, '..', '..', '..', 'schema', 'ocsf', 'glue-columns.json'), 'utf8'),
+    ) as unknown;
     expect(committed).to.deep.equal(ocsfGlueColumns());
   });
 
@@ -85,13 +87,19 @@ describe('OCSF documents through the Glue schema into Parquet (DuckDB)', functio
         `COPY (SELECT row_number() OVER () AS _row, * FROM read_json('${jsonPath}', format = 'newline_delimited', columns = {${spec}}, maximum_object_size = 16777216))
          TO '${parquetPath}' (FORMAT parquet, COMPRESSION snappy)`,
       );
-      const schema = (await conn.runAndReadAll(`SELECT name, type FROM parquet_schema('${parquetPath}') WHERE name <> 'duckdb_schema'`)).getRowObjectsJson();
+      const schema = (
+        await conn.runAndReadAll(`SELECT name, type FROM parquet_schema('${parquetPath}') WHERE name <> 'duckdb_schema'`)
+      ).getRowObjectsJson();
       expect(schema.map((r) => r.name)).to.include.members(columns.map((c) => c.Name));
       const meta = (await conn.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${parquetPath}')`)).getRowObjectsJson();
       expect(meta.map((r) => r.compression)).to.deep.equal(['SNAPPY']);
 
-      const select = columns.map((c) => (c.Type.startsWith('map<') ? `map_from_entries(map_entries("${c.Name}")) AS "${c.Name}"` : `"${c.Name}"`)).join(', ');
-      const rows = (await conn.runAndReadAll(`SELECT _row, ${select} FROM read_parquet('${parquetPath}') ORDER BY _row`)).getRowObjectsJson();
+      const select = columns
+        .map((c) => (c.Type.startsWith('map<') ? `map_from_entries(map_entries("${c.Name}")) AS "${c.Name}"` : `"${c.Name}"`))
+        .join(', ');
+      const rows = (
+        await conn.runAndReadAll(`SELECT _row, ${select} FROM read_parquet('${parquetPath}') ORDER BY _row`)
+      ).getRowObjectsJson();
       expect(rows.length).to.equal(docs.length);
       const problems: string[] = [];
       docs.forEach((doc, i) => {
@@ -118,7 +126,10 @@ describe('OCSF documents through the Glue schema into Parquet (DuckDB)', functio
         }
         for (const [path, value] of expected) {
           const got = actual.get(path);
-          const same = path.includes('.data') && typeof value === 'string' && typeof got === 'string' ? JSON.stringify(JSON.parse(got)) === JSON.stringify(JSON.parse(value)) : String(got) === String(value);
+          const same =
+            path.includes('.data') && typeof value === 'string' && typeof got === 'string'
+              ? JSON.stringify(JSON.parse(got)) === JSON.stringify(JSON.parse(value))
+              : String(got) === String(value);
           if (!same) problems.push(`row ${i} ${path}: ${JSON.stringify(value)?.slice(0, 40)} became ${JSON.stringify(got)?.slice(0, 40)}`);
         }
       });

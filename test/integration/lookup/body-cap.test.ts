@@ -131,7 +131,10 @@ describe('provider answer body cap and content-encoding (loopback provider)', fu
 
   it('stays small with the heap capped at 64 MB while a provider sends 50 MB (child process)', async () => {
     for (const path of ['/50mb-chunked', '/gzip-bomb']) {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', CHILD, p.base + path], { encoding: 'utf8', timeout: 60_000 });
+      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', CHILD, p.base + path], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ok: boolean; error?: string; maxRssMb: number };
       expect(out.ok, path).to.equal(false);
       expect(out.error, path).to.match(/^ProviderBodyError/);

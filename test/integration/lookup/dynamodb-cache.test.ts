@@ -73,15 +73,25 @@ describe('DynamoDbIpCache against dynalite', () => {
   });
 
   it('stores the documented item shape with the TTL attribute in epoch seconds', async () => {
-    await cache.putMany(new Map([['1.1.1.1', { ...entry('1.1.1.1', 600), ipstack: { status: 'none', fetchedAt: NOW, expiresAt: S + 60 } }]]), {
-      signal: signal(),
-      now: NOW,
-    });
+    await cache.putMany(
+      new Map([['1.1.1.1', { ...entry('1.1.1.1', 600), ipstack: { status: 'none', fetchedAt: NOW, expiresAt: S + 60 } }]]),
+      {
+        signal: signal(),
+        now: NOW,
+      },
+    );
     const out = await dynamo.client.send(new GetItemCommand({ TableName: TABLE, Key: { ip: { S: '1.1.1.1' } } }));
     expect(out.Item?.['expiresAt']).to.deep.equal({ N: String(S + 600) });
     expect(out.Item?.['v']).to.deep.equal({ N: '1' });
-    expect(out.Item?.['providers']?.M?.['ipstack']?.M).to.deep.equal({ status: { S: 'none' }, fetchedAt: { N: String(NOW) }, expiresAt: { N: String(S + 60) } });
-    expect(JSON.parse(out.Item?.['providers']?.M?.['abuseipdb']?.M?.['data']?.S ?? '')).to.deep.equal({ abuseConfidenceScore: 42, ip: '1.1.1.1' });
+    expect(out.Item?.['providers']?.M?.['ipstack']?.M).to.deep.equal({
+      status: { S: 'none' },
+      fetchedAt: { N: String(NOW) },
+      expiresAt: { N: String(S + 60) },
+    });
+    expect(JSON.parse(out.Item?.['providers']?.M?.['abuseipdb']?.M?.['data']?.S ?? '')).to.deep.equal({
+      abuseConfidenceScore: 42,
+      ip: '1.1.1.1',
+    });
   });
 
   it('treats an expired item as a miss even though TTL has not deleted it yet', async () => {
@@ -93,7 +103,10 @@ describe('DynamoDbIpCache against dynalite', () => {
   });
 
   it('keeps the fresh entries of an item whose other entry expired', async () => {
-    const mixed: CachedIp = { ...entry('5.5.5.5', 86400), ipstack: { status: 'found', fetchedAt: NOW, expiresAt: S + 10, data: { countryCode: 'US' } } };
+    const mixed: CachedIp = {
+      ...entry('5.5.5.5', 86400),
+      ipstack: { status: 'found', fetchedAt: NOW, expiresAt: S + 10, data: { countryCode: 'US' } },
+    };
     await cache.putMany(new Map([['5.5.5.5', mixed]]), { signal: signal(), now: NOW });
     const read = await cache.getMany(['5.5.5.5'], { signal: signal(), now: NOW + 20_000 });
     expect(Object.keys(read.entries.get('5.5.5.5') ?? {})).to.deep.equal(['abuseipdb']);

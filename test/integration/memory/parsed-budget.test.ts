@@ -6,7 +6,10 @@ const CHILD = fileURLToPath(new URL('./batch-child.ts', import.meta.url));
 
 /** Runs one adversarial batch in a child whose heap is capped like a 1,024 MB Lambda (700 MB). */
 function runChild(mode: 'empty' | 'strings'): { results: string; maxRssMb: number; reasons: Record<string, number> } {
-  const out = execFileSync(process.execPath, ['--max-old-space-size=700', '--import', 'tsx', CHILD, mode], { encoding: 'utf8', timeout: 120_000 });
+  const out = execFileSync(process.execPath, ['--max-old-space-size=700', '--import', 'tsx', CHILD, mode], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return JSON.parse(out.trim().split('\n').at(-1)!) as { results: string; maxRssMb: number; reasons: Record<string, number> };
 }
 

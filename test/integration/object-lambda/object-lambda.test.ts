@@ -51,7 +51,10 @@ describe('Object Lambda GetObject against a loopback S3 Object Lambda endpoint',
     originals.set('digest', { status: 200, body: digestObject() });
     originals.set('not-trail', { status: 200, body: gzipSync(JSON.stringify({ hello: 'world' })) });
     originals.set('bomb', { status: 200, body: gzipBomb(4 * 1024 * 1024) });
-    originals.set('missing', { status: 404, body: Buffer.from('<Error><Code>NoSuchKey</Code><Key>AWSLogs/secret-key.json.gz</Key></Error>') });
+    originals.set('missing', {
+      status: 404,
+      body: Buffer.from('<Error><Code>NoSuchKey</Code><Key>AWSLogs/secret-key.json.gz</Key></Error>'),
+    });
     originals.set('forbidden', { status: 403, body: Buffer.from('<Error><Code>AccessDenied</Code></Error>') });
     originals.set('slow', { status: 503, body: Buffer.from('<Error><Code>SlowDown</Code></Error>') });
     originals.set('broken', { status: 500, body: Buffer.from('<Error><Code>InternalError</Code></Error>') });
@@ -60,7 +63,7 @@ describe('Object Lambda GetObject against a loopback S3 Object Lambda endpoint',
       void readBody(req).then((body) => {
         const url = new URL(req.url ?? '/', 'http://loopback');
         if (req.method === 'POST' && url.pathname === '/WriteGetObjectResponse') {
-          const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name]) : undefined);
+          const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
           written.push({
             path: url.pathname,
             route: header('x-amz-request-route'),
@@ -96,7 +99,14 @@ describe('Object Lambda GetObject against a loopback S3 Object Lambda endpoint',
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The SDK sends WriteGetObjectResponse to <RequestRoute>.<endpoint>; a loopback address cannot carry the route
     // as a host prefix, so it is turned off here (the route still travels in x-amz-request-route).
-    s3 = new S3Client({ region: 'us-east-1', endpoint: base, forcePathStyle: true, disableHostPrefix: true, credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback' }, maxAttempts: 1 });
+    s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: base,
+      forcePathStyle: true,
+      disableHostPrefix: true,
+      credentials: { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback' },
+      maxAttempts: 1,
+    });
     stages = buildStages(config);
     handler = createObjectLambdaHandler({
       s3,
@@ -132,7 +142,11 @@ describe('Object Lambda GetObject against a loopback S3 Object Lambda endpoint',
       },
       userRequest: {
         url: `https://cloudtrail-enricher-test-enriched-111122223333.s3-object-lambda.us-east-1.amazonaws.com/${key}${userRequest.query ?? ''}`,
-        headers: { Host: 'cloudtrail-enricher-test-enriched-111122223333.s3-object-lambda.us-east-1.amazonaws.com', 'Accept-Encoding': 'identity', ...userRequest.headers },
+        headers: {
+          Host: 'cloudtrail-enricher-test-enriched-111122223333.s3-object-lambda.us-east-1.amazonaws.com',
+          'Accept-Encoding': 'identity',
+          ...userRequest.headers,
+        },
       },
       userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: 'arn:aws:iam::111122223333:user/Alice', accountId: '111122223333' },
       protocolVersion: '1.00',
@@ -155,10 +169,19 @@ describe('Object Lambda GetObject against a loopback S3 Object Lambda endpoint',
   it('answers with the enriched object as NDJSON: every event once, each with its enrichment', async () => {
     expect(await handler(event('trail', KEY), context)).to.deep.equal({ statusCode: 200 });
     const w = only();
-    expect(w).to.include({ path: '/WriteGetObjectResponse', route: 'io-use1-001', token: 'token-trail', status: '200', contentType: 'application/x-ndjson' });
+    expect(w).to.include({
+      path: '/WriteGetObjectResponse',
+      route: 'io-use1-001',
+      token: 'token-trail',
+      status: '200',
+      contentType: 'application/x-ndjson',
+    });
     const text = w.body.toString('utf8');
     expect(text.endsWith('\n')).to.equal(true);
-    const lines = text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .slice(0, -1)
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).to.have.length(records.length);
     const ids = lines.map((l) => l.eventID).filter((id) => id !== undefined);
     expect(ids).to.deep.equal(records.filter((r) => typeof r === 'object').map((r) => (r as { eventID: string }).eventID));

@@ -44,10 +44,18 @@ class FakeDomain {
             'text/xml',
           );
         }
-        if (!/^AWS4-HMAC-SHA256 Credential=AKIDSETUP\/\d{8}\/eu-west-1\/es\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(req.headers.authorization ?? '')) {
+        if (
+          !/^AWS4-HMAC-SHA256 Credential=AKIDSETUP\/\d{8}\/eu-west-1\/es\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(
+            req.headers.authorization ?? '',
+          )
+        ) {
           return send(403, { message: 'missing or malformed SigV4 authorization' });
         }
-        if (this.forbid?.test(path) === true) return send(403, { error: { type: 'security_exception', reason: 'no permissions for [cluster:admin/component_template/put]' }, status: 403 });
+        if (this.forbid?.test(path) === true)
+          return send(403, {
+            error: { type: 'security_exception', reason: 'no permissions for [cluster:admin/component_template/put]' },
+            status: 403,
+          });
         if (req.method === 'GET' && path === '/') return send(200, { version: { distribution: 'opensearch', number: this.version } });
         const template = /^\/(_component_template|_index_template)\/([\w-]+)$/.exec(path);
         if (req.method === 'PUT' && template !== null) {
@@ -56,11 +64,14 @@ class FakeDomain {
         }
         const ism = /^\/_plugins\/_ism\/policies\/cloudtrail-enricher(\?.*)?$/.exec(path);
         if (ism !== null && req.method === 'GET') {
-          return this.ism === undefined ? send(404, { error: { type: 'status_exception', reason: 'Policy not found' } }) : send(200, { _id: 'cloudtrail-enricher', _seq_no: this.ism.seqNo, _primary_term: 1, policy: this.ism.body });
+          return this.ism === undefined
+            ? send(404, { error: { type: 'status_exception', reason: 'Policy not found' } })
+            : send(200, { _id: 'cloudtrail-enricher', _seq_no: this.ism.seqNo, _primary_term: 1, policy: this.ism.body });
         }
         if (ism !== null && req.method === 'PUT') {
           const q = new URLSearchParams(ism[1]?.slice(1) ?? '');
-          if (this.ism !== undefined && q.get('if_seq_no') !== String(this.ism.seqNo)) return send(409, { error: { type: 'version_conflict_engine_exception', reason: 'version conflict' } });
+          if (this.ism !== undefined && q.get('if_seq_no') !== String(this.ism.seqNo))
+            return send(409, { error: { type: 'version_conflict_engine_exception', reason: 'version conflict' } });
           this.ism = { body: (JSON.parse(body) as { policy: unknown }).policy, seqNo: (this.ism?.seqNo ?? 0) + 1 };
           this.state.set('/_plugins/_ism/policies/cloudtrail-enricher', JSON.parse(body));
           return send(this.ism.seqNo === 1 ? 201 : 200, { _id: 'cloudtrail-enricher', _seq_no: this.ism.seqNo });
@@ -89,7 +100,13 @@ class FakeDomain {
 describe('opensearch-setup', function () {
   this.timeout(30_000);
   const saved: Record<string, string | undefined> = {};
-  const env = { AWS_ACCESS_KEY_ID: 'AKIDSETUP', AWS_SECRET_ACCESS_KEY: 'setup-secret', AWS_REGION: 'eu-west-1', AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined };
+  const env = {
+    AWS_ACCESS_KEY_ID: 'AKIDSETUP',
+    AWS_SECRET_ACCESS_KEY: 'setup-secret',
+    AWS_REGION: 'eu-west-1',
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+  };
   let domain: FakeDomain;
 
   before(() => {
@@ -114,7 +131,10 @@ describe('opensearch-setup', function () {
   async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await opensearchSetupCommand(['--endpoint', domain.url, '--region', 'eu-west-1', ...args], { log: (l) => out.push(l), error: (l) => err.push(l) });
+    const code = await opensearchSetupCommand(['--endpoint', domain.url, '--region', 'eu-west-1', ...args], {
+      log: (l) => out.push(l),
+      error: (l) => err.push(l),
+    });
     return { code, out, err };
   }
 
@@ -133,15 +153,23 @@ describe('opensearch-setup', function () {
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
     for (const s of domain.seen) expect(s.authorization, s.path).to.match(/^AWS4-HMAC-SHA256 /);
-    const component = JSON.parse(await readFile('resources/opensearch/component-templates/cloudtrail-enricher-cloudtrail.json', 'utf8')) as unknown;
+    const component = JSON.parse(
+      await readFile('resources/opensearch/component-templates/cloudtrail-enricher-cloudtrail.json', 'utf8'),
+    ) as unknown;
     expect(domain.state.get('/_component_template/cloudtrail-enricher-cloudtrail')).to.deep.equal(component);
     const index = domain.state.get('/_index_template/cloudtrail-enricher') as { index_patterns: string[]; composed_of: string[] };
     expect(index.index_patterns).to.deep.equal(['ct', 'ct-*']);
     expect(index.composed_of).to.include('cloudtrail-enricher-enrichment');
-    const policy = domain.state.get('/_plugins/_ism/policies/cloudtrail-enricher') as { policy: { states: { transitions: { conditions: { min_index_age: string } }[] }[]; ism_template: { index_patterns: string[] }[] } };
+    const policy = domain.state.get('/_plugins/_ism/policies/cloudtrail-enricher') as {
+      policy: { states: { transitions: { conditions: { min_index_age: string } }[] }[]; ism_template: { index_patterns: string[] }[] };
+    };
     expect(policy.policy.states[0]!.transitions[0]!.conditions.min_index_age).to.equal('30d');
     expect(policy.policy.ism_template[0]!.index_patterns).to.deep.equal(['ct', 'ct-*']);
-    const objects = domain.state.get('saved-objects') as { type: string; id: string; attributes: { title: string; timeFieldName?: string } }[];
+    const objects = domain.state.get('saved-objects') as {
+      type: string;
+      id: string;
+      attributes: { title: string; timeFieldName?: string };
+    }[];
     const pattern = objects.find((o) => o.type === 'index-pattern')!;
     expect(pattern.attributes).to.deep.include({ title: 'ct*', timeFieldName: 'eventTime' });
     expect(objects.map((o) => o.type)).to.include.members(['visualization', 'search', 'dashboard']);
@@ -153,7 +181,9 @@ describe('opensearch-setup', function () {
     domain.seen.length = 0;
     expect((await run()).code).to.equal(0);
     expect(domain.state).to.deep.equal(first);
-    expect(domain.seen.find((s) => s.method === 'PUT' && s.path.startsWith('/_plugins/_ism/'))?.path).to.equal('/_plugins/_ism/policies/cloudtrail-enricher?if_seq_no=1&if_primary_term=1');
+    expect(domain.seen.find((s) => s.method === 'PUT' && s.path.startsWith('/_plugins/_ism/'))?.path).to.equal(
+      '/_plugins/_ism/policies/cloudtrail-enricher?if_seq_no=1&if_primary_term=1',
+    );
     expect(domain.ism?.seqNo).to.equal(2);
   });
 
@@ -161,7 +191,9 @@ describe('opensearch-setup', function () {
     domain.version = '2.5.0';
     expect((await run()).code).to.equal(0);
     expect(domain.seen.map((s) => s.path)).to.include('/_component_template/cloudtrail-enricher-enrichment-legacy');
-    expect((domain.state.get('/_index_template/cloudtrail-enricher') as { composed_of: string[] }).composed_of).to.include('cloudtrail-enricher-enrichment-legacy');
+    expect((domain.state.get('/_index_template/cloudtrail-enricher') as { composed_of: string[] }).composed_of).to.include(
+      'cloudtrail-enricher-enrichment-legacy',
+    );
     expect(supportsFlatObject({ version: { distribution: 'opensearch', number: '2.7.0' } })).to.equal(true);
     expect(supportsFlatObject({ version: { number: '7.10.2' } })).to.equal(false);
   });
@@ -192,14 +224,17 @@ describe('opensearch-setup', function () {
       `PUT ${domain.url}/_index_template/cloudtrail-enricher`,
       `PUT ${domain.url}/_plugins/_ism/policies/cloudtrail-enricher`,
       `POST ${domain.url}/_dashboards/api/saved_objects/_import?overwrite=true`,
-    ]) expect(text).to.include(line);
+    ])
+      expect(text).to.include(line);
     expect(text).to.include('"dynamic": false');
   });
 
   it('refuses a missing endpoint or region with a usage error', async () => {
     const err: string[] = [];
     expect(await opensearchSetupCommand([], { error: (l) => err.push(l), log: () => {} })).to.equal(2);
-    expect(await opensearchSetupCommand(['--endpoint', 'https://example.com'], { env: {}, error: (l) => err.push(l), log: () => {} })).to.equal(2);
+    expect(
+      await opensearchSetupCommand(['--endpoint', 'https://example.com'], { env: {}, error: (l) => err.push(l), log: () => {} }),
+    ).to.equal(2);
     expect(err.join('\n')).to.include('--endpoint').and.include('--region');
   });
 });

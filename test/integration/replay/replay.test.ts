@@ -62,7 +62,10 @@ async function startLogsServer(events: readonly StoredLogEvent[], pageSize: numb
           (request.endTime === undefined || e.timestamp <= request.endTime) &&
           (request.logStreamNamePrefix === undefined || e.logStreamName.startsWith(request.logStreamNamePrefix)),
       );
-      const [position, searching] = request.nextToken === undefined ? [0, false] : (JSON.parse(Buffer.from(request.nextToken, 'base64url').toString()) as [number, boolean]);
+      const [position, searching] =
+        request.nextToken === undefined
+          ? [0, false]
+          : (JSON.parse(Buffer.from(request.nextToken, 'base64url').toString()) as [number, boolean]);
       let page: StoredLogEvent[] = [];
       let next: [number, boolean] | undefined;
       if (position === pageSize && !searching) {
@@ -122,7 +125,12 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
     const account = i % 3 === 0 ? '444455556666' : '111122223333';
     const region = i % 2 === 0 ? 'us-east-1' : 'eu-west-1';
     const timestamp = T0 + i * 6 * MINUTE;
-    const event = cloudTrailEvent({ recipientAccountId: account, awsRegion: region, eventTime: new Date(timestamp).toISOString().replace('.000', ''), sourceIPAddress: i % 5 === 0 ? '8.8.8.8' : '10.1.2.3' });
+    const event = cloudTrailEvent({
+      recipientAccountId: account,
+      awsRegion: region,
+      eventTime: new Date(timestamp).toISOString().replace('.000', ''),
+      sourceIPAddress: i % 5 === 0 ? '8.8.8.8' : '10.1.2.3',
+    });
     inWindow.push({ logStreamName: `${account}_CloudTrail_${region}`, timestamp, message: JSON.stringify(event) });
   }
   const outside = [T0 - MINUTE, T0 + 650 * 6 * MINUTE + MINUTE].map((timestamp) => ({
@@ -166,17 +174,25 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
     const config = parseCoreConfig({});
     const out: Record<string, unknown>[] = [];
     for (let i = 0; i < received.length; i += 200) {
-      const records = received.slice(i, i + 200).map((r) => firehoseRecord(r.data.toString('base64'), { approximateArrivalTimestamp: end + MINUTE }));
+      const records = received
+        .slice(i, i + 200)
+        .map((r) => firehoseRecord(r.data.toString('base64'), { approximateArrivalTimestamp: end + MINUTE }));
       const rounds = await runUntilDrained(firehoseEvent(records), new MemorySink(), { config });
       for (const round of rounds) {
         for (const record of round.result.records) {
           if (record.result === 'ProcessingFailed') throw new Error('a replayed record failed to decode');
           if (record.result !== 'Ok') continue;
           const keys = record.metadata?.partitionKeys as { account: string; region: string; dt: string } | undefined;
-          for (const line of Buffer.from(record.data ?? '', 'base64').toString('utf8').split('\n')) {
+          for (const line of Buffer.from(record.data ?? '', 'base64')
+            .toString('utf8')
+            .split('\n')) {
             if (line.length === 0) continue;
             const doc = JSON.parse(line) as Record<string, unknown>;
-            expect(keys, 'partition keys').to.deep.equal({ account: doc.recipientAccountId, region: doc.awsRegion, dt: String(doc.eventTime).slice(0, 10) });
+            expect(keys, 'partition keys').to.deep.equal({
+              account: doc.recipientAccountId,
+              region: doc.awsRegion,
+              dt: String(doc.eventTime).slice(0, 10),
+            });
             out.push(doc);
           }
         }
@@ -206,7 +222,12 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
     const received = firehoseServer.records;
     expect(received).to.have.length(totals.recordsSent);
     for (const record of received) {
-      const payload = JSON.parse(gunzipSync(record.data).toString('utf8')) as { messageType: string; logGroup: string; logStream: string; logEvents: { message: string }[] };
+      const payload = JSON.parse(gunzipSync(record.data).toString('utf8')) as {
+        messageType: string;
+        logGroup: string;
+        logStream: string;
+        logEvents: { message: string }[];
+      };
       expect(payload.messageType).to.equal('DATA_MESSAGE');
       expect(payload.logGroup).to.equal(GROUP);
       for (const logEvent of payload.logEvents) {
@@ -263,7 +284,7 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
       });
       console.log = (...args: unknown[]) => void printed.push(args.join(' '));
       console.error = (...args: unknown[]) => void printed.push(args.join(' '));
-      process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
+      process.stderr.write = (chunk: string | Uint8Array) => (printed.push(String(chunk)), true);
     });
 
     after(() => {
@@ -300,19 +321,36 @@ describe('replay: CloudWatch Logs history → Firehose → the transform', funct
     it('exits 1 with one line when the delivery stream keeps rejecting records (records not sent)', async function () {
       this.timeout(120_000); // ten attempts with exponential backoff (base 200 ms, cap 5 s, full jitter)
       entryPolicy = () => 'ServiceUnavailableException';
-      const code = await main(['replay', '--log-group', GROUP, '--start', new Date(start).toISOString(), '--end', new Date(end).toISOString(), '--delivery-stream', 'cloudtrail-enricher-test'], {
-        stderr: (line) => printed.push(line),
-      });
+      const code = await main(
+        [
+          'replay',
+          '--log-group',
+          GROUP,
+          '--start',
+          new Date(start).toISOString(),
+          '--end',
+          new Date(end).toISOString(),
+          '--delivery-stream',
+          'cloudtrail-enricher-test',
+        ],
+        {
+          stderr: (line) => printed.push(line),
+        },
+      );
       expect(code).to.equal(1);
       const line = printed.find((l) => l.startsWith('cloudtrail-enricher: replay stopped'));
-      expect(line).to.match(/delivery stream cloudtrail-enricher-test did not accept every record \(re-ingestion failed for \d+ of \d+ records after 10 attempts/);
+      expect(line).to.match(
+        /delivery stream cloudtrail-enricher-test did not accept every record \(re-ingestion failed for \d+ of \d+ records after 10 attempts/,
+      );
       expect(line).to.include('stay sent');
       expect(printed.join('\n')).not.to.include('    at ');
     });
 
     it('rejects a missing stream name and a time without a zone with usage errors (exit 2)', async () => {
       expect(await main(['replay', '--log-group', GROUP, '--start', '2026-11-18', '--end', '2026-11-19'])).to.equal(2);
-      expect(await main(['replay', '--log-group', GROUP, '--start', '2026-11-18T00:00:00', '--end', '2026-11-19', '--delivery-stream', 's'])).to.equal(2);
+      expect(
+        await main(['replay', '--log-group', GROUP, '--start', '2026-11-18T00:00:00', '--end', '2026-11-19', '--delivery-stream', 's']),
+      ).to.equal(2);
       expect(logsServer.requests).to.have.length(0);
       expect(printed.join('\n')).to.include('(see cloudtrail-enricher replay --help)');
       expect(printed.join('\n')).not.to.include('    at ');

@@ -3,7 +3,10 @@ import { envelopeBodyProblem } from '../../../src/1-decode/envelope-body.ts';
 
 const pk = { account: '111122223333', region: 'us-east-1', dt: '2026-11-20' };
 const line = '{"eventID":"e1","enrichment":{"version":1,"status":"complete"}}';
-const envelope = (body: string | Buffer, n: number, s3 = true) => ({ header: { v: 1 as const, n, origin: 'r1', ...(s3 ? { pk } : {}) }, body: Buffer.isBuffer(body) ? body : Buffer.from(body) });
+const envelope = (body: string | Buffer, n: number, s3 = true) => ({
+  header: { v: 1 as const, n, origin: 'r1', ...(s3 ? { pk } : {}) },
+  body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+});
 
 describe('envelopeBodyProblem', () => {
   it('accepts the bodies this Lambda writes: S3 NDJSON and one OpenSearch document', () => {
@@ -24,6 +27,8 @@ describe('envelopeBodyProblem', () => {
     expect(envelopeBodyProblem(envelope(`${line}\n`, 2))).to.match(/line count/);
     expect(envelopeBodyProblem(envelope('{"eventID":"e1"}\n', 1))).to.match(/not an enriched event/);
     expect(envelopeBodyProblem(envelope(`${line}\n${line}`, 2, false))).to.match(/more than one document/);
-    expect(envelopeBodyProblem(envelope(Buffer.concat([Buffer.from(line.slice(0, -2)), Buffer.from([0xff]), Buffer.from('}}\n')]), 1))).to.match(/UTF-8/);
+    expect(
+      envelopeBodyProblem(envelope(Buffer.concat([Buffer.from(line.slice(0, -2)), Buffer.from([0xff]), Buffer.from('}}\n')]), 1)),
+    ).to.match(/UTF-8/);
   });
 });

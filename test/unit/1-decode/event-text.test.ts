@@ -25,7 +25,11 @@ describe('parseEventText', () => {
   });
 
   it('reports text that is not JSON, keeping it raw', () => {
-    expect(parseEventText('{"eventName": "Describe')).to.deep.equal({ ok: false, raw: '{"eventName": "Describe', error: 'message is not valid JSON' });
+    expect(parseEventText('{"eventName": "Describe')).to.deep.equal({
+      ok: false,
+      raw: '{"eventName": "Describe',
+      error: 'message is not valid JSON',
+    });
     expect(parseEventText('')).to.deep.include({ ok: false, raw: '' });
   });
 

@@ -61,12 +61,15 @@ describe('parseLookupConfig', () => {
 
   it('lists every variable it reads in LOOKUP_CONFIG_VARIABLES', () => {
     const read = new Set<string>();
-    const env = new Proxy({}, {
-      get(_t, name) {
-        if (typeof name === 'string') read.add(name);
-        return undefined;
+    const env = new Proxy(
+      {},
+      {
+        get(_t, name) {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
       },
-    });
+    );
     parseLookupConfig(env);
     const listed = new Set(LOOKUP_CONFIG_VARIABLES.map((v) => v.name));
     expect([...read].filter((n) => !listed.has(n))).to.deep.equal([]);

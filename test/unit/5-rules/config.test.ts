@@ -15,22 +15,42 @@ describe('rules configuration', () => {
     });
 
     it('reads every variable it documents', () => {
-      const config = parseRulesConfig({ RULES_FILE: 'custom/rules.yaml', RULES_TIMEZONE: 'Europe/Berlin', ALLOWED_COUNTRIES: ' us, ca ,DE', RULES_DISABLED: 'activity.off-hours,iam.activity' });
+      const config = parseRulesConfig({
+        RULES_FILE: 'custom/rules.yaml',
+        RULES_TIMEZONE: 'Europe/Berlin',
+        ALLOWED_COUNTRIES: ' us, ca ,DE',
+        RULES_DISABLED: 'activity.off-hours,iam.activity',
+      });
       expect(config.rulesFile).to.match(/custom\/rules\.yaml$/);
       expect(config.timezone).to.equal('Europe/Berlin');
       expect(config.allowedCountries).to.deep.equal(['US', 'CA', 'DE']);
       expect(config.disabledRules).to.deep.equal(['activity.off-hours', 'iam.activity']);
-      expect(RULES_CONFIG_VARIABLES.map((v) => v.name)).to.deep.equal(['RULES_FILE', 'RULES_TIMEZONE', 'ALLOWED_COUNTRIES', 'RULES_DISABLED', 'SIGMA_RULES_DIR', 'SIGMA_UNSUPPORTED']);
+      expect(RULES_CONFIG_VARIABLES.map((v) => v.name)).to.deep.equal([
+        'RULES_FILE',
+        'RULES_TIMEZONE',
+        'ALLOWED_COUNTRIES',
+        'RULES_DISABLED',
+        'SIGMA_RULES_DIR',
+        'SIGMA_UNSUPPORTED',
+      ]);
       for (const v of RULES_CONFIG_VARIABLES) expect(v.description).to.not.be.empty;
     });
 
     it('treats empty values as unset', () => {
-      expect(parseRulesConfig({ RULES_FILE: ' ', RULES_TIMEZONE: '', ALLOWED_COUNTRIES: '', RULES_DISABLED: '' })).to.deep.equal(parseRulesConfig({}));
+      expect(parseRulesConfig({ RULES_FILE: ' ', RULES_TIMEZONE: '', ALLOWED_COUNTRIES: '', RULES_DISABLED: '' })).to.deep.equal(
+        parseRulesConfig({}),
+      );
     });
 
     it('throws a ConfigError naming the variable', () => {
-      expect(() => parseRulesConfig({ RULES_TIMEZONE: 'Mars/Olympus' })).to.throw(ConfigError, /^RULES_TIMEZONE: "Mars\/Olympus" is not an IANA timezone/);
-      expect(() => parseRulesConfig({ ALLOWED_COUNTRIES: 'US,USA' })).to.throw(ConfigError, /^ALLOWED_COUNTRIES: "USA" is not an ISO 3166-1 alpha-2/);
+      expect(() => parseRulesConfig({ RULES_TIMEZONE: 'Mars/Olympus' })).to.throw(
+        ConfigError,
+        /^RULES_TIMEZONE: "Mars\/Olympus" is not an IANA timezone/,
+      );
+      expect(() => parseRulesConfig({ ALLOWED_COUNTRIES: 'US,USA' })).to.throw(
+        ConfigError,
+        /^ALLOWED_COUNTRIES: "USA" is not an ISO 3166-1 alpha-2/,
+      );
       expect(() => parseRulesConfig({ RULES_DISABLED: 'ok,Not An Id' })).to.throw(ConfigError, /^RULES_DISABLED: "Not An Id"/);
     });
   });
@@ -56,7 +76,9 @@ describe('rules configuration', () => {
     });
 
     it('applies RULES_TIMEZONE, ALLOWED_COUNTRIES and RULES_DISABLED', () => {
-      const engine = loadRuleEngine(parseRulesConfig({ RULES_TIMEZONE: 'America/Chicago', ALLOWED_COUNTRIES: 'US,CA,MX', RULES_DISABLED: 'iam.activity' }));
+      const engine = loadRuleEngine(
+        parseRulesConfig({ RULES_TIMEZONE: 'America/Chicago', ALLOWED_COUNTRIES: 'US,CA,MX', RULES_DISABLED: 'iam.activity' }),
+      );
       expect(engine.info.timezone).to.equal('America/Chicago');
       expect(engine.info.watchlists.allowedCountries).to.equal(3);
       expect(engine.info.ruleIds).to.not.include('iam.activity');
@@ -64,7 +86,10 @@ describe('rules configuration', () => {
     });
 
     it('fails the cold start with a ConfigError naming RULES_FILE when the file is unreadable', () => {
-      expect(() => loadRuleEngine({ rulesFile: '/nonexistent/rules.yaml', disabledRules: [] })).to.throw(ConfigError, /^RULES_FILE: cannot read rules file \/nonexistent\/rules\.yaml/);
+      expect(() => loadRuleEngine({ rulesFile: '/nonexistent/rules.yaml', disabledRules: [] })).to.throw(
+        ConfigError,
+        /^RULES_FILE: cannot read rules file \/nonexistent\/rules\.yaml/,
+      );
     });
 
     it('logs a summary through the injected logger', () => {

@@ -42,7 +42,12 @@ const CASES: Record<string, RuleCases> = {
   'watchlist.known-bad-ip': {
     positive: [
       { name: 'an address inside a listed block', event: 'ec2-describe-instances', watchlists: { knownBadIps: ['52.23.110.0/24'] } },
-      { name: 'a listed IPv6 address', event: 'ec2-describe-instances', source: { kind: 'public', ip: '2a01:4f8:c010:1::1' }, watchlists: { knownBadIps: ['2a01:4f8:c010:1::1'] } },
+      {
+        name: 'a listed IPv6 address',
+        event: 'ec2-describe-instances',
+        source: { kind: 'public', ip: '2a01:4f8:c010:1::1' },
+        watchlists: { knownBadIps: ['2a01:4f8:c010:1::1'] },
+      },
     ],
     negative: [
       { name: 'an address outside the list', event: 'ec2-describe-instances', watchlists: { knownBadIps: ['52.23.111.0/24'] } },
@@ -51,22 +56,62 @@ const CASES: Record<string, RuleCases> = {
   },
   'watchlist.principal-away': {
     positive: [
-      { name: 'an IAM user during a date-only away window', event: 'iam-list-users', watchlists: { awayPrincipals: [{ principals: [ALICE_ARN], start: '2026-03-09', end: '2026-03-10' }] } },
+      {
+        name: 'an IAM user during a date-only away window',
+        event: 'iam-list-users',
+        watchlists: { awayPrincipals: [{ principals: [ALICE_ARN], start: '2026-03-09', end: '2026-03-10' }] },
+      },
       {
         name: 'an SSO user matched by a wildcard principal',
         event: 'console-login-sso-federated',
-        watchlists: { awayPrincipals: [{ principals: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_*/BOB@example.com'], start: '2026-03-01T00:00:00Z', end: '2026-03-31T00:00:00Z' }] },
+        watchlists: {
+          awayPrincipals: [
+            {
+              principals: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_*/BOB@example.com'],
+              start: '2026-03-01T00:00:00Z',
+              end: '2026-03-31T00:00:00Z',
+            },
+          ],
+        },
       },
     ],
     negative: [
-      { name: 'the day after an inclusive date-only end', event: 'iam-list-users', mutate: (e) => (e.eventTime = '2026-03-11T00:00:00Z'), watchlists: { awayPrincipals: [{ principals: [ALICE_ARN], start: '2026-03-09', end: '2026-03-10' }] } },
-      { name: 'a different principal', event: 'iam-list-users', watchlists: { awayPrincipals: [{ principals: ['arn:aws:iam::123456789012:user/Carol'], start: '2026-03-01', end: '2026-03-31' }] } },
-      { name: 'an event without eventTime', event: 'iam-list-users', mutate: (e) => delete e.eventTime, watchlists: { awayPrincipals: [{ principals: [ALICE_ARN], start: '2026-03-01', end: '2026-03-31' }] } },
+      {
+        name: 'the day after an inclusive date-only end',
+        event: 'iam-list-users',
+        mutate: (e) => (e.eventTime = '2026-03-11T00:00:00Z'),
+        watchlists: { awayPrincipals: [{ principals: [ALICE_ARN], start: '2026-03-09', end: '2026-03-10' }] },
+      },
+      {
+        name: 'a different principal',
+        event: 'iam-list-users',
+        watchlists: { awayPrincipals: [{ principals: ['arn:aws:iam::123456789012:user/Carol'], start: '2026-03-01', end: '2026-03-31' }] },
+      },
+      {
+        name: 'an event without eventTime',
+        event: 'iam-list-users',
+        mutate: (e) => delete e.eventTime,
+        watchlists: { awayPrincipals: [{ principals: [ALICE_ARN], start: '2026-03-01', end: '2026-03-31' }] },
+      },
     ],
   },
   'watchlist.trusted-network': {
-    positive: [{ name: 'corporate egress', event: 'console-login-success-no-mfa', source: { geo: GB }, watchlists: { trustedCidrs: ['81.2.69.0/24'] } }],
-    negative: [{ name: 'an address outside the trusted blocks', event: 'console-login-success-no-mfa', source: { geo: GB }, watchlists: { trustedCidrs: ['81.2.70.0/24'] } }],
+    positive: [
+      {
+        name: 'corporate egress',
+        event: 'console-login-success-no-mfa',
+        source: { geo: GB },
+        watchlists: { trustedCidrs: ['81.2.69.0/24'] },
+      },
+    ],
+    negative: [
+      {
+        name: 'an address outside the trusted blocks',
+        event: 'console-login-success-no-mfa',
+        source: { geo: GB },
+        watchlists: { trustedCidrs: ['81.2.70.0/24'] },
+      },
+    ],
   },
   'location.outside-allowed-countries': {
     positive: [
@@ -78,8 +123,17 @@ const CASES: Record<string, RuleCases> = {
       { name: 'a public address without geo data', event: 'console-login-success-no-mfa' },
       { name: 'AWS Internal, even with a (crafted) foreign geo', event: 'kms-decrypt-aws-internal', source: { geo: RU } },
       { name: 'a service hostname, even with a (crafted) foreign geo', event: 'sts-assume-role-lambda-service', source: { geo: RU } },
-      { name: 'a private address with a (crafted) foreign geo', event: 'ec2-describe-instances', source: { kind: 'private', ip: '10.1.2.3', geo: RU } },
-      { name: 'a trusted network abroad', event: 'console-login-success-no-mfa', source: { geo: GB }, watchlists: { trustedCidrs: ['81.2.69.160/32'] } },
+      {
+        name: 'a private address with a (crafted) foreign geo',
+        event: 'ec2-describe-instances',
+        source: { kind: 'private', ip: '10.1.2.3', geo: RU },
+      },
+      {
+        name: 'a trusted network abroad',
+        event: 'console-login-success-no-mfa',
+        source: { geo: GB },
+        watchlists: { trustedCidrs: ['81.2.69.160/32'] },
+      },
     ],
   },
   'reputation.high-fraud-score': {
@@ -90,7 +144,13 @@ const CASES: Record<string, RuleCases> = {
     ],
   },
   'reputation.tor': {
-    positive: [{ name: 'a Tor exit node', event: 's3-get-bucket-policy-access-denied', source: { geo: { countryCode: 'DE' }, reputation: { tor: true } } }],
+    positive: [
+      {
+        name: 'a Tor exit node',
+        event: 's3-get-bucket-policy-access-denied',
+        source: { geo: { countryCode: 'DE' }, reputation: { tor: true } },
+      },
+    ],
     negative: [{ name: 'not Tor', event: 's3-get-bucket-policy-access-denied', source: { reputation: { tor: false, fraudScore: 10 } } }],
   },
   'reputation.proxy-or-vpn': {
@@ -100,7 +160,12 @@ const CASES: Record<string, RuleCases> = {
     ],
     negative: [
       { name: 'neither', event: 'console-login-success-mfa', source: { reputation: { vpn: false, proxy: false } } },
-      { name: 'the corporate VPN (trusted)', event: 'console-login-success-mfa', source: { reputation: { vpn: true } }, watchlists: { trustedCidrs: ['73.162.0.0/16'] } },
+      {
+        name: 'the corporate VPN (trusted)',
+        event: 'console-login-success-mfa',
+        source: { reputation: { vpn: true } },
+        watchlists: { trustedCidrs: ['73.162.0.0/16'] },
+      },
     ],
   },
   'reputation.abuse-reported': {
@@ -108,7 +173,13 @@ const CASES: Record<string, RuleCases> = {
       { name: 'abuse confidence 75', event: 'ec2-run-instances-unauthorized', source: { reputation: { abuseConfidence: 75 } } },
       { name: 'recent abuse', event: 'ec2-run-instances-unauthorized', source: { reputation: { recentAbuse: true } } },
     ],
-    negative: [{ name: 'abuse confidence 10', event: 'ec2-run-instances-unauthorized', source: { reputation: { abuseConfidence: 10, recentAbuse: false } } }],
+    negative: [
+      {
+        name: 'abuse confidence 10',
+        event: 'ec2-run-instances-unauthorized',
+        source: { reputation: { abuseConfidence: 10, recentAbuse: false } },
+      },
+    ],
   },
   'reputation.malicious-verdict': {
     positive: [{ name: 'an AutoFocus malware verdict', event: 'ec2-describe-instances', source: { reputation: { verdict: 'malware' } } }],
@@ -120,14 +191,22 @@ const CASES: Record<string, RuleCases> = {
   'identity.root-activity': {
     positive: [{ name: 'a root console login', event: 'console-login-root' }],
     negative: [
-      { name: 'a service acting with the root identity', event: 'console-login-root', mutate: (e) => (e.userIdentity.invokedBy = 'support.amazonaws.com') },
+      {
+        name: 'a service acting with the root identity',
+        event: 'console-login-root',
+        mutate: (e) => (e.userIdentity.invokedBy = 'support.amazonaws.com'),
+      },
       { name: 'an IAM user', event: 'console-login-success-mfa' },
     ],
   },
   'console.login-without-mfa': {
     positive: [
       { name: 'an IAM user without MFA', event: 'console-login-success-no-mfa' },
-      { name: 'an IAM user without MFAUsed at all', event: 'console-login-success-no-mfa', mutate: (e) => delete e.additionalEventData.MFAUsed },
+      {
+        name: 'an IAM user without MFAUsed at all',
+        event: 'console-login-success-no-mfa',
+        mutate: (e) => delete e.additionalEventData.MFAUsed,
+      },
     ],
     negative: [
       { name: 'with MFA', event: 'console-login-success-mfa' },
@@ -149,17 +228,29 @@ const CASES: Record<string, RuleCases> = {
   'iam.access-key-for-other-user': {
     positive: [
       { name: 'Alice creates a key for Bob', event: 'iam-create-access-key-other-user' },
-      { name: 'a role creates a key for a user', event: 'iam-create-access-key-other-user', mutate: (e) => (e.userIdentity = fixture('ec2-describe-instances').userIdentity) },
+      {
+        name: 'a role creates a key for a user',
+        event: 'iam-create-access-key-other-user',
+        mutate: (e) => (e.userIdentity = fixture('ec2-describe-instances').userIdentity),
+      },
     ],
     negative: [
       { name: 'Alice creates her own key', event: 'iam-create-access-key-self' },
-      { name: 'a key for the caller (no userName parameter)', event: 'iam-create-access-key-self', mutate: (e) => (e.requestParameters = null) },
+      {
+        name: 'a key for the caller (no userName parameter)',
+        event: 'iam-create-access-key-self',
+        mutate: (e) => (e.requestParameters = null),
+      },
     ],
   },
   'iam.admin-policy-attached': {
     positive: [
       { name: 'AdministratorAccess attached to a user', event: 'iam-attach-user-policy-admin' },
-      { name: 'AdministratorAccess attached to a role', event: 'iam-attach-role-policy-readonly', mutate: (e) => (e.requestParameters.policyArn = 'arn:aws:iam::aws:policy/AdministratorAccess') },
+      {
+        name: 'AdministratorAccess attached to a role',
+        event: 'iam-attach-role-policy-readonly',
+        mutate: (e) => (e.requestParameters.policyArn = 'arn:aws:iam::aws:policy/AdministratorAccess'),
+      },
       { name: 'an inline policy allowing * on *', event: 'iam-put-user-policy-star' },
     ],
     negative: [
@@ -167,7 +258,9 @@ const CASES: Record<string, RuleCases> = {
       {
         name: 'an inline policy scoped to one action',
         event: 'iam-put-user-policy-star',
-        mutate: (e) => (e.requestParameters.policyDocument = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'),
+        mutate: (e) =>
+          (e.requestParameters.policyDocument =
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'),
       },
     ],
   },
@@ -203,7 +296,11 @@ const CASES: Record<string, RuleCases> = {
           e.requestParameters.enable = true;
         },
       },
-      { name: 'DeleteFlowLogs name under another service', event: 'ec2-delete-flow-logs', mutate: (e) => (e.eventSource = 'logs.amazonaws.com') },
+      {
+        name: 'DeleteFlowLogs name under another service',
+        event: 'ec2-delete-flow-logs',
+        mutate: (e) => (e.eventSource = 'logs.amazonaws.com'),
+      },
     ],
   },
   's3.bucket-made-public': {
@@ -215,7 +312,11 @@ const CASES: Record<string, RuleCases> = {
         mutate: (e) => (e.requestParameters.bucketPolicy.Statement[0].Principal = { AWS: ['*'] }),
       },
       { name: 'an ACL grant to AllUsers', event: 's3-put-bucket-acl-public' },
-      { name: 'a canned public-read ACL', event: 's3-put-bucket-acl-public', mutate: (e) => (e.requestParameters = { bucketName: 'example-bucket', 'x-amz-acl': ['public-read'], acl: [''] }) },
+      {
+        name: 'a canned public-read ACL',
+        event: 's3-put-bucket-acl-public',
+        mutate: (e) => (e.requestParameters = { bucketName: 'example-bucket', 'x-amz-acl': ['public-read'], acl: [''] }),
+      },
       { name: 'Block Public Access switched off', event: 's3-put-bucket-public-access-block-disabled' },
       { name: 'Block Public Access deleted', event: 's3-delete-bucket-public-access-block' },
     ],
@@ -227,7 +328,11 @@ const CASES: Record<string, RuleCases> = {
         mutate: (e) => (e.requestParameters.bucketPolicy.Statement[0].Condition = { StringEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } }),
       },
       { name: 'Block Public Access fully on', event: 's3-put-bucket-public-access-block-enabled' },
-      { name: 'a private ACL', event: 's3-put-bucket-acl-public', mutate: (e) => e.requestParameters.AccessControlPolicy.AccessControlList.Grant.pop() },
+      {
+        name: 'a private ACL',
+        event: 's3-put-bucket-acl-public',
+        mutate: (e) => e.requestParameters.AccessControlPolicy.AccessControlList.Grant.pop(),
+      },
     ],
   },
   'ec2.security-group-open-to-world': {
@@ -261,15 +366,27 @@ const CASES: Record<string, RuleCases> = {
   'activity.off-hours': {
     positive: [
       { name: 'a root login at 02:17 on a Saturday', event: 'console-login-root' },
-      { name: 'an IAM user change at 21:30 on a Tuesday', event: 'iam-attach-user-policy-admin', mutate: (e) => (e.eventTime = '2026-03-10T21:30:00Z') },
-      { name: 'an SSO user change at 06:59', event: 'iam-attach-user-policy-admin', mutate: (e) => ((e.eventTime = '2026-03-10T06:59:59Z'), (e.userIdentity = fixture('console-login-sso-federated').userIdentity)) },
+      {
+        name: 'an IAM user change at 21:30 on a Tuesday',
+        event: 'iam-attach-user-policy-admin',
+        mutate: (e) => (e.eventTime = '2026-03-10T21:30:00Z'),
+      },
+      {
+        name: 'an SSO user change at 06:59',
+        event: 'iam-attach-user-policy-admin',
+        mutate: (e) => ((e.eventTime = '2026-03-10T06:59:59Z'), (e.userIdentity = fixture('console-login-sso-federated').userIdentity)),
+      },
     ],
     negative: [
       { name: 'a change at 14:05 on a Tuesday', event: 'iam-attach-user-policy-admin' },
       { name: 'a change at exactly 07:00', event: 'iam-attach-user-policy-admin', mutate: (e) => (e.eventTime = '2026-03-10T07:00:00Z') },
       { name: 'a read at night', event: 'iam-list-users', mutate: (e) => (e.eventTime = '2026-03-10T23:00:00Z') },
       { name: 'a machine role at night', event: 'iam-attach-role-policy-readonly', mutate: (e) => (e.eventTime = '2026-03-10T23:00:00Z') },
-      { name: 'inside a maintenance window', event: 'console-login-root', watchlists: { maintenanceWindows: [{ days: ['Sat'], timeOfDay: { from: '01:00', to: '04:00' } }] } },
+      {
+        name: 'inside a maintenance window',
+        event: 'console-login-root',
+        watchlists: { maintenanceWindows: [{ days: ['Sat'], timeOfDay: { from: '01:00', to: '04:00' } }] },
+      },
       { name: 'an invalid eventTime', event: 'console-login-root', mutate: (e) => (e.eventTime = 'Sat Mar 14 2026 02:17:45') },
     ],
   },
@@ -285,7 +402,9 @@ function run(c: Case): { event: CloudTrailEvent; enrichment: Enrichment; verdict
 describe('default rules (rules/default.yaml)', () => {
   it('has positive and negative cases for every default rule', () => {
     // Rules of the detection pack are covered by their fixtures (detection-pack.test.ts, npm run rules:test).
-    const pack = new Set((defaultDoc().rules as { id: string; tags?: string[] }[]).filter((r) => r.tags?.includes('detection-pack')).map((r) => r.id));
+    const pack = new Set(
+      (defaultDoc().rules as { id: string; tags?: string[] }[]).filter((r) => r.tags?.includes('detection-pack')).map((r) => r.id),
+    );
     const ids = engine().info.ruleIds.filter((id) => !pack.has(id));
     expect(ids.length).to.be.greaterThanOrEqual(20);
     expect([...ids].sort()).to.deep.equal(Object.keys(CASES).sort());
@@ -323,15 +442,25 @@ describe('default rules (rules/default.yaml)', () => {
   });
 
   it('judges the benign DescribeInstances from the US as LOW with no reasons', () => {
-    const { verdict } = run({ name: 'benign', event: 'ec2-describe-instances', source: { geo: US, reputation: { fraudScore: 0, tor: false } } });
+    const { verdict } = run({
+      name: 'benign',
+      event: 'ec2-describe-instances',
+      source: { geo: US, reputation: { fraudScore: 0, tor: false } },
+    });
     expect(verdict).to.deep.equal({ priority: 'LOW', risk: { score: 0, reasons: [] } });
   });
 
   it('never trips a location or reputation rule for AWS Internal or service hostnames', () => {
-    const noisy: SourceSpec = { geo: RU, reputation: { fraudScore: 100, tor: true, vpn: true, proxy: true, abuseConfidence: 100, recentAbuse: true, verdict: 'malware' } };
+    const noisy: SourceSpec = {
+      geo: RU,
+      reputation: { fraudScore: 100, tor: true, vpn: true, proxy: true, abuseConfidence: 100, recentAbuse: true, verdict: 'malware' },
+    };
     for (const name of ['kms-decrypt-aws-internal', 'sts-assume-role-lambda-service']) {
       const { verdict } = run({ name, event: name, source: noisy });
-      expect(verdict.risk.reasons.filter((r) => /^(location|reputation)\./.test(r.rule)), name).to.be.empty;
+      expect(
+        verdict.risk.reasons.filter((r) => /^(location|reputation)\./.test(r.rule)),
+        name,
+      ).to.be.empty;
     }
   });
 
@@ -339,7 +468,11 @@ describe('default rules (rules/default.yaml)', () => {
     const { verdict } = run({ name: 'combo', event: 'cloudtrail-stop-logging', source: { geo: GB, reputation: { tor: true } } });
     expect(verdict.priority).to.equal('CRITICAL');
     expect(verdict.risk.score).to.equal(100);
-    expect(verdict.risk.reasons.map((r) => r.rule)).to.deep.equal(['logging.cloudtrail-tampering', 'reputation.tor', 'location.outside-allowed-countries']);
+    expect(verdict.risk.reasons.map((r) => r.rule)).to.deep.equal([
+      'logging.cloudtrail-tampering',
+      'reputation.tor',
+      'location.outside-allowed-countries',
+    ]);
   });
 
   it('lets a trusted network lower the score but not below zero', () => {

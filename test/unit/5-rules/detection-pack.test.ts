@@ -18,8 +18,11 @@ const pack = rules.filter((r) => r.tags?.includes('detection-pack'));
 const CONTEXT_RULES = ['watchlist.trusted-network', 'iam.activity', 'activity.off-hours'];
 
 describe('detection pack (rules/default.yaml, test/fixtures/detections)', () => {
-  const report = runDetectionFixtures(FIXTURES, (watchlists) => (watchlists ? loadRuleEngine(config, { watchlistEntries: watchlists }) : engine), engine.info.ruleIds, (text, source) =>
-    eventsFromText(text, source),
+  const report = runDetectionFixtures(
+    FIXTURES,
+    (watchlists) => (watchlists ? loadRuleEngine(config, { watchlistEntries: watchlists }) : engine),
+    engine.info.ruleIds,
+    (text, source) => eventsFromText(text, source),
   );
 
   it('has at least 40 rules of its own, on by default', () => {
@@ -62,7 +65,10 @@ describe('detection pack (rules/default.yaml, test/fixtures/detections)', () => 
       const reason = o.verdict!.risk.reasons.find((r) => r.rule === o.rule)!;
       const who = (event.userIdentity ?? {}) as { arn?: unknown; accessKeyId?: unknown };
       const actor = [who.arn, who.accessKeyId, event.recipientAccountId].filter((v): v is string => typeof v === 'string' && v !== '');
-      expect(actor.some((a) => reason.detail.includes(a)), `${o.rule}: ${reason.detail}`).to.equal(true);
+      expect(
+        actor.some((a) => reason.detail.includes(a)),
+        `${o.rule}: ${reason.detail}`,
+      ).to.equal(true);
       expect(reason.detail, o.rule).to.include(String(event.sourceIPAddress));
     }
   });
@@ -78,7 +84,9 @@ describe('detection pack (rules/default.yaml, test/fixtures/detections)', () => 
   });
 
   it('judges under 1 % of the benign corpus HIGH or above', () => {
-    const lines = readFileSync(join(ROOT, 'test', 'fixtures', 'benign', 'corpus.ndjson'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(ROOT, 'test', 'fixtures', 'benign', 'corpus.ndjson'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines.length).to.be.greaterThanOrEqual(1000);
     let high = 0;
     for (const line of lines) {

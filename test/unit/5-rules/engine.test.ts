@@ -87,10 +87,14 @@ describe('RuleEngine (compileRules)', () => {
 
     it('[] means "any element", and a bare object counts as a one-element list', () => {
       expect(matches({ field: 'requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp', equals: '0.0.0.0/0' }, sg)).to.equal(true);
-      expect(matches({ field: 'requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp', equals: '10.0.0.0/8' }, sg)).to.equal(false);
+      expect(matches({ field: 'requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp', equals: '10.0.0.0/8' }, sg)).to.equal(
+        false,
+      );
       const single = structuredClone(sg) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       single.requestParameters.ipPermissions.items = single.requestParameters.ipPermissions.items[0];
-      expect(matches({ field: 'requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp', equals: '0.0.0.0/0' }, single)).to.equal(true);
+      expect(matches({ field: 'requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp', equals: '0.0.0.0/0' }, single)).to.equal(
+        true,
+      );
     });
 
     it('not over an [] path means "no element"', () => {
@@ -103,12 +107,23 @@ describe('RuleEngine (compileRules)', () => {
       const policy = fixture('s3-put-bucket-policy-deny-insecure-transport');
       const allowStar = {
         field: 'requestParameters.bucketPolicy.Statement[]',
-        some: { all: [{ field: 'Effect', equals: 'Allow' }, { field: 'Principal.AWS[]', equals: '*' }] },
+        some: {
+          all: [
+            { field: 'Effect', equals: 'Allow' },
+            { field: 'Principal.AWS[]', equals: '*' },
+          ],
+        },
       };
       expect(matches(allowStar, policy)).to.equal(false); // Deny has "*", Allow has a role: never in the same statement
       const denyStar = {
         field: 'requestParameters.bucketPolicy.Statement[]',
-        some: { all: [{ field: 'Effect', equals: 'Deny' }, { field: 'Principal.AWS', equals: '*' }, { field: '$.eventName', equals: 'PutBucketPolicy' }] },
+        some: {
+          all: [
+            { field: 'Effect', equals: 'Deny' },
+            { field: 'Principal.AWS', equals: '*' },
+            { field: '$.eventName', equals: 'PutBucketPolicy' },
+          ],
+        },
       };
       expect(matches(denyStar, policy)).to.equal(true);
     });
@@ -125,10 +140,14 @@ describe('RuleEngine (compileRules)', () => {
     });
 
     it('values watchlists match exactly unless ignoreCase', () => {
-      const extra = { watchlists: { names: { type: 'values', entries: ['Alice'] }, folded: { type: 'values', ignoreCase: true, entries: ['ALICE'] } } };
+      const extra = {
+        watchlists: { names: { type: 'values', entries: ['Alice'] }, folded: { type: 'values', ignoreCase: true, entries: ['ALICE'] } },
+      };
       expect(matches({ field: 'userIdentity.userName', inWatchlist: 'names' }, login, EMPTY, extra)).to.equal(true);
       expect(matches({ field: 'userIdentity.userName', inWatchlist: 'folded' }, login, EMPTY, extra)).to.equal(true);
-      expect(matches({ field: 'userIdentity.userName', inWatchlist: 'names' }, { ...login, userIdentity: { userName: 'alice' } }, EMPTY, extra)).to.equal(false);
+      expect(
+        matches({ field: 'userIdentity.userName', inWatchlist: 'names' }, { ...login, userIdentity: { userName: 'alice' } }, EMPTY, extra),
+      ).to.equal(false);
     });
   });
 
@@ -158,12 +177,18 @@ describe('RuleEngine (compileRules)', () => {
         ]),
       );
       fc.assert(
-        fc.property(fc.dictionary(fc.constantFrom('a', 'x', 'sourceIPAddress', 'eventTime', 'userIdentity', '__proto__', 'constructor'), fc.jsonValue()), (event) => {
-          const verdict = engine.evaluate(event, EMPTY);
-          expect(verdict.risk.score).to.be.within(0, 100);
-          expect(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).to.include(verdict.priority);
-          expect(verdict.risk.reasons.length).to.be.at.most(4);
-        }),
+        fc.property(
+          fc.dictionary(
+            fc.constantFrom('a', 'x', 'sourceIPAddress', 'eventTime', 'userIdentity', '__proto__', 'constructor'),
+            fc.jsonValue(),
+          ),
+          (event) => {
+            const verdict = engine.evaluate(event, EMPTY);
+            expect(verdict.risk.score).to.be.within(0, 100);
+            expect(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).to.include(verdict.priority);
+            expect(verdict.risk.reasons.length).to.be.at.most(4);
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -200,7 +225,9 @@ describe('RuleEngine (compileRules)', () => {
 
     it('raises the priority from the score when the rules alone say less', () => {
       const yes = { field: 'eventName', exists: true };
-      const engine = compileRules(doc([rule(yes, { id: 'a', priority: 'LOW', score: 45 }), rule(yes, { id: 'b', priority: 'MEDIUM', score: 45 })]));
+      const engine = compileRules(
+        doc([rule(yes, { id: 'a', priority: 'LOW', score: 45 }), rule(yes, { id: 'b', priority: 'MEDIUM', score: 45 })]),
+      );
       expect(engine.evaluate(sg, EMPTY).priority).to.equal('CRITICAL');
       expect(priorityFromScore(0)).to.equal('LOW');
       expect(priorityFromScore(39)).to.equal('LOW');
@@ -230,21 +257,35 @@ describe('RuleEngine (compileRules)', () => {
   describe('reason text', () => {
     it('interpolates event and enrichment fields, with alternatives and literal braces', () => {
       const engine = compileRules(
-        doc([rule({ field: 'eventName', exists: true }, { reason: '{{x}} {eventName} from {enrichment.source.ip} by {userIdentity.nope|userIdentity.userName}: {missing}' })]),
+        doc([
+          rule(
+            { field: 'eventName', exists: true },
+            { reason: '{{x}} {eventName} from {enrichment.source.ip} by {userIdentity.nope|userIdentity.userName}: {missing}' },
+          ),
+        ]),
       );
       const detail = engine.evaluate(login, enrichmentFor(login)).risk.reasons[0]!.detail;
       expect(detail).to.equal('{x} ConsoleLogin from 81.2.69.160 by Alice: -');
     });
 
     it('lists the values of an [] path', () => {
-      const engine = compileRules(doc([rule({ field: 'eventName', exists: true }, { reason: 'ranges {requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp}' })]));
+      const engine = compileRules(
+        doc([
+          rule(
+            { field: 'eventName', exists: true },
+            { reason: 'ranges {requestParameters.ipPermissions.items[].ipRanges.items[].cidrIp}' },
+          ),
+        ]),
+      );
       const event = structuredClone(sg) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       event.requestParameters.ipPermissions.items[0].ipRanges.items.push({ cidrIp: '10.0.0.0/8' });
       expect(engine.evaluate(event, EMPTY).risk.reasons[0]!.detail).to.equal('ranges 0.0.0.0/0, 10.0.0.0/8');
     });
 
     it('strips control characters and bounds attacker-controlled values', () => {
-      const engine = compileRules(doc([rule({ field: 'eventName', exists: true }, { reason: 'by {userIdentity.userName} ua {userAgent}' })]));
+      const engine = compileRules(
+        doc([rule({ field: 'eventName', exists: true }, { reason: 'by {userIdentity.userName} ua {userAgent}' })]),
+      );
       const evil = { ...login, userIdentity: { userName: 'bob\u001b[31m\r\nFAKE ALERT\u202e' }, userAgent: 'x'.repeat(100_000) };
       const detail = engine.evaluate(evil, EMPTY).risk.reasons[0]!.detail;
       expect(detail).to.not.match(/[\u0000-\u001f\u007f-\u009f\u202e]/); // eslint-disable-line no-control-regex

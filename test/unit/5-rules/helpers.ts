@@ -55,7 +55,13 @@ export function enrichmentFor(event: CloudTrailEvent, spec: SourceSpec = {}): En
   };
 }
 
-export const US: Geo = { countryCode: 'US', countryName: 'United States', region: 'California', city: 'San Jose', timezone: 'America/Los_Angeles' };
+export const US: Geo = {
+  countryCode: 'US',
+  countryName: 'United States',
+  region: 'California',
+  city: 'San Jose',
+  timezone: 'America/Los_Angeles',
+};
 export const GB: Geo = { countryCode: 'GB', countryName: 'United Kingdom', region: 'England', city: 'Boxford', timezone: 'Europe/London' };
 export const RU: Geo = { countryCode: 'RU', countryName: 'Russia', city: 'Moscow', timezone: 'Europe/Moscow' };
 

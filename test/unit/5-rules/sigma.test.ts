@@ -61,19 +61,31 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
 
     it('matches MFAUsed: NO against CloudTrail\'s "No" (case-insensitive by default)', () => {
       const event = fixture('console-login-success-no-mfa');
-      const reason = engine.evaluate(event, enrichmentFor(event)).risk.reasons.find((r) => r.rule === 'sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b01');
+      const reason = engine
+        .evaluate(event, enrichmentFor(event))
+        .risk.reasons.find((r) => r.rule === 'sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b01');
       expect(reason).to.exist;
       expect(reason!.priority).to.equal('MEDIUM');
       expect(reason!.score).to.equal(SIGMA_LEVELS.medium.score);
-      expect(reason!.detail).to.include('Console sign-in without MFA').and.include('6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b01').and.include('T1078.004');
+      expect(reason!.detail)
+        .to.include('Console sign-in without MFA')
+        .and.include('6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b01')
+        .and.include('T1078.004');
       expect(reason!.attack).to.deep.equal({ tactics: ['initial-access'], techniques: ['T1078.004'] });
     });
 
     it('evaluates "all of selection_* and not _filter"', () => {
       const stop = fixture('cloudtrail-stop-logging');
-      expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.include('sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02');
-      (stop as Record<string, unknown>).userIdentity = { ...(stop.userIdentity as object), arn: 'arn:aws:sts::123456789012:assumed-role/automation-trails/x' };
-      expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.not.include('sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02');
+      expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.include(
+        'sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02',
+      );
+      (stop as Record<string, unknown>).userIdentity = {
+        ...(stop.userIdentity as object),
+        arn: 'arn:aws:sts::123456789012:assumed-role/automation-trails/x',
+      };
+      expect(engine.evaluate(stop, enrichmentFor(stop)).risk.reasons.map((r) => r.rule)).to.not.include(
+        'sigma.6f0b8f1e-5d1a-4c8e-9a64-0c7d2e9a1b02',
+      );
     });
   });
 
@@ -87,8 +99,12 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
       expect(matches('selection:\n  eventName: ListUsers\n  userIdentity.type: Root\ncondition: selection', listUsers())).to.equal(false);
     });
     it('ORs a list of maps', () => {
-      expect(matches('selection:\n  - eventName: GetUser\n  - userIdentity.userName: alice\ncondition: selection', listUsers())).to.equal(true);
-      expect(matches('selection:\n  - eventName: GetUser\n  - userIdentity.userName: bob\ncondition: selection', listUsers())).to.equal(false);
+      expect(matches('selection:\n  - eventName: GetUser\n  - userIdentity.userName: alice\ncondition: selection', listUsers())).to.equal(
+        true,
+      );
+      expect(matches('selection:\n  - eventName: GetUser\n  - userIdentity.userName: bob\ncondition: selection', listUsers())).to.equal(
+        false,
+      );
     });
     it('treats null as absent or null', () => {
       expect(matches('selection:\n  requestParameters: null\ncondition: selection', listUsers())).to.equal(true);
@@ -102,7 +118,9 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
       expect(matches("selection:\n  userAgent: 'tool\\*v1\\?'\ncondition: selection", star)).to.equal(true);
       expect(matches("selection:\n  userAgent: 'tool\\*v1\\?'\ncondition: selection", { ...star, userAgent: 'toolXv1Y' })).to.equal(false);
       // A backslash before anything but *, ? and \ is literal; \\ followed by * is a backslash, then a wildcard.
-      expect(matches("selection:\n  userAgent: 'C:\\Windows\\\\*'\ncondition: selection", { ...star, userAgent: 'C:\\Windows\\x' })).to.equal(true);
+      expect(
+        matches("selection:\n  userAgent: 'C:\\Windows\\\\*'\ncondition: selection", { ...star, userAgent: 'C:\\Windows\\x' }),
+      ).to.equal(true);
     });
     it('compares case-sensitively with |cased', () => {
       expect(matches('selection:\n  eventName|cased: listusers\ncondition: selection', listUsers())).to.equal(false);
@@ -110,11 +128,15 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
     });
     it('matches numbers and booleans in either form', () => {
       const e = { ...listUsers(), requestParameters: { maxItems: 100, enabled: 'true' } };
-      expect(matches('selection:\n  requestParameters.maxItems: 100\n  requestParameters.enabled: true\ncondition: selection', e)).to.equal(true);
+      expect(matches('selection:\n  requestParameters.maxItems: 100\n  requestParameters.enabled: true\ncondition: selection', e)).to.equal(
+        true,
+      );
     });
     it('reads nested fields through arrays', () => {
       const event = fixture('ec2-authorize-sg-ingress-ipv4-world');
-      expect(matches("selection:\n  requestParameters.ipPermissions.items.ipRanges.items.cidrIp: '0.0.0.0/0'\ncondition: selection", event)).to.equal(true);
+      expect(
+        matches("selection:\n  requestParameters.ipPermissions.items.ipRanges.items.cidrIp: '0.0.0.0/0'\ncondition: selection", event),
+      ).to.equal(true);
     });
   });
 
@@ -140,7 +162,9 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
       expect(matches("selection:\n  userAgent|re|s: 'first.second'\ncondition: selection", multi)).to.equal(true);
     });
     it('keeps the ReDoS guard for re', () => {
-      expect(() => engineWith({ 'r.yml': sigma("selection:\n  userAgent|re: '(a+)+$'\ncondition: selection") })).to.throw(/r\.yml.*nested quantifier/);
+      expect(() => engineWith({ 'r.yml': sigma("selection:\n  userAgent|re: '(a+)+$'\ncondition: selection") })).to.throw(
+        /r\.yml.*nested quantifier/,
+      );
     });
     it('cidr', () => {
       expect(matches("selection:\n  sourceIPAddress|cidr: '73.162.0.0/16'\ncondition: selection", listUsers())).to.equal(true);
@@ -154,11 +178,16 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
     it('fieldref', () => {
       const e = { ...listUsers(), requestParameters: { userName: 'ALICE' } };
       expect(matches('selection:\n  requestParameters.userName|fieldref: userIdentity.userName\ncondition: selection', e)).to.equal(true);
-      expect(matches('selection:\n  requestParameters.userName|fieldref|cased: userIdentity.userName\ncondition: selection', e)).to.equal(false);
+      expect(matches('selection:\n  requestParameters.userName|fieldref|cased: userIdentity.userName\ncondition: selection', e)).to.equal(
+        false,
+      );
     });
     it('expand resolves %name% from the values watchlist of that name', () => {
       const rules = `version: 1\nwatchlists:\n  adminUsers:\n    type: values\n    entries: [alice, root]\nrules: []\n`;
-      const mem: Record<string, string> = { '/rules.yaml': rules, '/sigma/r.yml': sigma("selection:\n  userIdentity.userName|expand: '%adminUsers%'\ncondition: selection") };
+      const mem: Record<string, string> = {
+        '/rules.yaml': rules,
+        '/sigma/r.yml': sigma("selection:\n  userIdentity.userName|expand: '%adminUsers%'\ncondition: selection"),
+      };
       const engine = loadRuleEngine(parseRulesConfig({ RULES_FILE: '/rules.yaml', SIGMA_RULES_DIR: '/sigma' }), {
         readFile: (p) => {
           if (mem[p] === undefined) throw new Error(`ENOENT ${p}`);
@@ -192,7 +221,22 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
     });
     it('parses precedence: not binds tighter than and, and tighter than or', () => {
       const parsed = parseCondition('a or not b and c');
-      expect(parsed).to.deep.equal({ ok: true, value: { kind: 'or', parts: [{ kind: 'id', name: 'a' }, { kind: 'and', parts: [{ kind: 'not', part: { kind: 'id', name: 'b' } }, { kind: 'id', name: 'c' }] }] } });
+      expect(parsed).to.deep.equal({
+        ok: true,
+        value: {
+          kind: 'or',
+          parts: [
+            { kind: 'id', name: 'a' },
+            {
+              kind: 'and',
+              parts: [
+                { kind: 'not', part: { kind: 'id', name: 'b' } },
+                { kind: 'id', name: 'c' },
+              ],
+            },
+          ],
+        },
+      });
     });
   });
 
@@ -207,7 +251,9 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
       });
     });
     it('reads ATT&CK tactics and techniques from tags', () => {
-      expect(attackFromTags(['attack.privilege_escalation', 'attack.t1098', 'attack.T1098.003', 'attack.g0016', 'cve.2021-1234'])).to.deep.equal({
+      expect(
+        attackFromTags(['attack.privilege_escalation', 'attack.t1098', 'attack.T1098.003', 'attack.g0016', 'cve.2021-1234']),
+      ).to.deep.equal({
         tactics: ['privilege-escalation'],
         techniques: ['T1098', 'T1098.003'],
       });
@@ -229,24 +275,38 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
     ];
     for (const [name, detection, feature] of cases) {
       it(`fails the cold start on ${name}, naming the file and the feature`, () => {
-        expect(() => engineWith({ 'bad.yml': sigma(detection) })).to.throw(SigmaRuleError, /\/sigma\/bad\.yml: Sigma rule "Conformance rule" uses/).and.match(feature);
+        expect(() => engineWith({ 'bad.yml': sigma(detection) }))
+          .to.throw(SigmaRuleError, /\/sigma\/bad\.yml: Sigma rule "Conformance rule" uses/)
+          .and.match(feature);
       });
     }
     it('skips such rules with one warning each when SIGMA_UNSUPPORTED=skip', () => {
       const warnings: unknown[] = [];
       const log: Log = { debug() {}, info() {}, error() {}, warn: (message, extra) => warnings.push({ message, ...extra }) };
-      const engine = engineWith({ 'bad.yml': sigma(cases[0]![1]), 'good.yml': sigma('s:\n  eventName: ListUsers\ncondition: s').replace('0001', '0002') }, { SIGMA_UNSUPPORTED: 'skip' }, log);
+      const engine = engineWith(
+        { 'bad.yml': sigma(cases[0]![1]), 'good.yml': sigma('s:\n  eventName: ListUsers\ncondition: s').replace('0001', '0002') },
+        { SIGMA_UNSUPPORTED: 'skip' },
+        log,
+      );
       expect(engine.sigma).to.include({ loaded: 1, skippedUnsupported: 1 });
       expect(warnings).to.have.length(1);
-      expect(warnings[0]).to.include({ file: '/sigma/bad.yml', feature: 'keyword search (search identifier "keywords" lists values without field names)' });
+      expect(warnings[0]).to.include({
+        file: '/sigma/bad.yml',
+        feature: 'keyword search (search identifier "keywords" lists values without field names)',
+      });
     });
     it('skips other log sources even when they use such features', () => {
       const other = sigma('keywords:\n  - evil\ncondition: keywords').replace('service: cloudtrail', 'service: s3');
       expect(engineWith({ 'other.yml': other }).sigma).to.include({ loaded: 0, skippedLogsource: 1 });
     });
     it('refuses a malformed rule and a duplicate id', () => {
-      expect(() => engineWith({ 'x.yml': sigma('selection:\n  eventName: X\ncondition: selektion') })).to.throw(SigmaRuleError, /x\.yml.*"selektion"/);
-      expect(() => engineWith({ 'a.yml': sigma('s:\n  eventName: X\ncondition: s'), 'b.yml': sigma('s:\n  eventName: Y\ncondition: s') })).to.throw(SigmaRuleError, /b\.yml.*also the id of \/sigma\/a\.yml/);
+      expect(() => engineWith({ 'x.yml': sigma('selection:\n  eventName: X\ncondition: selektion') })).to.throw(
+        SigmaRuleError,
+        /x\.yml.*"selektion"/,
+      );
+      expect(() =>
+        engineWith({ 'a.yml': sigma('s:\n  eventName: X\ncondition: s'), 'b.yml': sigma('s:\n  eventName: Y\ncondition: s') }),
+      ).to.throw(SigmaRuleError, /b\.yml.*also the id of \/sigma\/a\.yml/);
     });
     it('rejects a bad SIGMA_UNSUPPORTED value', () => {
       expect(() => parseRulesConfig({ SIGMA_UNSUPPORTED: 'ignore' })).to.throw(/SIGMA_UNSUPPORTED/);
@@ -260,14 +320,21 @@ describe('wildcard operator (compileWildcard)', () => {
     const { compileWildcard, parseWildcard } = await import('../../../src/5-rules/compile.ts');
     const char = fc.constantFrom('a', 'b', 'A', '*', '?', '\\', '.');
     fc.assert(
-      fc.property(fc.array(char, { maxLength: 8 }), fc.array(fc.constantFrom('a', 'b', 'A', '*', '?', '\\', '.', 'x'), { maxLength: 12 }), fc.boolean(), (p, v, ignoreCase) => {
-        const pattern = p.join('');
-        const value = v.join('');
-        const { kinds, chars } = parseWildcard(pattern);
-        const body = [...kinds].map((k, i) => (k === 2 ? '[\\s\\S]*' : k === 1 ? '[\\s\\S]' : chars[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
-        const reference = new RegExp(`^${body}$`, ignoreCase ? 'i' : '');
-        return compileWildcard(pattern, ignoreCase)(value) === reference.test(value);
-      }),
+      fc.property(
+        fc.array(char, { maxLength: 8 }),
+        fc.array(fc.constantFrom('a', 'b', 'A', '*', '?', '\\', '.', 'x'), { maxLength: 12 }),
+        fc.boolean(),
+        (p, v, ignoreCase) => {
+          const pattern = p.join('');
+          const value = v.join('');
+          const { kinds, chars } = parseWildcard(pattern);
+          const body = [...kinds]
+            .map((k, i) => (k === 2 ? '[\\s\\S]*' : k === 1 ? '[\\s\\S]' : chars[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+            .join('');
+          const reference = new RegExp(`^${body}$`, ignoreCase ? 'i' : '');
+          return compileWildcard(pattern, ignoreCase)(value) === reference.test(value);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -280,21 +347,33 @@ describe('Sigma rules, generated code against the closure reference', () => {
     const { loadSigmaRules } = await import('../../../src/5-rules/sigma/load.ts');
     const { sixtySigmaRules } = await import('../../../bench/rules.ts');
     const files = { ...sixtySigmaRules() };
-    const sigmaRules = Object.entries(files).flatMap(([name, text]) =>
-      loadSigmaRules(`/s/${name}`, 'fail', { isDirectory: () => false, readFile: () => text }).rules,
+    const sigmaRules = Object.entries(files).flatMap(
+      ([name, text]) => loadSigmaRules(`/s/${name}`, 'fail', { isDirectory: () => false, readFile: () => text }).rules,
     );
     const doc = { version: 1, rules: [...sigmaRules, ...loadSigmaRules(SIGMA_DIR, 'fail').rules] };
     const fast = compileRules(doc);
     const reference = compileRules(doc, { codegen: false, index: false });
     const names = ['CreateUser', 'createuser', 'CREATEKEYPAIR', 'ConsoleLogin', 'StopLogging', 'PutBucketAcl', 'ListUsers', 'DeleteTrail'];
-    const sources = ['iam.amazonaws.com', 'IAM.amazonaws.com', 'ec2.amazonaws.com', 'cloudtrail.amazonaws.com', 's3.amazonaws.com', 'signin.amazonaws.com', 'x'];
+    const sources = [
+      'iam.amazonaws.com',
+      'IAM.amazonaws.com',
+      'ec2.amazonaws.com',
+      'cloudtrail.amazonaws.com',
+      's3.amazonaws.com',
+      'signin.amazonaws.com',
+      'x',
+    ];
     const base = fixture('iam-list-users');
     fc.assert(
       fc.property(
         fc.constantFrom(...names),
         fc.constantFrom(...sources),
         fc.constantFrom('aws-cli/2', 'Boto3/1.34', 'TERRAFORM/1.7', 'console.amazonaws.com', 7 as unknown as string),
-        fc.constantFrom('arn:aws:iam::1:user/a', 'arn:aws:sts::1:assumed-role/automation-x/y', 'arn:aws:sts::1:assumed-role/AUTOMATION-x/y'),
+        fc.constantFrom(
+          'arn:aws:iam::1:user/a',
+          'arn:aws:sts::1:assumed-role/automation-x/y',
+          'arn:aws:sts::1:assumed-role/AUTOMATION-x/y',
+        ),
         fc.option(fc.constantFrom('AccessDenied', null as unknown as string)),
         fc.constantFrom('No', 'NO', 'yes'),
         (eventName, eventSource, userAgent, arn, errorCode, mfa) => {

@@ -36,9 +36,14 @@ interface Template {
 
 async function composed(legacy: boolean): Promise<Mapping> {
   const index = await json<Template>(join(DIR, 'index-template.json'));
-  const names = index.composed_of.map((n) => (legacy && n === 'cloudtrail-enricher-enrichment' ? 'cloudtrail-enricher-enrichment-legacy' : n));
+  const names = index.composed_of.map((n) =>
+    legacy && n === 'cloudtrail-enricher-enrichment' ? 'cloudtrail-enricher-enrichment-legacy' : n,
+  );
   const parts: Mapping[] = [];
-  for (const name of names) parts.push((await json<{ template: { mappings?: Mapping } }>(join(DIR, 'component-templates', `${name}.json`))).template.mappings ?? {});
+  for (const name of names)
+    parts.push(
+      (await json<{ template: { mappings?: Mapping } }>(join(DIR, 'component-templates', `${name}.json`))).template.mappings ?? {},
+    );
   return composeMappings([...parts, index.template.mappings ?? {}]);
 }
 
@@ -46,14 +51,24 @@ async function composed(legacy: boolean): Promise<Mapping> {
 class GeoEverywhere implements IpIntelligence {
   async lookup(ips: readonly string[]) {
     const intel = new Map<string, IpIntel>();
-    for (const ip of ips) intel.set(ip, { complete: true, geo: { countryCode: 'DE', latitude: 50.11, longitude: 8.68 }, as: { number: 3320, organization: 'DTAG' } });
+    for (const ip of ips)
+      intel.set(ip, {
+        complete: true,
+        geo: { countryCode: 'DE', latitude: 50.11, longitude: 8.68 },
+        as: { number: 3320, organization: 'DTAG' },
+      });
     return { intel, stats: { ...emptyLookupStats(), uniqueIps: ips.length } };
   }
 }
 
 async function documents(texts: readonly string[], deps: Omit<EnrichDeps, 'config'>): Promise<string[]> {
   const config = parseCoreConfig({ OUTPUT_MODE: 'opensearch' });
-  const [lines] = await enrichEventGroups([{ events: texts.map(parseEventText), arrival: ARRIVAL }], { ...deps, config }, Date.now() + 30_000, emptyEnrichCounters());
+  const [lines] = await enrichEventGroups(
+    [{ events: texts.map(parseEventText), arrival: ARRIVAL }],
+    { ...deps, config },
+    Date.now() + 30_000,
+    emptyEnrichCounters(),
+  );
   return lines!.map((l) => l.text + (l.tail ?? ''));
 }
 
@@ -74,23 +89,49 @@ function expectIndexed(doc: string, mappings: Mapping[]): void {
 }
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
-const mappedFields = ['eventTime', 'eventName', 'eventSource', 'userIdentity', 'resources', 'tlsDetails', 'sourceIPAddress', 'readOnly', 'errorMessage', 'addendum', 'requestParameters', 'responseElements', 'enrichment'];
+const mappedFields = [
+  'eventTime',
+  'eventName',
+  'eventSource',
+  'userIdentity',
+  'resources',
+  'tlsDetails',
+  'sourceIPAddress',
+  'readOnly',
+  'errorMessage',
+  'addendum',
+  'requestParameters',
+  'responseElements',
+  'enrichment',
+];
 const oddEvent = fc.oneof(
   // Any JSON type in any mapped field, and in a field the mapping does not know.
-  fc.record({ field: fc.constantFrom(...mappedFields, 'somethingNew'), value: jsonValue }).map(({ field, value }) => ({ ...cloudTrailEvent(), [field]: value })),
-  fc.record({ field: fc.constantFrom('type', 'arn', 'sessionContext', 'userName'), value: jsonValue }).map(({ field, value }) => ({ ...cloudTrailEvent(), userIdentity: { type: 'IAMUser', [field]: value } })),
+  fc
+    .record({ field: fc.constantFrom(...mappedFields, 'somethingNew'), value: jsonValue })
+    .map(({ field, value }) => ({ ...cloudTrailEvent(), [field]: value })),
+  fc
+    .record({ field: fc.constantFrom('type', 'arn', 'sessionContext', 'userName'), value: jsonValue })
+    .map(({ field, value }) => ({ ...cloudTrailEvent(), userIdentity: { type: 'IAMUser', [field]: value } })),
   // The same parameter as a string in one event and an object in the next.
   fc.boolean().map((asObject) => ({ ...cloudTrailEvent(), requestParameters: { bucketName: asObject ? { nested: 'x' } : 'x' } })),
   // Thousands of distinct parameter keys.
-  fc.integer({ min: 1000, max: 4000 }).map((n) => ({ ...cloudTrailEvent(), requestParameters: Object.fromEntries(Array.from({ length: n }, (_, i) => [`key${i}`, i])) })),
+  fc
+    .integer({ min: 1000, max: 4000 })
+    .map((n) => ({ ...cloudTrailEvent(), requestParameters: Object.fromEntries(Array.from({ length: n }, (_, i) => [`key${i}`, i])) })),
   // 40 KB values where a keyword or a flat_object leaf would take them.
-  fc.constantFrom('eventName', 'userAgent', 'errorMessage', 'sourceIPAddress').map((field) => ({ ...cloudTrailEvent(), [field]: 'é'.repeat(20_480), requestParameters: { policy: 'x'.repeat(40_960) } })),
+  fc
+    .constantFrom('eventName', 'userAgent', 'errorMessage', 'sourceIPAddress')
+    .map((field) => ({ ...cloudTrailEvent(), [field]: 'é'.repeat(20_480), requestParameters: { policy: 'x'.repeat(40_960) } })),
   fc.constant({ ...cloudTrailEvent(), resources: [{ ARN: `arn:aws:s3:::${'b'.repeat(40_000)}` }, { ARN: 'arn:aws:s3:::ok' }] }),
   // Names OpenSearch refuses or maps somewhere else.
-  fc.constantFrom('', ' ', '.', 'a..b', 'eventName.x', 'enrichment.source.ip', '_id', '_source', 'k'.repeat(60_000)).map((name) => ({ ...cloudTrailEvent(), [name]: 'forged' })),
+  fc
+    .constantFrom('', ' ', '.', 'a..b', 'eventName.x', 'enrichment.source.ip', '_id', '_source', 'k'.repeat(60_000))
+    .map((name) => ({ ...cloudTrailEvent(), [name]: 'forged' })),
   fc.constantFrom('', 'a.b', '.x').map((name) => ({ ...cloudTrailEvent(), userIdentity: { type: 'Root', [name]: 1 } })),
   // Times OpenSearch cannot parse, and none at all.
-  fc.oneof(fc.string(), fc.constantFrom('2026-02-30T00:00:00Z', '2026-11-19 12:00:00', 'yesterday', ''), fc.integer(), fc.constant(null)).map((eventTime) => ({ ...cloudTrailEvent(), eventTime })),
+  fc
+    .oneof(fc.string(), fc.constantFrom('2026-02-30T00:00:00Z', '2026-11-19 12:00:00', 'yesterday', ''), fc.integer(), fc.constant(null))
+    .map((eventTime) => ({ ...cloudTrailEvent(), eventTime })),
   fc.constant((({ eventTime: _t, ...rest }) => rest)(cloudTrailEvent())),
   // Deep nesting inside a free-form object.
   fc.integer({ min: 30, max: 1200 }).map((depth) => {
@@ -114,7 +155,8 @@ describe('OpenSearch mapping (simulated) against every document the transform em
     const index = await json<Template>(join(DIR, 'index-template.json'));
     const matches = (name: string) => index.index_patterns.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(name));
     // IndexRotationPeriod: NoRotation, OneHour, OneDay, OneWeek, OneMonth (the stage's openSearchIndexName is cloudtrail).
-    for (const name of ['cloudtrail', 'cloudtrail-2026-11-20-13', 'cloudtrail-2026-11-20', 'cloudtrail-2026-w47', 'cloudtrail-2026-11']) expect(matches(name), name).to.equal(true);
+    for (const name of ['cloudtrail', 'cloudtrail-2026-11-20-13', 'cloudtrail-2026-11-20', 'cloudtrail-2026-w47', 'cloudtrail-2026-11'])
+      expect(matches(name), name).to.equal(true);
     for (const name of index.composed_of) await json(join(DIR, 'component-templates', `${name}.json`));
   });
 
@@ -128,11 +170,44 @@ describe('OpenSearch mapping (simulated) against every document the transform em
     expect(props.sourceIPAddress!.type).to.equal('keyword');
     expect(props.enrichment!.properties!.source!.properties!.ip!.type).to.equal('ip');
     expect(props.enrichment!.properties!.source!.properties!.geo!.properties!.location!.type).to.equal('geo_point');
-    for (const free of ['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails']) expect(props[free]!.enabled, free).to.equal(false);
+    for (const free of ['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails'])
+      expect(props[free]!.enabled, free).to.equal(false);
   });
 
   it('maps every field of the CloudTrail record contents reference explicitly', () => {
-    const reference = ['eventTime', 'eventVersion', 'userIdentity', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode', 'errorMessage', 'requestParameters', 'responseElements', 'additionalEventData', 'requestID', 'eventID', 'eventType', 'apiVersion', 'managementEvent', 'readOnly', 'resources', 'recipientAccountId', 'serviceEventDetails', 'sharedEventID', 'vpcEndpointId', 'vpcEndpointAccountId', 'eventCategory', 'addendum', 'sessionCredentialFromConsole', 'edgeDeviceDetails', 'tlsDetails', 'insightDetails'];
+    const reference = [
+      'eventTime',
+      'eventVersion',
+      'userIdentity',
+      'eventSource',
+      'eventName',
+      'awsRegion',
+      'sourceIPAddress',
+      'userAgent',
+      'errorCode',
+      'errorMessage',
+      'requestParameters',
+      'responseElements',
+      'additionalEventData',
+      'requestID',
+      'eventID',
+      'eventType',
+      'apiVersion',
+      'managementEvent',
+      'readOnly',
+      'resources',
+      'recipientAccountId',
+      'serviceEventDetails',
+      'sharedEventID',
+      'vpcEndpointId',
+      'vpcEndpointAccountId',
+      'eventCategory',
+      'addendum',
+      'sessionCredentialFromConsole',
+      'edgeDeviceDetails',
+      'tlsDetails',
+      'insightDetails',
+    ];
     expect(reference.filter((f) => modern.properties![f] === undefined)).to.deep.equal([]);
   });
 
@@ -150,7 +225,10 @@ describe('OpenSearch mapping (simulated) against every document the transform em
       ['{"eventTime":"2026-11-20T00:00:00Z","enrichment":{"source":{"geo":{"location":{"lat":91,"lon":0}}}}}', /geo_point/],
     ];
     for (const [doc, error] of cases) expect(indexDocument(doc, modern).error, doc.slice(0, 80)).to.match(error);
-    expect(indexDocument(`{"eventTime":"2026-11-20T00:00:00Z","eventName":"${'x'.repeat(40_000)}"}`, modern).accepted, 'ignore_above').to.equal(true);
+    expect(
+      indexDocument(`{"eventTime":"2026-11-20T00:00:00Z","eventName":"${'x'.repeat(40_000)}"}`, modern).accepted,
+      'ignore_above',
+    ).to.equal(true);
     expect(parseDate('2026-11-20T10:11:12.123+02:00')).to.equal(Date.UTC(2026, 10, 20, 10, 11, 12));
   });
 
@@ -176,7 +254,10 @@ describe('OpenSearch mapping (simulated) against every document the transform em
   it('accepts every fixture', async () => {
     const dir = 'test/fixtures/cloudtrail';
     const texts = await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.json')).map((f) => readFile(join(dir, f), 'utf8')));
-    const docs = await documents(texts.map((t) => JSON.stringify(JSON.parse(t))), { intel: new GeoEverywhere() });
+    const docs = await documents(
+      texts.map((t) => JSON.stringify(JSON.parse(t))),
+      { intel: new GeoEverywhere() },
+    );
     expect(docs).to.have.length(texts.length);
     for (const doc of docs) expectIndexed(doc, [modern, legacy]);
   });
@@ -196,10 +277,15 @@ describe('OpenSearch mapping (simulated) against every document the transform em
             expect(parsed.enrichment.raw).to.equal(texts[i]);
             continue;
           }
-          const displaced = typeof parsed.enrichment.displaced === 'string' ? (JSON.parse(parsed.enrichment.displaced) as Record<string, unknown>) : {};
+          const displaced =
+            typeof parsed.enrichment.displaced === 'string' ? (JSON.parse(parsed.enrichment.displaced) as Record<string, unknown>) : {};
           const original = JSON.parse(texts[i]!) as Record<string, unknown>;
           for (const key of Object.keys(original)) {
-            const here = Object.prototype.hasOwnProperty.call(displaced, key) ? displaced[key] : key === 'eventTime' && parsed.enrichment.eventTimeFrom === 'arrival' ? original[key] : parsed[key];
+            const here = Object.prototype.hasOwnProperty.call(displaced, key)
+              ? displaced[key]
+              : key === 'eventTime' && parsed.enrichment.eventTimeFrom === 'arrival'
+                ? original[key]
+                : parsed[key];
             expect(here, key.slice(0, 40)).to.deep.equal(original[key]);
           }
         }
@@ -209,13 +295,20 @@ describe('OpenSearch mapping (simulated) against every document the transform em
   });
 
   it('accepts a document whose text repeats a key (the original text is not reused in OpenSearch mode)', async () => {
-    const [doc] = await documents(['{"eventVersion":"1.09","eventName":"A","eventName":{"x":1},"eventTime":"2026-11-20T00:00:00Z","eventID":"e1","userIdentity":{"type":"Root","type":"IAMUser"}}'], {});
+    const [doc] = await documents(
+      [
+        '{"eventVersion":"1.09","eventName":"A","eventName":{"x":1},"eventTime":"2026-11-20T00:00:00Z","eventID":"e1","userIdentity":{"type":"Root","type":"IAMUser"}}',
+      ],
+      {},
+    );
     expectIndexed(doc!, [modern, legacy]);
   });
 
   it('builds every dashboard panel on a field the mapping indexes and can aggregate', async () => {
     const lines = (await readFile(join(DIR, 'dashboards.ndjson'), 'utf8')).split('\n').filter((l) => l !== '');
-    const objects = lines.map((l) => JSON.parse(l) as { type: string; id: string; attributes: Record<string, string>; references: { id: string; type: string }[] });
+    const objects = lines.map(
+      (l) => JSON.parse(l) as { type: string; id: string; attributes: Record<string, string>; references: { id: string; type: string }[] },
+    );
     const typeOf = (path: string): string | undefined => {
       let node: Mapping | undefined = modern;
       for (const part of path.split('.')) node = node?.properties?.[part];
@@ -225,8 +318,22 @@ describe('OpenSearch mapping (simulated) against every document the transform em
     expect(typeOf(pattern.attributes.timeFieldName!)).to.equal('date');
     const ids = new Set(objects.map((o) => o.id));
     for (const o of objects) for (const ref of o.references) expect(ids.has(ref.id), `${o.id} → ${ref.id}`).to.equal(true);
-    const fields = objects.filter((o) => o.type === 'visualization').flatMap((o) => (JSON.parse(o.attributes.visState!) as { aggs: { params: { field?: string } }[] }).aggs.map((a) => a.params.field).filter((f): f is string => f !== undefined));
-    expect(fields).to.include.members(['enrichment.source.geo.location', 'eventTime', 'enrichment.priority', 'userIdentity.arn', 'enrichment.source.ip', 'enrichment.source.geo.countryCode', 'enrichment.risk.reasons.rule']);
+    const fields = objects
+      .filter((o) => o.type === 'visualization')
+      .flatMap((o) =>
+        (JSON.parse(o.attributes.visState!) as { aggs: { params: { field?: string } }[] }).aggs
+          .map((a) => a.params.field)
+          .filter((f): f is string => f !== undefined),
+      );
+    expect(fields).to.include.members([
+      'enrichment.source.geo.location',
+      'eventTime',
+      'enrichment.priority',
+      'userIdentity.arn',
+      'enrichment.source.ip',
+      'enrichment.source.geo.countryCode',
+      'enrichment.risk.reasons.rule',
+    ]);
     for (const field of fields) expect(['keyword', 'ip', 'geo_point', 'date'], field).to.include(typeOf(field));
     const dashboard = objects.find((o) => o.type === 'dashboard')!;
     expect(JSON.parse(dashboard.attributes.panelsJSON!)).to.have.length(objects.length - 2);

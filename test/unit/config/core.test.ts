@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { boolVar, CORE_CONFIG_VARIABLES, intVar, numberVar, parseCoreConfig, type Env } from '../../../src/config/core.ts';
-import { DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION, DEFAULT_MAX_DECOMPRESSED_PER_RECORD, DEFAULT_MAX_PARSED_PER_INVOCATION, DEFAULT_MAX_PARSED_PER_RECORD } from '../../../src/1-decode/limits.ts';
+import {
+  DEFAULT_MAX_DECOMPRESSED_PER_INVOCATION,
+  DEFAULT_MAX_DECOMPRESSED_PER_RECORD,
+  DEFAULT_MAX_PARSED_PER_INVOCATION,
+  DEFAULT_MAX_PARSED_PER_RECORD,
+} from '../../../src/1-decode/limits.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 function configError(env: Env): ConfigError {

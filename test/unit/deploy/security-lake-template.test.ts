@@ -5,7 +5,11 @@
  */
 import { expect } from 'chai';
 import { ocsfGlueColumns } from '../../../src/7-encode/layouts/ocsf-shape.ts';
-import { OCSF_PARTITION_KEY_NAMES, SECURITY_LAKE_SOURCE_PREFIX, SECURITY_LAKE_SOURCE_VERSION } from '../../../src/7-encode/layouts/partition.ts';
+import {
+  OCSF_PARTITION_KEY_NAMES,
+  SECURITY_LAKE_SOURCE_PREFIX,
+  SECURITY_LAKE_SOURCE_VERSION,
+} from '../../../src/7-encode/layouts/partition.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
 import { packageService, type PackagedService } from './support/template.ts';
 
@@ -19,13 +23,20 @@ describe('serverless deployment: Security Lake (outputFormat ocsf)', function ()
   before(async function () {
     this.timeout(240_000);
     specDb();
-    lake = await packageService('testlake', { outputFormat: 'ocsf', securityLakeBucketName: 'aws-security-data-lake-us-east-1-example1234' });
+    lake = await packageService('testlake', {
+      outputFormat: 'ocsf',
+      securityLakeBucketName: 'aws-security-data-lake-us-east-1-example1234',
+    });
   });
   after(async () => {
     await lake?.cleanup();
   });
 
-  const destination = () => obj(obj(obj(lake.resources.DeliveryStream, 'DeliveryStream').Properties, 'Properties').ExtendedS3DestinationConfiguration, 'destination');
+  const destination = () =>
+    obj(
+      obj(obj(lake.resources.DeliveryStream, 'DeliveryStream').Properties, 'Properties').ExtendedS3DestinationConfiguration,
+      'destination',
+    );
 
   it('uses only resource types and properties that exist in the AWS resource specification', () => {
     expect(validateResources(lake.resources)).to.deep.equal([]);
@@ -34,7 +45,9 @@ describe('serverless deployment: Security Lake (outputFormat ocsf)', function ()
   it('converts JSON to Parquet with SNAPPY against the OCSF table of this stack', () => {
     const conversion = obj(destination().DataFormatConversionConfiguration, 'conversion');
     expect(conversion.Enabled).to.equal(true);
-    expect(obj(obj(conversion.OutputFormatConfiguration, 'out').Serializer, 'serializer')).to.deep.equal({ ParquetSerDe: { Compression: 'SNAPPY' } });
+    expect(obj(obj(conversion.OutputFormatConfiguration, 'out').Serializer, 'serializer')).to.deep.equal({
+      ParquetSerDe: { Compression: 'SNAPPY' },
+    });
     expect(obj(obj(conversion.InputFormatConfiguration, 'in').Deserializer, 'deserializer')).to.have.key('OpenXJsonSerDe');
     expect(obj(conversion.SchemaConfiguration, 'schema').TableName).to.deep.equal({ Ref: 'OcsfTable' });
     expect(destination().CompressionFormat).to.equal('UNCOMPRESSED');
@@ -58,7 +71,10 @@ describe('serverless deployment: Security Lake (outputFormat ocsf)', function ()
 
   it('sets OUTPUT_FORMAT=ocsf on the transform', () => {
     const fn = obj(obj(lake.resources.TransformLambdaFunction, 'fn').Properties, 'Properties');
-    expect(obj(obj(fn.Environment, 'Environment').Variables, 'Variables')).to.deep.include({ OUTPUT_FORMAT: 'ocsf', OCSF_RAW_DATA: 'true' });
+    expect(obj(obj(fn.Environment, 'Environment').Variables, 'Variables')).to.deep.include({
+      OUTPUT_FORMAT: 'ocsf',
+      OCSF_RAW_DATA: 'true',
+    });
   });
 
   it('lets Firehose write only under its prefixes of the lake bucket and read only its conversion table', () => {

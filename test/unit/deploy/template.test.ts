@@ -17,7 +17,16 @@ import { PARTITION_FALLBACK, regionKey } from '../../../src/7-encode/partition.t
 import { Dimension, METRICS_NAMESPACE, MetricName } from '../../../src/observability/metric-names.ts';
 import { emittedByTheCode, metricKey } from '../observability/support/emitted.ts';
 import { isObject, specDb, validateResources, type Json, type JsonObject } from './support/cfn-spec.ts';
-import { REPO_ROOT, iamValues, ifBranches, packageService, policyStatements, readFragments, readZip, type PackagedService } from './support/template.ts';
+import {
+  REPO_ROOT,
+  iamValues,
+  ifBranches,
+  packageService,
+  policyStatements,
+  readFragments,
+  readZip,
+  type PackagedService,
+} from './support/template.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -33,7 +42,8 @@ const REQUIRED_WILDCARDS: Readonly<Record<string, string>> = {
   'BackfillRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'ObjectLambdaRole/OwnLogStreams': 'Lambda names its log streams at run time (log-group:<name>:*)',
   'FirehoseDeliveryRole/ObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the prefixes',
-  'FirehoseSecurityLakePolicy/LakeObjectsUnderOwnPrefixes': 'Firehose chooses object keys (partition + timestamp) under the custom source prefixes',
+  'FirehoseSecurityLakePolicy/LakeObjectsUnderOwnPrefixes':
+    'Firehose chooses object keys (partition + timestamp) under the custom source prefixes',
   'FirehoseOpenSearchPolicy/BulkIndex': 'index rotation makes Firehose write <index>-<date> indices',
   'FirehoseOpenSearchPolicy/ClusterHealthReads': 'index rotation makes Firehose read <index>-<date> mappings',
   'BackfillRole/ReadTrailObjects': 'CloudTrail names its objects under AWSLogs/',
@@ -98,9 +108,16 @@ function transformEnvironment(resources: JsonObject): JsonObject {
 function processorParameters(destination: JsonObject): Map<string, Json> {
   const processing = obj(destination.ProcessingConfiguration, 'ProcessingConfiguration');
   expect(processing.Enabled).to.equal(true);
-  const lambda = list(processing.Processors, 'Processors').map((p) => obj(p, 'Processor')).find((p) => p.Type === 'Lambda');
+  const lambda = list(processing.Processors, 'Processors')
+    .map((p) => obj(p, 'Processor'))
+    .find((p) => p.Type === 'Lambda');
   expect(lambda, 'a Lambda processor').to.not.equal(undefined);
-  return new Map(list(lambda!.Parameters, 'Parameters').map((p) => [String(obj(p, 'Parameter').ParameterName), obj(p, 'Parameter').ParameterValue ?? null]));
+  return new Map(
+    list(lambda!.Parameters, 'Parameters').map((p) => [
+      String(obj(p, 'Parameter').ParameterName),
+      obj(p, 'Parameter').ParameterValue ?? null,
+    ]),
+  );
 }
 
 /** Logical ids a value refers to: Ref, GetAtt, DependsOn-free references inside Fn::Sub templates. */
@@ -149,7 +166,8 @@ function checkIam(resources: JsonObject): string[] {
     for (const resource of iamValues(statement.Resource)) {
       if (!/[*?]/.test(resource)) continue;
       if (REQUIRED_WILDCARDS[id] === undefined) problems.push(`${id}: wildcard resource ${resource}`);
-      else if (resource === '*' && id !== 'ObjectLambdaRole/WriteGetObjectResponse' && !id.endsWith('/XRayTraces')) problems.push(`${id}: bare "*" resource`);
+      else if (resource === '*' && id !== 'ObjectLambdaRole/WriteGetObjectResponse' && !id.endsWith('/XRayTraces'))
+        problems.push(`${id}: bare "*" resource`);
     }
   }
   return problems;
@@ -225,7 +243,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
           if (typeof value === 'string') env[name] = value;
           else if (name === 'CACHE_TABLE_NAME') env[name] = 'cloudtrail-enricher-test-ip-cache';
         }
-        const probe = 'const m = await import(process.argv[1]); if (typeof m.handler !== "function") { console.error("no handler export"); process.exit(3); }';
+        const probe =
+          'const m = await import(process.argv[1]); if (typeof m.handler !== "function") { console.error("no handler export"); process.exit(3); }';
         const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
         await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url], { cwd: work, env });
       } finally {
@@ -260,7 +279,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
         const probe =
           'const { handler } = await import(process.argv[1]); const r = await handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 }); console.log(JSON.stringify(r.records.map((x) => x.result)));';
         const url = pathToFileURL(join(work, 'handlers', 'transform.mjs')).href;
-        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], { cwd: work, env });
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', probe, url, JSON.stringify(event)], {
+          cwd: work,
+          env,
+        });
         expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal(['Ok']);
         expect(firehose.targets).to.include('Firehose_20150804.PutRecordBatch');
         expect(firehose.records).to.have.length(1);
@@ -283,7 +305,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('validates every fragment under resources/, including the optional functions not in these stages', async () => {
       const problems: string[] = [];
       for (const [file, fragment] of await readFragments()) {
-        if (isObject(fragment.Resources)) problems.push(...validateResources(fragment.Resources, { unresolvedVariables: true }).map((p) => `${file}: ${p}`));
+        if (isObject(fragment.Resources))
+          problems.push(...validateResources(fragment.Resources, { unresolvedVariables: true }).map((p) => `${file}: ${p}`));
       }
       expect(problems).to.deep.equal([]);
     });
@@ -312,7 +335,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
           const r = obj(resource, id);
           const dependsOn = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
           const targets = new Set([...references(r.Properties ?? null), ...dependsOn.map(String)]);
-          edges.set(id, [...targets].filter((t) => t in service.resources));
+          edges.set(
+            id,
+            [...targets].filter((t) => t in service.resources),
+          );
         }
         const state = new Map<string, 'visiting' | 'done'>();
         const visit = (id: string, path: string[]): void => {
@@ -330,7 +356,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
   describe('Firehose delivery stream', () => {
     it('enables dynamic partitioning with a prefix built from exactly the keys the transform returns', () => {
-      const destination = obj(props(s3.resources, 'DeliveryStream').ExtendedS3DestinationConfiguration, 'ExtendedS3DestinationConfiguration');
+      const destination = obj(
+        props(s3.resources, 'DeliveryStream').ExtendedS3DestinationConfiguration,
+        'ExtendedS3DestinationConfiguration',
+      );
       expect(obj(destination.DynamicPartitioningConfiguration, 'DynamicPartitioningConfiguration').Enabled).to.equal(true);
       const prefix = String(destination.Prefix);
       const expectedKeys = PARTITION_KEY_NAMES.map((key) => `${key}=!{partitionKeyFromLambda:${key}}/`).join('');
@@ -343,7 +372,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('writes failures under an error prefix that separates them by !{firehose:error-output-type}', () => {
       for (const service of [s3, os]) {
         const stream = props(service.resources, 'DeliveryStream');
-        const destination = obj(stream.ExtendedS3DestinationConfiguration ?? obj(stream.AmazonopensearchserviceDestinationConfiguration, 'os').S3Configuration, 'S3 destination');
+        const destination = obj(
+          stream.ExtendedS3DestinationConfiguration ?? obj(stream.AmazonopensearchserviceDestinationConfiguration, 'os').S3Configuration,
+          'S3 destination',
+        );
         expect(String(destination.ErrorOutputPrefix)).to.include('!{firehose:error-output-type}');
       }
     });
@@ -360,7 +392,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('invokes the transform with a buffer, interval and retry count inside Firehose limits', () => {
       for (const service of [s3, os]) {
         const stream = props(service.resources, 'DeliveryStream');
-        const destination = obj(stream.ExtendedS3DestinationConfiguration ?? stream.AmazonopensearchserviceDestinationConfiguration, 'destination');
+        const destination = obj(
+          stream.ExtendedS3DestinationConfiguration ?? stream.AmazonopensearchserviceDestinationConfiguration,
+          'destination',
+        );
         const parameters = processorParameters(destination);
         expect(parameters.get('LambdaArn')).to.deep.equal({ 'Fn::GetAtt': ['TransformLambdaFunction', 'Arn'] });
         expect(Number(parameters.get('BufferSizeInMBs'))).to.be.within(0.2, 3);
@@ -382,14 +417,21 @@ describe('serverless deployment (generated CloudFormation)', function () {
       expect(destination.DomainARN).to.equal(OPENSEARCH_STAGE_PARAMS.openSearchDomainArn);
       expect(destination.S3BackupMode).to.equal('FailedDocumentsOnly');
       expect(destination.IndexRotationPeriod).to.be.a('string');
-      expect(obj(destination.DocumentIdOptions, 'DocumentIdOptions').DefaultDocumentIdFormat).to.be.oneOf(['FIREHOSE_DEFAULT', 'NO_DOCUMENT_ID']);
+      expect(obj(destination.DocumentIdOptions, 'DocumentIdOptions').DefaultDocumentIdFormat).to.be.oneOf([
+        'FIREHOSE_DEFAULT',
+        'NO_DOCUMENT_ID',
+      ]);
       expect(obj(destination.S3Configuration, 'S3Configuration').BucketARN).to.deep.equal({ 'Fn::GetAtt': ['OutputBucket', 'Arn'] });
     });
 
     it('reads from the Kinesis source stream when the stage has one, and is Direct PUT otherwise', () => {
-      expect(props(os.resources, 'DeliveryStream').DeliveryStreamType).to.deep.equal({ 'Fn::If': ['UseKinesisSource', 'KinesisStreamAsSource', 'DirectPut'] });
+      expect(props(os.resources, 'DeliveryStream').DeliveryStreamType).to.deep.equal({
+        'Fn::If': ['UseKinesisSource', 'KinesisStreamAsSource', 'DirectPut'],
+      });
       const conditions = (service: PackagedService) => obj(service.template.Conditions, 'Conditions');
-      expect(conditions(os).UseKinesisSource).to.deep.equal({ 'Fn::Not': [{ 'Fn::Equals': [OPENSEARCH_STAGE_PARAMS.kinesisSourceStreamArn, ''] }] });
+      expect(conditions(os).UseKinesisSource).to.deep.equal({
+        'Fn::Not': [{ 'Fn::Equals': [OPENSEARCH_STAGE_PARAMS.kinesisSourceStreamArn, ''] }],
+      });
       expect(conditions(s3).UseDirectPut).to.deep.equal({ 'Fn::Equals': ['', ''] });
     });
   });
@@ -442,7 +484,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
         RestrictPublicBuckets: true,
       });
       const policy = policyStatements(s3.resources).filter((s) => s.id.startsWith('OutputBucketPolicy/'));
-      const tls = policy.find((s) => s.statement.Effect === 'Deny' && JSON.stringify(s.statement.Condition).includes('"aws:SecureTransport":"false"'));
+      const tls = policy.find(
+        (s) => s.statement.Effect === 'Deny' && JSON.stringify(s.statement.Condition).includes('"aws:SecureTransport":"false"'),
+      );
       expect(tls, 'a Deny on aws:SecureTransport=false').to.not.equal(undefined);
       const rules = list(obj(bucket.LifecycleConfiguration, 'LifecycleConfiguration').Rules, 'Rules').map((r) => obj(r, 'rule'));
       expect(rules.some((r) => isObject(r.AbortIncompleteMultipartUpload))).to.equal(true);
@@ -505,7 +549,18 @@ describe('serverless deployment (generated CloudFormation)', function () {
         expect(columns.has(name), name).to.equal(true);
       }
       const enrichment = columns.get('enrichment') ?? '';
-      for (const field of ['version:int', 'status:string', 'ipversion:int', 'latitude:double', 'as:struct<number:bigint', 'fraudscore:int', 'priority:string', 'score:int', 'reasons:array<struct<rule:string', 'attack:struct<tactics:array<string>,techniques:array<string>>']) {
+      for (const field of [
+        'version:int',
+        'status:string',
+        'ipversion:int',
+        'latitude:double',
+        'as:struct<number:bigint',
+        'fraudscore:int',
+        'priority:string',
+        'score:int',
+        'reasons:array<struct<rule:string',
+        'attack:struct<tactics:array<string>,techniques:array<string>>',
+      ]) {
         expect(enrichment, field).to.include(field);
       }
       for (const type of columns.values()) {
@@ -543,7 +598,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
     it('gives every function its own role and does not create the shared serverless role', () => {
       for (const service of [s3, os]) {
         expect(service.resources).to.not.have.property('IamRoleLambdaExecution');
-        const roles = resourcesOfType(service.resources, 'AWS::Lambda::Function').map(([, f]) => JSON.stringify(obj(f.Properties, 'Properties').Role));
+        const roles = resourcesOfType(service.resources, 'AWS::Lambda::Function').map(([, f]) =>
+          JSON.stringify(obj(f.Properties, 'Properties').Role),
+        );
         expect(new Set(roles).size).to.equal(roles.length);
       }
     });
@@ -558,7 +615,11 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
     it('names only wildcard exceptions that a statement actually needs', async () => {
       const used = new Set<string>();
-      const all = [s3.resources, os.resources, ...[...(await readFragments()).values()].map((f) => (isObject(f.Resources) ? f.Resources : {}))];
+      const all = [
+        s3.resources,
+        os.resources,
+        ...[...(await readFragments()).values()].map((f) => (isObject(f.Resources) ? f.Resources : {})),
+      ];
       for (const resources of all) {
         for (const { id, statement } of policyStatements(resources)) {
           if (iamValues(statement.Resource).some((r) => /[*?]/.test(r))) used.add(id);
@@ -571,7 +632,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
       const name = String(props(s3.resources, 'DeliveryStream').DeliveryStreamName);
       const reingest = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/ReingestIntoOwnStream');
       expect(reingest?.statement.Action).to.equal('firehose:PutRecordBatch');
-      expect(iamValues(reingest?.statement.Resource)).to.deep.equal([`arn:\${AWS::Partition}:firehose:\${AWS::Region}:\${AWS::AccountId}:deliverystream/${name}`]);
+      expect(iamValues(reingest?.statement.Resource)).to.deep.equal([
+        `arn:\${AWS::Partition}:firehose:\${AWS::Region}:\${AWS::AccountId}:deliverystream/${name}`,
+      ]);
       const kinesis = policyStatements(os.resources).find((s) => s.id === 'TransformRole/ReingestIntoSourceStream');
       expect(kinesis?.statement.Action).to.equal('kinesis:PutRecords');
       expect(iamValues(kinesis?.statement.Resource)).to.deep.equal([OPENSEARCH_STAGE_PARAMS.kinesisSourceStreamArn]);
@@ -579,7 +642,12 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
     it('grants the transform exactly the DynamoDB item and batch actions, on the cache table only', () => {
       const cache = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/IpCache');
-      expect(iamValues(cache?.statement.Action).sort()).to.deep.equal(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(iamValues(cache?.statement.Action).sort()).to.deep.equal([
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ]);
       expect(cache?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['CacheTable', 'Arn'] });
     });
 
@@ -588,7 +656,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
       const invoke = statements.find((s) => s.id === 'FirehoseDeliveryRole/InvokeTransform');
       expect(invoke?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['TransformLambdaFunction', 'Arn'] });
       const objects = statements.find((s) => s.id === 'FirehoseDeliveryRole/ObjectsUnderOwnPrefixes');
-      for (const resource of iamValues(objects?.statement.Resource)) expect(resource).to.match(/^\$\{OutputBucket\.Arn\}\/[a-z0-9_-]+\/\*$/);
+      for (const resource of iamValues(objects?.statement.Resource))
+        expect(resource).to.match(/^\$\{OutputBucket\.Arn\}\/[a-z0-9_-]+\/\*$/);
     });
 
     it('decrypts API keys with a customer KMS key only through SSM or Secrets Manager', () => {
@@ -603,7 +672,10 @@ describe('serverless deployment (generated CloudFormation)', function () {
       for (const service of [s3, os]) {
         for (const [id, fn] of resourcesOfType(service.resources, 'AWS::Lambda::Function')) {
           const variables = obj(obj(obj(fn.Properties, id).Environment ?? {}, 'Environment').Variables ?? {}, 'Variables');
-          expect(Object.keys(variables).filter((name) => /_API_KEY$|SECRET|TOKEN|PASSWORD/.test(name)), id).to.deep.equal([]);
+          expect(
+            Object.keys(variables).filter((name) => /_API_KEY$|SECRET|TOKEN|PASSWORD/.test(name)),
+            id,
+          ).to.deep.equal([]);
         }
       }
     });
@@ -621,7 +693,8 @@ describe('serverless deployment (generated CloudFormation)', function () {
         [
           os,
           'secretsmanager:GetSecretValue',
-          (name) => `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name.replace(/^secretsmanager:/, '')}-??????`,
+          (name) =>
+            `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name.replace(/^secretsmanager:/, '')}-??????`,
         ],
       ];
       for (const [service, action, arnOf] of cases) {
@@ -676,8 +749,11 @@ describe('serverless deployment (generated CloudFormation)', function () {
     /** Every metric an alarm reads (single metric or metric math). */
     function metricsOf(alarm: JsonObject): UsedMetric[] {
       const dims = (value: Json | undefined): Record<string, string> =>
-        Object.fromEntries((Array.isArray(value) ? value : []).map((d) => [String(obj(d, 'dimension').Name), String(obj(d, 'dimension').Value)]));
-      if (alarm.MetricName !== undefined) return [{ namespace: String(alarm.Namespace), name: String(alarm.MetricName), dimensions: dims(alarm.Dimensions) }];
+        Object.fromEntries(
+          (Array.isArray(value) ? value : []).map((d) => [String(obj(d, 'dimension').Name), String(obj(d, 'dimension').Value)]),
+        );
+      if (alarm.MetricName !== undefined)
+        return [{ namespace: String(alarm.Namespace), name: String(alarm.MetricName), dimensions: dims(alarm.Dimensions) }];
       return list(alarm.Metrics, 'Metrics')
         .map((m) => obj(m, 'm'))
         .filter((m) => m.MetricStat !== undefined)
@@ -707,8 +783,11 @@ describe('serverless deployment (generated CloudFormation)', function () {
       return resourcesOfType(service.resources, 'AWS::CloudWatch::Alarm').map(([id, a]) => obj(a.Properties, id));
     }
     function metricOf(alarm: JsonObject): { namespace: Json; name: Json; dimensions: Json } {
-      if (alarm.MetricName !== undefined) return { namespace: alarm.Namespace ?? null, name: alarm.MetricName, dimensions: alarm.Dimensions ?? null };
-      const stat = list(alarm.Metrics, 'Metrics').map((m) => obj(m, 'm')).find((m) => m.MetricStat !== undefined);
+      if (alarm.MetricName !== undefined)
+        return { namespace: alarm.Namespace ?? null, name: alarm.MetricName, dimensions: alarm.Dimensions ?? null };
+      const stat = list(alarm.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .find((m) => m.MetricStat !== undefined);
       const metric = obj(obj(stat?.MetricStat, 'MetricStat').Metric, 'Metric');
       return { namespace: metric.Namespace ?? null, name: metric.MetricName ?? null, dimensions: metric.Dimensions ?? null };
     }
@@ -718,21 +797,35 @@ describe('serverless deployment (generated CloudFormation)', function () {
         const env = transformEnvironment(service.resources);
         expect(env.POWERTOOLS_METRICS_NAMESPACE).to.equal(METRICS_NAMESPACE);
         const emitted = await emittedKeys(String(env.POWERTOOLS_SERVICE_NAME));
-        const own = alarms(service).flatMap(metricsOf).filter((m) => m.namespace === METRICS_NAMESPACE);
-        expect(own.map((m) => m.name)).to.include.members([MetricName.RecordsProcessingFailed, MetricName.ReingestFailures, MetricName.EventsPartial, MetricName.ProviderBreakerOpen]);
+        const own = alarms(service)
+          .flatMap(metricsOf)
+          .filter((m) => m.namespace === METRICS_NAMESPACE);
+        expect(own.map((m) => m.name)).to.include.members([
+          MetricName.RecordsProcessingFailed,
+          MetricName.ReingestFailures,
+          MetricName.EventsPartial,
+          MetricName.ProviderBreakerOpen,
+        ]);
         for (const metric of own) {
-          expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)));
+          expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(
+            metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)),
+          );
           expect(metric.dimensions[Dimension.Service]).to.equal(env.POWERTOOLS_SERVICE_NAME);
         }
       }
     });
 
-    it('alarms when partial enrichment stays above the stage threshold for 15 minutes, and on each enabled provider\'s breaker', () => {
+    it("alarms when partial enrichment stays above the stage threshold for 15 minutes, and on each enabled provider's breaker", () => {
       const partial = props(s3.resources, 'PartialEnrichmentAlarm');
       expect(partial).to.include({ Threshold: 5, EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanThreshold' });
-      const expression = list(partial.Metrics, 'Metrics').map((m) => obj(m, 'm')).find((m) => m.ReturnData === true);
+      const expression = list(partial.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .find((m) => m.ReturnData === true);
       expect(expression?.Expression).to.equal('100 * partial / events');
-      const breakers = alarms(s3).flatMap(metricsOf).filter((m) => m.name === MetricName.ProviderBreakerOpen).map((m) => m.dimensions[Dimension.Provider]);
+      const breakers = alarms(s3)
+        .flatMap(metricsOf)
+        .filter((m) => m.name === MetricName.ProviderBreakerOpen)
+        .map((m) => m.dimensions[Dimension.Provider]);
       expect(breakers).to.have.members(['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb']);
     });
 
@@ -759,15 +852,29 @@ describe('serverless deployment (generated CloudFormation)', function () {
           for (const metric of dashboardMetrics(properties)) {
             names.add(metric.name);
             if (metric.namespace !== METRICS_NAMESPACE) continue;
-            expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)));
+            expect(emitted, `${metric.name} ${JSON.stringify(metric.dimensions)}`).to.include(
+              metricKey(metric.namespace, metric.name, Object.keys(metric.dimensions)),
+            );
             expect(metric.dimensions[Dimension.Service]).to.equal(env.POWERTOOLS_SERVICE_NAME);
           }
         }
         // Point 1 of issue 19: each of these is on the dashboard.
         expect([...names]).to.include.members([
-          MetricName.EventsIn, MetricName.EventsReturned, MetricName.RecordsOk, MetricName.RecordsProcessingFailed, MetricName.RecordsReingested,
-          MetricName.EventsPartial, MetricName.ProviderCalls, MetricName.ProviderErrors, MetricName.ProviderLatency, MetricName.ProviderBreakerOpen,
-          MetricName.L1Hits, MetricName.DynamoDbHits, 'Duration', 'Throttles', 'ExecuteProcessing.Success',
+          MetricName.EventsIn,
+          MetricName.EventsReturned,
+          MetricName.RecordsOk,
+          MetricName.RecordsProcessingFailed,
+          MetricName.RecordsReingested,
+          MetricName.EventsPartial,
+          MetricName.ProviderCalls,
+          MetricName.ProviderErrors,
+          MetricName.ProviderLatency,
+          MetricName.ProviderBreakerOpen,
+          MetricName.L1Hits,
+          MetricName.DynamoDbHits,
+          'Duration',
+          'Throttles',
+          'ExecuteProcessing.Success',
         ]);
         expect([...names]).to.include(service === s3 ? 'DeliveryToS3.DataFreshness' : 'DeliveryToAmazonOpenSearchService.DataFreshness');
       }
@@ -775,11 +882,15 @@ describe('serverless deployment (generated CloudFormation)', function () {
 
     it('alarms on Lambda errors, throttles and duration near the timeout of the transform', () => {
       const fnName = props(s3.resources, 'TransformLambdaFunction').FunctionName;
-      const lambda = alarms(s3).map(metricOf).filter((m) => m.namespace === 'AWS/Lambda');
+      const lambda = alarms(s3)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Lambda');
       expect(lambda.map((m) => m.name)).to.include.members(['Errors', 'Throttles', 'Duration']);
       for (const metric of lambda) expect(metric.dimensions).to.deep.equal([{ Name: 'FunctionName', Value: fnName ?? null }]);
       const duration = alarms(s3).find((a) => metricOf(a).name === 'Duration')!;
-      const expression = list(duration.Metrics, 'Metrics').map((m) => obj(m, 'm')).find((m) => m.Expression !== undefined);
+      const expression = list(duration.Metrics, 'Metrics')
+        .map((m) => obj(m, 'm'))
+        .find((m) => m.Expression !== undefined);
       const timeout = Number(props(s3.resources, 'TransformLambdaFunction').Timeout);
       // The expression turns milliseconds into percent of the configured timeout: check it with a sample value.
       const percent = Function('duration', `return ${String(expression?.Expression)};`) as (ms: number) => number;
@@ -788,12 +899,30 @@ describe('serverless deployment (generated CloudFormation)', function () {
     });
 
     it('alarms on Firehose processing failures, delivery failures and throttled re-ingestion', () => {
-      const s3Names = alarms(s3).map(metricOf).filter((m) => m.namespace === 'AWS/Firehose').map((m) => m.name);
-      expect(s3Names).to.include.members(['ExecuteProcessing.Success', 'DeliveryToS3.Success', 'DeliveryToS3.DataFreshness', 'ThrottledRecords', 'PartitionCountExceeded']);
-      const osNames = alarms(os).map(metricOf).filter((m) => m.namespace === 'AWS/Firehose').map((m) => m.name);
-      expect(osNames).to.include.members(['ExecuteProcessing.Success', 'DeliveryToAmazonOpenSearchService.Success', 'DeliveryToS3.Success']);
+      const s3Names = alarms(s3)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Firehose')
+        .map((m) => m.name);
+      expect(s3Names).to.include.members([
+        'ExecuteProcessing.Success',
+        'DeliveryToS3.Success',
+        'DeliveryToS3.DataFreshness',
+        'ThrottledRecords',
+        'PartitionCountExceeded',
+      ]);
+      const osNames = alarms(os)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Firehose')
+        .map((m) => m.name);
+      expect(osNames).to.include.members([
+        'ExecuteProcessing.Success',
+        'DeliveryToAmazonOpenSearchService.Success',
+        'DeliveryToS3.Success',
+      ]);
       const stream = props(s3.resources, 'DeliveryStream').DeliveryStreamName;
-      for (const metric of alarms(s3).map(metricOf).filter((m) => m.namespace === 'AWS/Firehose')) {
+      for (const metric of alarms(s3)
+        .map(metricOf)
+        .filter((m) => m.namespace === 'AWS/Firehose')) {
         expect(metric.dimensions).to.deep.equal([{ Name: 'DeliveryStreamName', Value: stream ?? null }]);
       }
     });
@@ -821,7 +950,9 @@ describe('serverless deployment (generated CloudFormation)', function () {
         ['object-lambda', 'ObjectLambdaRole'],
       ];
       for (const [name, role] of expected) {
-        const definitions = Object.values(obj(fragments.get(`resources/functions/${name}.true.yml`) ?? null, name)).map((f) => obj(f, name));
+        const definitions = Object.values(obj(fragments.get(`resources/functions/${name}.true.yml`) ?? null, name)).map((f) =>
+          obj(f, name),
+        );
         expect(definitions.map((d) => [d.handler, d.role])).to.deep.equal([[`handlers/${name}.handler`, role]]);
         const resources = obj(obj(fragments.get(`resources/${name}.true.yml`) ?? null, name).Resources, `${name} Resources`);
         expect(obj(resources[role], role).Type).to.equal('AWS::IAM::Role');

@@ -6,7 +6,11 @@ const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
 /** README.md and every docs/*.md: the pages a reader follows links between. */
 function pages(): string[] {
-  const docs = existsSync(join(ROOT, 'docs')) ? readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f)) : [];
+  const docs = existsSync(join(ROOT, 'docs'))
+    ? readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => join(ROOT, 'docs', f))
+    : [];
   return [join(ROOT, 'README.md'), ...docs.sort()];
 }
 
@@ -45,7 +49,15 @@ function relativeLinks(markdown: string): string[] {
 describe('documentation links', () => {
   it('finds the README and the docs pages', () => {
     const names = pages().map((p) => relative(ROOT, p));
-    expect(names).to.include.members(['README.md', 'docs/output.md', 'docs/ip-intelligence.md', 'docs/rules.md', 'docs/deployment.md', 'docs/operations.md', 'docs/benchmarks.md']);
+    expect(names).to.include.members([
+      'README.md',
+      'docs/output.md',
+      'docs/ip-intelligence.md',
+      'docs/rules.md',
+      'docs/deployment.md',
+      'docs/operations.md',
+      'docs/benchmarks.md',
+    ]);
   });
 
   it('resolves every relative link of README.md and docs/*.md to a file, and every #anchor to a heading', () => {
@@ -61,7 +73,8 @@ describe('documentation links', () => {
         if (!target.startsWith(ROOT + '/') && target !== ROOT) broken.push(`${where} (outside the repository)`);
         else if (!existsSync(target)) broken.push(`${where} (no such file)`);
         else if (anchor !== undefined && anchor !== '') {
-          if (statSync(target).isDirectory() || !target.endsWith('.md')) broken.push(`${where} (an anchor into a file that is not Markdown)`);
+          if (statSync(target).isDirectory() || !target.endsWith('.md'))
+            broken.push(`${where} (an anchor into a file that is not Markdown)`);
           else if (!anchorsOf(readFileSync(target, 'utf8')).has(anchor)) broken.push(`${where} (no heading with that anchor)`);
         }
       }

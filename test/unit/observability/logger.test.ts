@@ -28,8 +28,12 @@ async function captureLines(fn: () => Promise<void>): Promise<Record<string, unk
   const streams = [process.stdout, process.stderr];
   const writes = streams.map((stream) => stream.write.bind(stream));
   for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter((l) => l.startsWith('{')));
+    stream.write = (chunk: string | Uint8Array) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.startsWith('{')),
+      );
       return true;
     });
   }
@@ -57,8 +61,14 @@ describe('logger with the Lambda context', () => {
       await handler({}, fakeContext('7f0e2a10-0000-4000-8000-000000000002'));
     });
     expect(lines).to.have.length(4);
-    expect(lines.slice(0, 2).map((l) => l.function_request_id)).to.deep.equal(['c6af9ac6-7b61-11e6-9a41-93e8deadbeef', 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef']);
-    expect(lines.slice(2).map((l) => l.function_request_id)).to.deep.equal(['7f0e2a10-0000-4000-8000-000000000002', '7f0e2a10-0000-4000-8000-000000000002']);
+    expect(lines.slice(0, 2).map((l) => l.function_request_id)).to.deep.equal([
+      'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+    ]);
+    expect(lines.slice(2).map((l) => l.function_request_id)).to.deep.equal([
+      '7f0e2a10-0000-4000-8000-000000000002',
+      '7f0e2a10-0000-4000-8000-000000000002',
+    ]);
     for (const line of lines) {
       expect(line).to.include({ function_name: 'cloudtrail-enricher-dev-transform', service: 'cloudtrail-enricher' });
     }

@@ -12,24 +12,31 @@ describe('metrics the code emits', () => {
       const definition = METRIC_CATALOGUE[metric.name as keyof typeof METRIC_CATALOGUE];
       expect(definition, metric.name).to.not.equal(undefined);
       expect(metric.unit, metric.name).to.equal(definition.unit);
-      expect(definition.dimensions.map((d) => [...d].sort().join(',')), metric.name).to.include(metric.dimensions.join(','));
+      expect(
+        definition.dimensions.map((d) => [...d].sort().join(',')),
+        metric.name,
+      ).to.include(metric.dimensions.join(','));
     }
   });
 
   it('emits every metric of the catalogue with every dimension set it lists', async () => {
     const emitted = new Set((await emittedByTheCode('svc', 'fn')).map((m) => metricKey(m.namespace, m.name, m.dimensions)));
     for (const [name, definition] of Object.entries(METRIC_CATALOGUE)) {
-      for (const dimensions of definition.dimensions) expect(emitted, `${name} by ${dimensions.join(',')}`).to.include(metricKey(METRICS_NAMESPACE, name, dimensions));
+      for (const dimensions of definition.dimensions)
+        expect(emitted, `${name} by ${dimensions.join(',')}`).to.include(metricKey(METRICS_NAMESPACE, name, dimensions));
     }
   });
 
   it('puts the configured service name in the service dimension of every metric', async () => {
-    for (const metric of await emittedByTheCode('payments-audit', 'fn')) expect(metric.values[Dimension.Service]).to.equal('payments-audit');
+    for (const metric of await emittedByTheCode('payments-audit', 'fn'))
+      expect(metric.values[Dimension.Service]).to.equal('payments-audit');
   });
 
   it('publishes partial events per cause and provider figures per provider', async () => {
     const emitted = await emittedByTheCode('svc', 'fn');
-    const causes = emitted.filter((m) => m.name === MetricName.EventsPartial && m.dimensions.includes(Dimension.Cause)).map((m) => m.values[Dimension.Cause]);
+    const causes = emitted
+      .filter((m) => m.name === MetricName.EventsPartial && m.dimensions.includes(Dimension.Cause))
+      .map((m) => m.values[Dimension.Cause]);
     expect(causes).to.have.members(Object.values(PartialCause));
     const latency = emitted.filter((m) => m.name === MetricName.ProviderLatency);
     expect(latency.map((m) => [m.values[Dimension.Provider], m.value])).to.deep.equal([

@@ -29,8 +29,24 @@ const token = () => `tok-${++serial}-${Math.random().toString(36).slice(2, 8)}`;
 const partitionFields = fc.record({
   recipientAccountId: fc.constantFrom('111122223333', '444455556666', '12345', '../../etc', undefined),
   awsRegion: fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-east-1/../x', '', undefined),
-  eventTime: fc.constantFrom('2026-11-19T23:59:59Z', '2026-11-20T00:00:00Z', '2026-11-20T13:00:00+05:00', 'yesterday', '1999-01-01T00:00:00Z', undefined),
-  sourceIPAddress: fc.constantFrom('8.8.8.8', '2606:4700:4700::1111', '10.0.0.1', 'AWS Internal', 'ec2.amazonaws.com', '010.1.1.1', '192.0.2.1', undefined),
+  eventTime: fc.constantFrom(
+    '2026-11-19T23:59:59Z',
+    '2026-11-20T00:00:00Z',
+    '2026-11-20T13:00:00+05:00',
+    'yesterday',
+    '1999-01-01T00:00:00Z',
+    undefined,
+  ),
+  sourceIPAddress: fc.constantFrom(
+    '8.8.8.8',
+    '2606:4700:4700::1111',
+    '10.0.0.1',
+    'AWS Internal',
+    'ec2.amazonaws.com',
+    '010.1.1.1',
+    '192.0.2.1',
+    undefined,
+  ),
 });
 
 const eventArb = fc
@@ -38,23 +54,26 @@ const eventArb = fc
   .map(([fields, padding, noise, weird]) => {
     const id = token();
     const event = cloudTrailEvent({ ...fields, eventID: id, userAgent: 'x'.repeat(padding) + noise });
-    if (weird) (event)['__proto__ key'] = { constructor: { prototype: { polluted: true } } };
+    if (weird) event['__proto__ key'] = { constructor: { prototype: { polluted: true } } };
     return { id, text: JSON.stringify(event) };
   });
 
 /** A message a CloudWatch Logs subscription could carry that is not a CloudTrail object. */
 const nonEventMessage = fc.tuple(fc.constantFrom('plain', 'array', 'number', 'broken'), fc.string({ maxLength: 30 })).map(([kind, s]) => {
   const id = token();
-  const text = kind === 'plain' ? `${id} ${s}` : kind === 'array' ? JSON.stringify([id, s]) : kind === 'number' ? `42 ${id}` : `{"broken": "${id}`;
+  const text =
+    kind === 'plain' ? `${id} ${s}` : kind === 'array' ? JSON.stringify([id, s]) : kind === 'number' ? `42 ${id}` : `{"broken": "${id}`;
   return { id, text };
 });
 
 const generated: fc.Arbitrary<Generated> = fc.oneof(
-  fc.array(fc.oneof({ weight: 5, arbitrary: eventArb }, { weight: 1, arbitrary: nonEventMessage }), { minLength: 1, maxLength: 12 }).map((items) => ({
-    record: firehoseRecord(cloudWatchLogsData(items.map((i) => i.text))),
-    tokens: items.map((i) => i.id),
-    garbage: false,
-  })),
+  fc
+    .array(fc.oneof({ weight: 5, arbitrary: eventArb }, { weight: 1, arbitrary: nonEventMessage }), { minLength: 1, maxLength: 12 })
+    .map((items) => ({
+      record: firehoseRecord(cloudWatchLogsData(items.map((i) => i.text))),
+      tokens: items.map((i) => i.id),
+      garbage: false,
+    })),
   eventArb.map((e) => ({ record: firehoseRecord(plainData(e.text)), tokens: [e.id], garbage: false })),
   fc.array(eventArb, { minLength: 1, maxLength: 5 }).map((items) => ({
     record: firehoseRecord(plainData({ Records: items.map((i) => JSON.parse(i.text) as unknown) })),
@@ -62,11 +81,15 @@ const generated: fc.Arbitrary<Generated> = fc.oneof(
     garbage: false,
   })),
   eventArb.map((e) => ({
-    record: firehoseRecord(plainData({ version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', detail: JSON.parse(e.text) as unknown })),
+    record: firehoseRecord(
+      plainData({ version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', detail: JSON.parse(e.text) as unknown }),
+    ),
     tokens: [e.id],
     garbage: false,
   })),
-  fc.constant(0).map(() => ({ record: firehoseRecord(cloudWatchLogsData([], { messageType: 'CONTROL_MESSAGE' })), tokens: [], garbage: false })),
+  fc
+    .constant(0)
+    .map(() => ({ record: firehoseRecord(cloudWatchLogsData([], { messageType: 'CONTROL_MESSAGE' })), tokens: [], garbage: false })),
   fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => ({
     // Random bytes that are neither gzip nor JSON (a leading 0xff rules out both, and the envelope magic).
     record: firehoseRecord(Buffer.concat([Buffer.from([0xff]), Buffer.from(bytes)]).toString('base64')),
@@ -86,7 +109,10 @@ function config(mode: 's3' | 'opensearch', responseBudget: number): CoreConfig {
 
 async function checkInvariants(batch: Generated[], mode: 's3' | 'opensearch', budget: number, flaky: boolean): Promise<void> {
   const sink = new MemorySink(flaky ? (call, index) => ((call + index) % 4 === 0 ? 'ServiceUnavailableException' : undefined) : undefined);
-  const rounds = await runUntilDrained(firehoseEvent(batch.map((g) => g.record)), sink, { config: config(mode, budget), sleep: async () => {} });
+  const rounds = await runUntilDrained(firehoseEvent(batch.map((g) => g.record)), sink, {
+    config: config(mode, budget),
+    sleep: async () => {},
+  });
 
   const seen = new Map<string, number>();
   for (const [i, round] of rounds.entries()) {
@@ -135,9 +161,13 @@ describe('transform invariants (property-based)', function () {
 
   it('returns every recordId once, fails only undecodable records (data unchanged) and conserves events in S3 mode', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(generated, { minLength: 1, maxLength: 10 }), fc.constantFrom(6_000_000, 60_000, 12_000), async (batch, budget) => {
-        await checkInvariants(batch, 's3', budget, false);
-      }),
+      fc.asyncProperty(
+        fc.array(generated, { minLength: 1, maxLength: 10 }),
+        fc.constantFrom(6_000_000, 60_000, 12_000),
+        async (batch, budget) => {
+          await checkInvariants(batch, 's3', budget, false);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -164,7 +194,9 @@ describe('transform invariants (property-based)', function () {
     await fc.assert(
       fc.asyncProperty(eventArb, async (e) => {
         const sink = new MemorySink();
-        const [round] = await runUntilDrained(firehoseEvent([firehoseRecord(cloudWatchLogsData([e.text]))]), sink, { config: config('s3', 6_000_000) });
+        const [round] = await runUntilDrained(firehoseEvent([firehoseRecord(cloudWatchLogsData([e.text]))]), sink, {
+          config: config('s3', 6_000_000),
+        });
         const line = Buffer.from(round!.result.records[0]!.data!, 'base64').toString('utf8').trimEnd();
         expect(line.startsWith(e.text.slice(0, -1))).to.equal(true);
         const doc = JSON.parse(line) as Record<string, unknown>;

@@ -25,10 +25,10 @@ describe('childSignal', () => {
     const deadline = new AbortController();
     let added = 0;
     const original = deadline.signal.addEventListener.bind(deadline.signal);
-    deadline.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+    deadline.signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
       added++;
       original(...args);
-    });
+    };
     for (let i = 0; i < 1000; i++) childSignal(deadline.signal).release();
     expect(added).to.equal(1);
   });

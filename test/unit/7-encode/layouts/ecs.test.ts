@@ -68,7 +68,8 @@ function ecsProblems(doc: Record<string, unknown>): string[] {
       continue;
     }
     const values = Array.isArray(value) ? value : [value];
-    if (Array.isArray(value) && !field.normalize?.includes('array') && field.type !== 'keyword') problems.push(`${path}: array for a non-array field`);
+    if (Array.isArray(value) && !field.normalize?.includes('array') && field.type !== 'keyword')
+      problems.push(`${path}: array for a non-array field`);
     for (const v of values) if (!fits(field.type, v)) problems.push(`${path}: ${JSON.stringify(v)?.slice(0, 60)} is not a ${field.type}`);
     if (field.allowed_values !== undefined) {
       const allowed = new Set(field.allowed_values.map((a) => a.name));
@@ -78,7 +79,9 @@ function ecsProblems(doc: Record<string, unknown>): string[] {
   // event.type must be one the categories expect.
   const event = doc.event as { category?: string[]; type?: string[] } | undefined;
   if (event?.category !== undefined && event.type !== undefined) {
-    const expected = new Set(event.category.flatMap((c) => FIELDS['event.category']!.allowed_values!.find((a) => a.name === c)?.expected_event_types ?? []));
+    const expected = new Set(
+      event.category.flatMap((c) => FIELDS['event.category']!.allowed_values!.find((a) => a.name === c)?.expected_event_types ?? []),
+    );
     for (const t of event.type) if (!expected.has(t)) problems.push(`event.type ${t} is not expected for ${event.category.join(',')}`);
   }
   return problems;
@@ -106,13 +109,20 @@ describe('ECS 8.x layout', () => {
   });
 
   it('ships the index template generated from the shape and the ECS definitions (npm run build:layouts)', async () => {
-    const committed = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', '..', '..', 'resources', 'opensearch', 'ecs', 'index-template.json'), 'utf8')) as unknown;
+    const committed = JSON.parse(
+      await readFile(join(import.meta.dirname, '..', '..', '..', '..', 'resources', 'opensearch', 'ecs', 'index-template.json'), 'utf8'),
+    ) as unknown;
     expect(committed).to.deep.equal(ecsIndexTemplate(ecs.EcsFlat));
   });
 
   it('maps the source with geo.location and as.*, and the verdict to rule.*, event.risk_score and event.severity', () => {
-    const judged = docs.find((d) => (d.event as { kind: string }).kind === 'alert' && (d.source as { geo?: unknown } | undefined)?.geo !== undefined)!;
-    const source = judged.source as { geo: { location: { lat: number; lon: number } }; as: { number: number; organization: { name: string } } };
+    const judged = docs.find(
+      (d) => (d.event as { kind: string }).kind === 'alert' && (d.source as { geo?: unknown } | undefined)?.geo !== undefined,
+    )!;
+    const source = judged.source as {
+      geo: { location: { lat: number; lon: number } };
+      as: { number: number; organization: { name: string } };
+    };
     expect(source.geo.location.lon).to.equal(8.68);
     expect(source.as.organization.name).to.equal('Example Networks GmbH');
     expect((judged.rule as { ruleset: string }).ruleset).to.equal('cloudtrail-enricher');
@@ -131,12 +141,15 @@ describe('ECS 8.x layout', () => {
     expect(ct.truncated_fields).to.deep.equal(['request_parameters']);
     for (const d of docs) {
       const c = (d.aws as { cloudtrail?: Record<string, unknown> } | undefined)?.cloudtrail ?? {};
-      for (const k of ['request_parameters', 'response_elements', 'additional_eventdata', 'service_event_details']) if (c[k] !== undefined) expect(c[k]).to.be.a('string');
+      for (const k of ['request_parameters', 'response_elements', 'additional_eventdata', 'service_event_details'])
+        if (c[k] !== undefined) expect(c[k]).to.be.a('string');
     }
   });
 
   it('writes failed console sign-ins as authentication start with outcome failure', () => {
-    const failed = docs.filter((d) => (d.event as { action?: string }).action === 'ConsoleLogin' && (d.event as { outcome: string }).outcome === 'failure');
+    const failed = docs.filter(
+      (d) => (d.event as { action?: string }).action === 'ConsoleLogin' && (d.event as { outcome: string }).outcome === 'failure',
+    );
     expect(failed.length).to.be.greaterThan(0);
     for (const d of failed) expect(d.event).to.deep.include({ category: ['authentication'], type: ['start'] });
   });

@@ -17,15 +17,18 @@ function ocsfProblems(doc: Record<string, unknown>): string[] {
   if (doc.category_uid !== cls.category_uid) problems.push(`category_uid ${String(doc.category_uid)} is not ${cls.category_uid}`);
   if (doc.category_name !== cls.category_name) problems.push(`category_name ${String(doc.category_name)}`);
   if (doc.class_name !== cls.name) problems.push(`class_name ${String(doc.class_name)}`);
-  if (doc.type_uid !== (doc.class_uid as number) * 100 + (doc.activity_id as number)) problems.push(`type_uid ${String(doc.type_uid)} is not class_uid × 100 + activity_id`);
+  if (doc.type_uid !== (doc.class_uid as number) * 100 + (doc.activity_id as number))
+    problems.push(`type_uid ${String(doc.type_uid)} is not class_uid × 100 + activity_id`);
   const metadata = doc.metadata as Record<string, unknown> | undefined;
   if (metadata?.version !== '1.1.0') problems.push(`metadata.version ${String(metadata?.version)}`);
-  for (const p of (metadata?.profiles as string[] | undefined) ?? []) if (!cls.profiles.includes(p)) problems.push(`profile ${p} is not applicable to ${cls.name}`);
+  for (const p of (metadata?.profiles as string[] | undefined) ?? [])
+    if (!cls.profiles.includes(p)) problems.push(`profile ${p} is not applicable to ${cls.name}`);
   if (typeof doc.time === 'number' && doc.time_dt !== new Date(doc.time).toISOString()) problems.push('time_dt does not match time');
   problems.push(...objectProblems(doc, cls.attributes, '$'));
   const allowedMissing = RECOMMENDED_WITHOUT_SOURCE[cls.uid] ?? [];
   for (const [name, def] of Object.entries(cls.attributes)) {
-    if (def.requirement === 'recommended' && doc[name] === undefined && !allowedMissing.includes(name)) problems.push(`$.${name}: recommended and missing`);
+    if (def.requirement === 'recommended' && doc[name] === undefined && !allowedMissing.includes(name))
+      problems.push(`$.${name}: recommended and missing`);
   }
   return problems;
 }
@@ -124,13 +127,21 @@ describe('OCSF 1.1.0 layout', () => {
     expect(location.coordinates[1]).to.be.within(50, 51);
     expect(location).to.include({ country: 'DE', isp: 'Example Networks GmbH' });
     const types = (located.enrichments as { type: string; provider: string }[]).map((e) => `${e.type}/${e.provider}`);
-    expect(types).to.include.members(['location/cloudtrail-enricher', 'autonomous_system/cloudtrail-enricher', 'reputation/ipqualityscore', 'reputation/abuseipdb', 'verdict/cloudtrail-enricher']);
+    expect(types).to.include.members([
+      'location/cloudtrail-enricher',
+      'autonomous_system/cloudtrail-enricher',
+      'reputation/ipqualityscore',
+      'reputation/abuseipdb',
+      'verdict/cloudtrail-enricher',
+    ]);
   });
 
   it('carries the rules verdict as severity_id and as a verdict enrichment with its reasons', () => {
     const critical = docs.find((d) => d.severity_id === 5)!;
     expect(critical.severity).to.equal('Critical');
-    const verdict = (critical.enrichments as { type: string; data: { priority: string; score: number; reasons: unknown[] } }[]).find((e) => e.type === 'verdict')!;
+    const verdict = (critical.enrichments as { type: string; data: { priority: string; score: number; reasons: unknown[] } }[]).find(
+      (e) => e.type === 'verdict',
+    )!;
     expect(verdict.data.priority).to.equal('CRITICAL');
     expect(verdict.data.reasons.length).to.be.greaterThan(0);
   });
@@ -155,23 +166,34 @@ describe('OCSF 1.1.0 layout', () => {
   it('loses no field: every leaf of the event is mapped or in unmapped (property)', () => {
     const leaf = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean());
     fc.assert(
-      fc.property(fc.dictionary(fc.stringMatching(/^[a-z][a-zA-Z]{0,7}$/), fc.oneof(leaf, fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), leaf, { maxKeys: 3 })), { maxKeys: 5 }), (extra) => {
-        const base = cloudTrailEvent();
-        const fields = Object.fromEntries(Object.entries(extra).filter(([k]) => !(k in base) && k !== 'enrichment'));
-        const event = { ...base, ...fields };
-        const item = eventFromParsed(event);
-        if (!item.ok) return;
-        const { doc } = ocsfDocument({ event: item.event, text: item.text, enrichment: { version: 1, status: 'complete' }, arrival: 0 }, { rawData: false });
-        const unmapped = doc.unmapped as Record<string, string>;
-        for (const [k, v] of Object.entries(fields)) {
-          if (v !== null && typeof v === 'object') {
-            for (const [k2, v2] of Object.entries(v)) expect(unmapped[`${k}.${k2}`]).to.equal(typeof v2 === 'string' ? v2 : JSON.stringify(v2));
-            if (Object.keys(v).length === 0) expect(unmapped[k]).to.equal('{}');
-          } else {
-            expect(unmapped[k]).to.equal(typeof v === 'string' ? v : JSON.stringify(v));
+      fc.property(
+        fc.dictionary(
+          fc.stringMatching(/^[a-z][a-zA-Z]{0,7}$/),
+          fc.oneof(leaf, fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), leaf, { maxKeys: 3 })),
+          { maxKeys: 5 },
+        ),
+        (extra) => {
+          const base = cloudTrailEvent();
+          const fields = Object.fromEntries(Object.entries(extra).filter(([k]) => !(k in base) && k !== 'enrichment'));
+          const event = { ...base, ...fields };
+          const item = eventFromParsed(event);
+          if (!item.ok) return;
+          const { doc } = ocsfDocument(
+            { event: item.event, text: item.text, enrichment: { version: 1, status: 'complete' }, arrival: 0 },
+            { rawData: false },
+          );
+          const unmapped = doc.unmapped as Record<string, string>;
+          for (const [k, v] of Object.entries(fields)) {
+            if (v !== null && typeof v === 'object') {
+              for (const [k2, v2] of Object.entries(v))
+                expect(unmapped[`${k}.${k2}`]).to.equal(typeof v2 === 'string' ? v2 : JSON.stringify(v2));
+              if (Object.keys(v).length === 0) expect(unmapped[k]).to.equal('{}');
+            } else {
+              expect(unmapped[k]).to.equal(typeof v === 'string' ? v : JSON.stringify(v));
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -180,7 +202,10 @@ describe('OCSF 1.1.0 layout', () => {
     const requestParameters = Object.fromEntries(Array.from({ length: UNMAPPED_MAX_KEYS + 50 }, (_, i) => [`k${i}`, i]));
     const item = eventFromParsed(cloudTrailEvent({ requestParameters }));
     if (!item.ok) throw new Error('fixture');
-    const { doc } = ocsfDocument({ event: item.event, text: item.text, enrichment: { version: 1, status: 'complete' }, arrival: 0 }, { rawData: true });
+    const { doc } = ocsfDocument(
+      { event: item.event, text: item.text, enrichment: { version: 1, status: 'complete' }, arrival: 0 },
+      { rawData: true },
+    );
     const unmapped = doc.unmapped as Record<string, string>;
     expect(Object.keys(unmapped).length).to.equal(UNMAPPED_MAX_KEYS + 1);
     expect(unmapped['unmapped.truncated']).to.equal('true');
@@ -190,7 +215,10 @@ describe('OCSF 1.1.0 layout', () => {
     const activity = (eventName: string) => {
       const item = eventFromParsed(cloudTrailEvent({ eventName, eventSource: 's3.amazonaws.com' }));
       if (!item.ok) throw new Error('fixture');
-      const { doc } = ocsfDocument({ event: item.event, text: item.text, enrichment: { version: 1, status: 'complete' }, arrival: 0 }, { rawData: false });
+      const { doc } = ocsfDocument(
+        { event: item.event, text: item.text, enrichment: { version: 1, status: 'complete' }, arrival: 0 },
+        { rawData: false },
+      );
       return [doc.activity_id, doc.activity_name];
     };
     expect(activity('CreateBucket')).to.deep.equal([1, 'Create']);

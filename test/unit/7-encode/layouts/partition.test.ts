@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { layoutPartitionKeys, layoutPartitionPath } from '../../../../src/7-encode/layouts/partition.ts';
-import { EVENT_CLASS_KEYS, partitionId, partitionKeysOf, partitionWithClass, sanitisePartitionKeys } from '../../../../src/7-encode/partition.ts';
+import {
+  EVENT_CLASS_KEYS,
+  partitionId,
+  partitionKeysOf,
+  partitionWithClass,
+  sanitisePartitionKeys,
+} from '../../../../src/7-encode/partition.ts';
 
 const ARRIVAL = Date.UTC(2026, 10, 21);
 
@@ -9,10 +15,17 @@ describe('layout partition keys', () => {
   const keys = partitionKeysOf({ recipientAccountId: '111122223333', awsRegion: 'eu-west-1', eventTime: '2026-11-20T10:00:00Z' }, ARRIVAL);
 
   it('names the keys as Security Lake expects in the OCSF layout, and as today otherwise', () => {
-    expect(layoutPartitionKeys('ocsf', partitionWithClass(keys, 'authentication'))).to.deep.equal({ source: 'authentication', region: 'eu-west-1', accountId: '111122223333', eventDay: '20261120' });
+    expect(layoutPartitionKeys('ocsf', partitionWithClass(keys, 'authentication'))).to.deep.equal({
+      source: 'authentication',
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      eventDay: '20261120',
+    });
     expect(layoutPartitionKeys('native', keys)).to.deep.equal({ account: '111122223333', region: 'eu-west-1', dt: '2026-11-20' });
     expect(layoutPartitionKeys('ecs', keys)).to.deep.equal({ account: '111122223333', region: 'eu-west-1', dt: '2026-11-20' });
-    expect(layoutPartitionPath('ocsf', partitionWithClass(keys, 'api-activity'))).to.equal('api-activity/1.0/region=eu-west-1/accountId=111122223333/eventDay=20261120/');
+    expect(layoutPartitionPath('ocsf', partitionWithClass(keys, 'api-activity'))).to.equal(
+      'api-activity/1.0/region=eu-west-1/accountId=111122223333/eventDay=20261120/',
+    );
     expect(layoutPartitionPath(undefined, keys)).to.equal('account=111122223333/region=eu-west-1/dt=2026-11-20/');
   });
 
@@ -30,7 +43,9 @@ describe('layout partition keys', () => {
         const out = sanitisePartitionKeys({ ...keys, eventClass }, ARRIVAL);
         if ((EVENT_CLASS_KEYS as readonly string[]).includes(eventClass)) expect(out.eventClass).to.equal(eventClass);
         else expect(out.eventClass).to.equal(undefined);
-        expect(layoutPartitionPath('ocsf', out)).to.match(/^(api-activity|authentication|base-event)\/1\.0\/region=[a-z0-9-]+\/accountId=\d{12}\/eventDay=\d{8}\/$/);
+        expect(layoutPartitionPath('ocsf', out)).to.match(
+          /^(api-activity|authentication|base-event)\/1\.0\/region=[a-z0-9-]+\/accountId=\d{12}\/eventDay=\d{8}\/$/,
+        );
       }),
     );
   });

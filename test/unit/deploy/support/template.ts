@@ -110,7 +110,25 @@ export async function readZip(file: string): Promise<Map<string, Buffer>> {
   return entries;
 }
 
-const INTRINSICS = ['Ref', 'Condition', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split', 'FindInMap', 'Base64', 'Cidr', 'GetAZs', 'ImportValue'];
+const INTRINSICS = [
+  'Ref',
+  'Condition',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'Base64',
+  'Cidr',
+  'GetAZs',
+  'ImportValue',
+];
 
 /** YAML tags of CloudFormation's short intrinsic syntax (`!Ref`, `!Sub`, `!If [...]`, …). */
 const CFN_TAGS: Tags = INTRINSICS.flatMap((name) => {
@@ -174,7 +192,8 @@ export function policyStatements(resources: JsonObject): PolicyStatement[] {
       const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement ?? null];
       statements.forEach((statement, index) => {
         for (const branch of ifBranches(statement)) {
-          if (isObject(branch)) found.push({ id: `${logicalId}/${typeof branch.Sid === 'string' ? branch.Sid : index}`, statement: branch });
+          if (isObject(branch))
+            found.push({ id: `${logicalId}/${typeof branch.Sid === 'string' ? branch.Sid : index}`, statement: branch });
         }
       });
     }

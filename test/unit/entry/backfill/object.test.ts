@@ -16,12 +16,18 @@ describe('decodeCloudTrailObject', () => {
   });
 
   it('accepts plain JSON (a .json copy) and a byte order mark', async () => {
-    const decoded = await decodeCloudTrailObject(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"Records":[{"eventID":"a"}]}')]), limits);
+    const decoded = await decodeCloudTrailObject(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"Records":[{"eventID":"a"}]}')]),
+      limits,
+    );
     expect(decoded.ok && decoded.events.length).to.equal(1);
   });
 
   it('recognises digests, and refuses what is not a CloudTrail log file', async () => {
-    expect(await decodeCloudTrailObject(gzipSync('{"digestStartTime":"x","logFiles":[]}'), limits)).to.include({ ok: false, problem: 'digest' });
+    expect(await decodeCloudTrailObject(gzipSync('{"digestStartTime":"x","logFiles":[]}'), limits)).to.include({
+      ok: false,
+      problem: 'digest',
+    });
     expect(await decodeCloudTrailObject(gzipSync('{"hello":1}'), limits)).to.include({ ok: false, problem: 'not-cloudtrail' });
     expect(await decodeCloudTrailObject(gzipSync('[1,2]'), limits)).to.include({ ok: false, problem: 'not-cloudtrail' });
     expect(await decodeCloudTrailObject(gzipSync('{"Records":'), limits)).to.include({ ok: false, problem: 'not-json' });

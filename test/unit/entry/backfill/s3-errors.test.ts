@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { classifyFailure, isMissing } from '../../../../src/entry/backfill/s3-errors.ts';
 
 function sdkError(name: string, status: number, extra: Record<string, unknown> = {}): Error {
-  return Object.assign(new Error('message naming s3://secret-bucket/secret-key'), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client', ...extra });
+  return Object.assign(new Error('message naming s3://secret-bucket/secret-key'), {
+    name,
+    $metadata: { httpStatusCode: status },
+    $fault: status >= 500 ? 'server' : 'client',
+    ...extra,
+  });
 }
 
 describe('classifyFailure', () => {
@@ -17,13 +22,18 @@ describe('classifyFailure', () => {
       Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
       sdkError('Anything', 400, { $retryable: { throttling: true } }),
     ]) {
-      expect(classifyFailure(err).retryable, (err).name).to.equal(true);
+      expect(classifyFailure(err).retryable, err.name).to.equal(true);
     }
   });
 
   it('does not retry what a retry cannot fix', () => {
-    for (const err of [sdkError('NoSuchKey', 404), sdkError('AccessDenied', 403), sdkError('InvalidObjectState', 403), sdkError('NoSuchBucket', 404)]) {
-      expect(classifyFailure(err), (err).name).to.deep.equal({ retryable: false, code: (err).name });
+    for (const err of [
+      sdkError('NoSuchKey', 404),
+      sdkError('AccessDenied', 403),
+      sdkError('InvalidObjectState', 403),
+      sdkError('NoSuchBucket', 404),
+    ]) {
+      expect(classifyFailure(err), err.name).to.deep.equal({ retryable: false, code: err.name });
     }
   });
 

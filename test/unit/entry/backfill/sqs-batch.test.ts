@@ -8,7 +8,8 @@ import { cloudTrailEvent } from '../../../helpers/factories.ts';
 import type { MetricsSink, MetricValue } from '../../../../src/observability/report.ts';
 
 const TRAIL = 'trail-bucket';
-const key = (id: string) => `AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T1405Z_${id}.json.gz`;
+const key = (id: string) =>
+  `AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T1405Z_${id}.json.gz`;
 const GOOD = key('Good000000000000');
 const THROTTLED = key('Throttled0000000');
 const DENIED = key('Denied0000000000');
@@ -25,7 +26,10 @@ function s3Notification(objectKey: string): string {
         eventName: 'ObjectCreated:Put',
         userIdentity: { principalId: 'AWS:AROAEXAMPLE:cloudtrail' },
         requestParameters: { sourceIPAddress: '203.0.113.10' },
-        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+        responseElements: {
+          'x-amz-request-id': 'C3D13FE58DE4C810',
+          'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+        },
         s3: {
           s3SchemaVersion: '1.0',
           configurationId: 'backfill',
@@ -62,15 +66,25 @@ function sqsEvent(bodies: readonly { messageId: string; body: string }[]): unkno
 /** S3 answers by key: a trail object, throttling (retryable) or access denied (permanent). Puts are recorded. */
 function fakeS3() {
   const puts: string[] = [];
-  const body = gzipSync(JSON.stringify({ Records: [cloudTrailEvent({ sourceIPAddress: '10.0.0.1' }), cloudTrailEvent({ sourceIPAddress: 'ec2.amazonaws.com' })] }));
+  const body = gzipSync(
+    JSON.stringify({
+      Records: [cloudTrailEvent({ sourceIPAddress: '10.0.0.1' }), cloudTrailEvent({ sourceIPAddress: 'ec2.amazonaws.com' })],
+    }),
+  );
   const send = async (command: unknown): Promise<unknown> => {
     if (command instanceof PutObjectCommand) {
       puts.push(command.input.Key!);
       return {};
     }
     if (command instanceof GetObjectCommand) {
-      if (command.input.Key === THROTTLED) throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 } });
-      if (command.input.Key === DENIED) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      if (command.input.Key === THROTTLED)
+        throw Object.assign(new Error('Please reduce your request rate.'), {
+          name: 'SlowDown',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
+      if (command.input.Key === DENIED)
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
       return { Body: Readable.from([body]), ContentLength: body.length, LastModified: new Date('2026-11-20T14:05:12Z') };
     }
     throw new Error('unexpected command');
@@ -80,7 +94,12 @@ function fakeS3() {
 
 function recorder(): MetricsSink & { published: { dimensions: Readonly<Record<string, string>>; metrics: readonly MetricValue[] }[] } {
   const published: { dimensions: Readonly<Record<string, string>>; metrics: readonly MetricValue[] }[] = [];
-  return { published, addMetric: () => {}, publishStoredMetrics: () => {}, publishWithDimensions: (dimensions, metrics) => void published.push({ dimensions, metrics }) };
+  return {
+    published,
+    addMetric: () => {},
+    publishStoredMetrics: () => {},
+    publishWithDimensions: (dimensions, metrics) => void published.push({ dimensions, metrics }),
+  };
 }
 
 describe('backfill from SQS (partial batch responses)', () => {
@@ -90,7 +109,10 @@ describe('backfill from SQS (partial batch responses)', () => {
     createBackfillHandler({
       s3,
       config: config.core,
-      backfill: { destination: { bucket: 'output-bucket', prefix: 'enriched/' }, limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 } },
+      backfill: {
+        destination: { bucket: 'output-bucket', prefix: 'enriched/' },
+        limits: { maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 1024 * 1024 },
+      },
       ...(metrics !== undefined ? { metrics } : {}),
     });
 

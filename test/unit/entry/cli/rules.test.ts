@@ -28,7 +28,14 @@ describe('rules CLI (runRulesCli)', () => {
   });
 
   it('prints one verdict line per event and checks expectations', () => {
-    const { code, out, err } = run(['test', '--expect-priority', 'CRITICAL', '--expect-rule', 'logging.cloudtrail-tampering', join(FIXTURE_DIR, 'cloudtrail-stop-logging.json')]);
+    const { code, out, err } = run([
+      'test',
+      '--expect-priority',
+      'CRITICAL',
+      '--expect-rule',
+      'logging.cloudtrail-tampering',
+      join(FIXTURE_DIR, 'cloudtrail-stop-logging.json'),
+    ]);
     expect(err).to.equal('');
     expect(code).to.equal(0);
     const verdict = JSON.parse(out) as { eventName: string; priority: string; score: number; reasons: Array<{ rule: string }> };
@@ -37,33 +44,71 @@ describe('rules CLI (runRulesCli)', () => {
   });
 
   it('exits 1 and says why when an expectation fails', () => {
-    const { code, err } = run(['test', '--expect-no-rule', 'iam.activity', '--expect-score', '0', join(FIXTURE_DIR, 'iam-list-users.json')]);
+    const { code, err } = run([
+      'test',
+      '--expect-no-rule',
+      'iam.activity',
+      '--expect-score',
+      '0',
+      join(FIXTURE_DIR, 'iam-list-users.json'),
+    ]);
     expect(code).to.equal(1);
     expect(err).to.match(/FAIL .*: score 5, expected 0; rule iam.activity matched/); // iam.activity: LOW context, score 5 (detection pack)
   });
 
-  it('uses an event\'s own enrichment, or --enrichment, for location rules', () => {
-    const event = { ...fixture('console-login-success-no-mfa'), enrichment: { version: 1, status: 'complete', source: { kind: 'public', ip: '81.2.69.160', geo: { countryCode: 'GB' } } } };
+  it("uses an event's own enrichment, or --enrichment, for location rules", () => {
+    const event = {
+      ...fixture('console-login-success-no-mfa'),
+      enrichment: { version: 1, status: 'complete', source: { kind: 'public', ip: '81.2.69.160', geo: { countryCode: 'GB' } } },
+    };
     const ndjson = join(dir, 'enriched.ndjson');
-    writeFileSync(ndjson, `${JSON.stringify(event)}\n${JSON.stringify({ ...event, enrichment: { version: 1, status: 'complete', source: { kind: 'aws-internal' } } })}\n`);
+    writeFileSync(
+      ndjson,
+      `${JSON.stringify(event)}\n${JSON.stringify({ ...event, enrichment: { version: 1, status: 'complete', source: { kind: 'aws-internal' } } })}\n`,
+    );
     const { code, out } = run(['test', ndjson]);
     expect(code).to.equal(0);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { reasons: Array<{ rule: string }> });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reasons: Array<{ rule: string }> });
     expect(lines[0]!.reasons.map((r) => r.rule)).to.include('location.outside-allowed-countries');
     expect(lines[1]!.reasons.map((r) => r.rule)).to.not.include('location.outside-allowed-countries');
 
     const enrichment = join(dir, 'enrichment.json');
     writeFileSync(enrichment, JSON.stringify({ source: { kind: 'public', ip: '81.2.69.160', geo: { countryCode: 'GB' } } }));
-    const viaFlag = run(['test', '--enrichment', enrichment, '--allowed-countries', 'US,GB', '--expect-no-rule', 'location.outside-allowed-countries', join(FIXTURE_DIR, 'console-login-success-no-mfa.json')]);
+    const viaFlag = run([
+      'test',
+      '--enrichment',
+      enrichment,
+      '--allowed-countries',
+      'US,GB',
+      '--expect-no-rule',
+      'location.outside-allowed-countries',
+      join(FIXTURE_DIR, 'console-login-success-no-mfa.json'),
+    ]);
     expect(viaFlag.code).to.equal(0);
   });
 
   it('reads CloudTrail log files ({"Records": [...]}) and EventBridge envelopes', () => {
     const file = join(dir, 'log.json');
-    writeFileSync(file, JSON.stringify({ Records: [fixture('ec2-describe-instances'), { 'detail-type': 'AWS API Call via CloudTrail', detail: fixture('cloudtrail-delete-trail') }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        Records: [
+          fixture('ec2-describe-instances'),
+          { 'detail-type': 'AWS API Call via CloudTrail', detail: fixture('cloudtrail-delete-trail') },
+        ],
+      }),
+    );
     const { code, out } = run(['test', file]);
     expect(code).to.equal(0);
-    expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { priority: string }).priority)).to.deep.equal(['LOW', 'CRITICAL']);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { priority: string }).priority),
+    ).to.deep.equal(['LOW', 'CRITICAL']);
   });
 
   it('tests a custom rules file from RULES_FILE or --rules', () => {
@@ -81,7 +126,10 @@ describe('rules CLI (runRulesCli)', () => {
 
   it('exits 2 with the rule and field on an invalid rules file', () => {
     const rules = join(dir, 'broken.yaml');
-    writeFileSync(rules, 'version: 1\nrules:\n  - id: broken\n    description: x\n    priority: SEVERE\n    score: 1\n    reason: r\n    when: { field: eventName, exists: true }\n');
+    writeFileSync(
+      rules,
+      'version: 1\nrules:\n  - id: broken\n    description: x\n    priority: SEVERE\n    score: 1\n    reason: r\n    when: { field: eventName, exists: true }\n',
+    );
     const { code, err } = run(['validate', '--rules', rules]);
     expect(code).to.equal(2);
     expect(err).to.match(/RulesValidationError: .*broken\.yaml: rule "broken" \(rules\[0\]\) field "priority" must be one of/);
@@ -120,7 +168,10 @@ describe('rules CLI (runRulesCli)', () => {
 
   it('reports a file with one problem on one line, as before', () => {
     const rules = join(dir, 'one-problem.yaml');
-    writeFileSync(rules, 'version: 1\nrules:\n  - { id: only, description: x, priority: LOW, score: 1, reason: r, when: { field: eventName, regex: "(" } }\n');
+    writeFileSync(
+      rules,
+      'version: 1\nrules:\n  - { id: only, description: x, priority: LOW, score: 1, reason: r, when: { field: eventName, regex: "(" } }\n',
+    );
     const { code, err } = run(['validate', '--rules', rules]);
     expect(code).to.equal(2);
     expect(err.trim().split('\n')).to.have.length(1);
@@ -131,13 +182,19 @@ describe('rules CLI (runRulesCli)', () => {
     const events = join(dir, 'events');
     mkdirSync(join(events, 'nested'), { recursive: true });
     writeFileSync(join(events, 'a-stop.json'), readFileSync(join(FIXTURE_DIR, 'cloudtrail-stop-logging.json')));
-    writeFileSync(join(events, 'nested', 'b-delete.ndjson'), JSON.stringify(JSON.parse(readFileSync(join(FIXTURE_DIR, 'cloudtrail-delete-trail.json'), 'utf8'))) + '\n');
+    writeFileSync(
+      join(events, 'nested', 'b-delete.ndjson'),
+      JSON.stringify(JSON.parse(readFileSync(join(FIXTURE_DIR, 'cloudtrail-delete-trail.json'), 'utf8'))) + '\n',
+    );
     symlinkSync(join(FIXTURE_DIR, 'cloudtrail-update-trail.json'), join(events, 'c-update.json'));
     writeFileSync(join(events, 'notes.txt'), 'not events');
     const { code, out, err } = run(['test', '--expect-rule', 'logging.cloudtrail-tampering', events]);
     expect(err).to.equal('');
     expect(code).to.equal(0);
-    const names = out.trim().split('\n').map((l) => (JSON.parse(l) as { eventName: string }).eventName);
+    const names = out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { eventName: string }).eventName);
     expect(names).to.deep.equal(['StopLogging', 'UpdateTrail', 'DeleteTrail']); // a-stop.json, c-update.json, nested/b-delete.ndjson
   });
 

@@ -25,7 +25,7 @@ export interface EmittedMetric {
 export async function captureEmf(fn: () => void | Promise<void>): Promise<EmittedMetric[]> {
   const lines: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split('\n'));
     return true;
   });
@@ -37,13 +37,22 @@ export async function captureEmf(fn: () => void | Promise<void>): Promise<Emitte
   const out: EmittedMetric[] = [];
   for (const line of lines) {
     if (!line.startsWith('{')) continue;
-    const blob = JSON.parse(line) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } };
+    const blob = JSON.parse(line) as Record<string, unknown> & {
+      _aws?: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    };
     if (blob._aws === undefined) continue;
     for (const directive of blob._aws.CloudWatchMetrics) {
       for (const set of directive.Dimensions) {
         const values = Object.fromEntries(set.map((d) => [d, String(blob[d])]));
         for (const metric of directive.Metrics) {
-          out.push({ namespace: directive.Namespace, name: metric.Name, unit: metric.Unit, dimensions: [...set].sort(), values, value: blob[metric.Name] });
+          out.push({
+            namespace: directive.Namespace,
+            name: metric.Name,
+            unit: metric.Unit,
+            dimensions: [...set].sort(),
+            values,
+            value: blob[metric.Name],
+          });
         }
       }
     }
@@ -53,13 +62,23 @@ export async function captureEmf(fn: () => void | Promise<void>): Promise<Emitte
 
 /** A summary where every counter is non-zero, every partial cause occurs and two providers are enabled. */
 export function busySummary(): InvocationSummary {
-  const lookup = { ...emptyLookupStats(), uniqueIps: 9, l1Hits: 3, cacheHits: 2, cacheMisses: 4, providerCalls: 6, providerErrors: 2, deadlineMisses: 1 };
+  const lookup = {
+    ...emptyLookupStats(),
+    uniqueIps: 9,
+    l1Hits: 3,
+    cacheHits: 2,
+    cacheMisses: 4,
+    providerCalls: 6,
+    providerErrors: 2,
+    deadlineMisses: 1,
+  };
   lookup.providers = {
     ipstack: { calls: 4, errors: 1, latencyMs: [120, 95, 300], breakerOpen: false },
     abuseipdb: { calls: 2, errors: 1, latencyMs: [80], breakerOpen: true },
   };
   return {
     ...emptyEnrichCounters(),
+    recordFailures: {},
     eventsIn: 40,
     skipped: 1,
     partial: Object.keys(PartialCause).length,
@@ -104,7 +123,8 @@ export async function emittedByTheCode(service: string, functionName: string): P
     metrics.captureColdStart(functionName);
     publishSummaryMetrics(busySummary(), metrics);
     publishReingestFailure(metrics);
-    for (const fn of Object.values(ObjectFunction)) publishObjectMetrics(fn, { processed: 2, failed: 1, skipped: 1, events: 7, durationMs: 350 }, metrics);
+    for (const fn of Object.values(ObjectFunction))
+      publishObjectMetrics(fn, { processed: 2, failed: 1, skipped: 1, events: 7, durationMs: 350 }, metrics);
   });
 }
 

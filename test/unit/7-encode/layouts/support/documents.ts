@@ -43,10 +43,29 @@ export const fullIntel: IpIntelligence = {
     for (const ip of ips) {
       const n = [...ip].reduce((a, c) => (a * 31 + c.charCodeAt(0)) % 1000, 7);
       intel.set(ip, {
-        geo: { countryCode: 'DE', countryName: 'Germany', region: 'Hesse', city: 'Frankfurt am Main', latitude: 50.1 + n / 10_000, longitude: 8.68, timezone: 'Europe/Berlin' },
+        geo: {
+          countryCode: 'DE',
+          countryName: 'Germany',
+          region: 'Hesse',
+          city: 'Frankfurt am Main',
+          latitude: 50.1 + n / 10_000,
+          longitude: 8.68,
+          timezone: 'Europe/Berlin',
+        },
         as: { number: 64_500 + n, organization: 'Example Networks GmbH' },
-        reputation: { fraudScore: n % 100, proxy: n % 2 === 0, vpn: false, tor: n % 7 === 0, recentAbuse: false, abuseConfidence: n % 50, verdict: 'suspicious' },
-        providers: { ipqualityscore: { fraud_score: n % 100, proxy: n % 2 === 0 }, abuseipdb: { abuseConfidenceScore: n % 50, totalReports: 3 } },
+        reputation: {
+          fraudScore: n % 100,
+          proxy: n % 2 === 0,
+          vpn: false,
+          tor: n % 7 === 0,
+          recentAbuse: false,
+          abuseConfidence: n % 50,
+          verdict: 'suspicious',
+        },
+        providers: {
+          ipqualityscore: { fraud_score: n % 100, proxy: n % 2 === 0 },
+          abuseipdb: { abuseConfidenceScore: n % 50, totalReports: 3 },
+        },
         complete: true,
       });
     }
@@ -54,10 +73,18 @@ export const fullIntel: IpIntelligence = {
   },
 };
 
-export async function layoutDocuments(env: Record<string, string>, items?: EventItem[]): Promise<{ lines: OutputLine[]; docs: Record<string, unknown>[]; items: EventItem[] }> {
+export async function layoutDocuments(
+  env: Record<string, string>,
+  items?: EventItem[],
+): Promise<{ lines: OutputLine[]; docs: Record<string, unknown>[]; items: EventItem[] }> {
   const events = items ?? (await sourceEvents());
   const config = parseCoreConfig(env);
   const rules = loadRuleEngine(parseRulesConfig({}));
-  const [lines] = await enrichEventGroups([{ events, arrival: Date.UTC(2026, 11, 1) }], { config, intel: fullIntel, rules }, Date.now() + 10_000, emptyEnrichCounters());
+  const [lines] = await enrichEventGroups(
+    [{ events, arrival: Date.UTC(2026, 11, 1) }],
+    { config, intel: fullIntel, rules },
+    Date.now() + 10_000,
+    emptyEnrichCounters(),
+  );
   return { lines: lines!, docs: lines!.map((l) => JSON.parse(lineString(l)) as Record<string, unknown>), items: events };
 }

@@ -16,7 +16,8 @@
  * Only what is emitted is encoded; an attribute the mapper writes that is not listed here fails the test, so
  * the encoding must be extended (from the same files) before the mapper is.
  */
-export type OcsfType = 'string_t' | 'integer_t' | 'long_t' | 'float_t' | 'boolean_t' | 'timestamp_t' | 'datetime_t' | 'ip_t' | 'json_t' | 'object_t';
+export type OcsfType =
+  'string_t' | 'integer_t' | 'long_t' | 'float_t' | 'boolean_t' | 'timestamp_t' | 'datetime_t' | 'ip_t' | 'json_t' | 'object_t';
 
 export type Requirement = 'required' | 'recommended' | 'optional';
 
@@ -32,8 +33,16 @@ export interface AttributeDef {
 
 export type ObjectDef = Readonly<Record<string, AttributeDef>>;
 
-const t = (type: OcsfType, requirement: Requirement = 'optional', extra: Partial<AttributeDef> = {}): AttributeDef => ({ type, requirement, ...extra });
-const o = (object: string, requirement: Requirement = 'optional', extra: Partial<AttributeDef> = {}): AttributeDef => ({ type: { object }, requirement, ...extra });
+const t = (type: OcsfType, requirement: Requirement = 'optional', extra: Partial<AttributeDef> = {}): AttributeDef => ({
+  type,
+  requirement,
+  ...extra,
+});
+const o = (object: string, requirement: Requirement = 'optional', extra: Partial<AttributeDef> = {}): AttributeDef => ({
+  type: { object },
+  requirement,
+  ...extra,
+});
 
 const STATUS_ID = { 0: 'Unknown', 1: 'Success', 2: 'Failure', 99: 'Other' };
 const SEVERITY_ID = { 0: 'Unknown', 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High', 5: 'Critical', 6: 'Fatal', 99: 'Other' };
@@ -95,7 +104,10 @@ export const CLASSES: Readonly<Record<number, ClassDef>> = {
     attributes: {
       ...BASE_EVENT,
       ...CLOUD_PROFILE,
-      activity_id: t('integer_t', 'required', { sibling: 'activity_name', enum: { 0: 'Unknown', 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 99: 'Other' } }),
+      activity_id: t('integer_t', 'required', {
+        sibling: 'activity_name',
+        enum: { 0: 'Unknown', 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 99: 'Other' },
+      }),
       actor: o('actor', 'required'),
       api: o('api', 'required'),
       dst_endpoint: o('network_endpoint', 'recommended'),
@@ -115,13 +127,35 @@ export const CLASSES: Readonly<Record<number, ClassDef>> = {
       ...CLOUD_PROFILE,
       activity_id: t('integer_t', 'required', {
         sibling: 'activity_name',
-        enum: { 0: 'Unknown', 1: 'Logon', 2: 'Logoff', 3: 'Authentication Ticket', 4: 'Service Ticket Request', 5: 'Service Ticket Renew', 6: 'Preauth', 99: 'Other' },
+        enum: {
+          0: 'Unknown',
+          1: 'Logon',
+          2: 'Logoff',
+          3: 'Authentication Ticket',
+          4: 'Service Ticket Request',
+          5: 'Service Ticket Renew',
+          6: 'Preauth',
+          99: 'Other',
+        },
       }),
       actor: o('actor'),
       auth_protocol: t('string_t'),
       auth_protocol_id: t('integer_t', 'recommended', {
         sibling: 'auth_protocol',
-        enum: { 0: 'Unknown', 1: 'NTLM', 2: 'Kerberos', 3: 'Digest', 4: 'OpenID', 5: 'SAML', 6: 'OAUTH 2.0', 7: 'PAP', 8: 'CHAP', 9: 'EAP', 10: 'RADIUS', 99: 'Other' },
+        enum: {
+          0: 'Unknown',
+          1: 'NTLM',
+          2: 'Kerberos',
+          3: 'Digest',
+          4: 'OpenID',
+          5: 'SAML',
+          6: 'OAUTH 2.0',
+          7: 'PAP',
+          8: 'CHAP',
+          9: 'EAP',
+          10: 'RADIUS',
+          99: 'Other',
+        },
       }),
       dst_endpoint: o('network_endpoint', 'recommended'),
       http_request: o('http_request'),
@@ -137,7 +171,12 @@ export const CLASSES: Readonly<Record<number, ClassDef>> = {
   },
 };
 
-const ACCOUNT: ObjectDef = { uid: t('string_t', 'recommended'), name: t('string_t', 'recommended'), type: t('string_t'), type_id: t('integer_t', 'recommended') };
+const ACCOUNT: ObjectDef = {
+  uid: t('string_t', 'recommended'),
+  name: t('string_t', 'recommended'),
+  type: t('string_t'),
+  type_id: t('integer_t', 'recommended'),
+};
 
 export const OBJECTS: Readonly<Record<string, ObjectDef>> = {
   metadata: {
@@ -149,7 +188,12 @@ export const OBJECTS: Readonly<Record<string, ObjectDef>> = {
     log_name: t('string_t', 'recommended'),
     original_time: t('string_t'),
   },
-  product: { name: t('string_t', 'recommended'), vendor_name: t('string_t', 'required'), version: t('string_t', 'recommended'), uid: t('string_t', 'recommended') },
+  product: {
+    name: t('string_t', 'recommended'),
+    vendor_name: t('string_t', 'required'),
+    version: t('string_t', 'recommended'),
+    uid: t('string_t', 'recommended'),
+  },
   actor: { user: o('user', 'recommended'), session: o('session', 'recommended'), invoked_by: t('string_t'), app_name: t('string_t') },
   user: {
     uid: t('string_t', 'recommended'),
@@ -200,13 +244,32 @@ export const OBJECTS: Readonly<Record<string, ObjectDef>> = {
     postal_code: t('string_t', 'recommended'),
   },
   http_request: { user_agent: t('string_t', 'recommended'), url: t('object_t', 'recommended'), http_method: t('string_t', 'recommended') },
-  resource_details: { uid: t('string_t', 'recommended'), name: t('string_t', 'recommended'), type: t('string_t'), owner: o('user', 'recommended') },
+  resource_details: {
+    uid: t('string_t', 'recommended'),
+    name: t('string_t', 'recommended'),
+    type: t('string_t'),
+    owner: o('user', 'recommended'),
+  },
   cloud: { provider: t('string_t', 'required'), region: t('string_t', 'recommended'), account: o('account') },
   observable: {
     name: t('string_t', 'required'),
     type_id: t('integer_t', 'required', {
       sibling: 'type',
-      enum: { 0: 'Unknown', 1: 'Hostname', 2: 'IP Address', 3: 'MAC Address', 4: 'User Name', 5: 'Email Address', 6: 'URL String', 7: 'File Name', 8: 'Hash', 9: 'Process Name', 10: 'Resource UID', 16: 'HTTP User-Agent', 99: 'Other' },
+      enum: {
+        0: 'Unknown',
+        1: 'Hostname',
+        2: 'IP Address',
+        3: 'MAC Address',
+        4: 'User Name',
+        5: 'Email Address',
+        6: 'URL String',
+        7: 'File Name',
+        8: 'Hash',
+        9: 'Process Name',
+        10: 'Resource UID',
+        16: 'HTTP User-Agent',
+        99: 'Other',
+      },
     }),
     type: t('string_t'),
     value: t('string_t'),
