@@ -35,7 +35,7 @@ async function captureLines(fn: () => Promise<void>): Promise<Record<string, unk
           .filter((l) => l.startsWith('{')),
       );
       return true;
-    });
+    };
   }
   try {
     await fn();

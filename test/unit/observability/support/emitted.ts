@@ -28,7 +28,7 @@ export async function captureEmf(fn: () => void | Promise<void>): Promise<Emitte
   process.stdout.write = (chunk: string | Uint8Array) => {
     lines.push(...String(chunk).split('\n'));
     return true;
-  });
+  };
   try {
     await fn();
   } finally {
@@ -78,7 +78,6 @@ export function busySummary(): InvocationSummary {
   };
   return {
     ...emptyEnrichCounters(),
-    recordFailures: {},
     eventsIn: 40,
     skipped: 1,
     partial: Object.keys(PartialCause).length,
