@@ -30,7 +30,7 @@ describe('handlers/backfill against s3rver', function () {
       OUTPUT_PREFIX: 'enriched/',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
-    ({ handler } = (await import('../../../handlers/backfill.ts')) as { handler: Handler });
+    ({ handler } = await import('../../../handlers/backfill.ts'));
   });
 
   after(async () => {

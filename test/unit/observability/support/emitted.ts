@@ -78,7 +78,6 @@ export function busySummary(): InvocationSummary {
   };
   return {
     ...emptyEnrichCounters(),
-    recordFailures: {},
     eventsIn: 40,
     skipped: 1,
     partial: Object.keys(PartialCause).length,
@@ -96,6 +95,7 @@ export function busySummary(): InvocationSummary {
     reingestCalls: 1,
     reingestRetries: 1,
     failureReasons: { 'not gzip': 1 },
+    recordFailures: { '49546986683135544286507457936321625675700192471156785154': 'not gzip' },
     durationMs: 42,
   };
 }
