@@ -26,7 +26,9 @@ export interface SourceEnrichment {
 const byIntel = new WeakMap<IpIntel, Map<string, SourceEnrichment>>();
 
 export function sourceEnrichment(source: SourceClassification, intel: IpIntel | undefined, lookedUp: boolean): SourceEnrichment {
-  if (intel === undefined) return buildSourceEnrichment(source, undefined, lookedUp);
+  // Only complete answers are kept by the lookup stage across invocations; an incomplete one is new every time, so
+  // caching its source part would cost a map per unique address for nothing (the invocation's own cache dedupes).
+  if (intel === undefined || !intel.complete) return buildSourceEnrichment(source, intel, lookedUp);
   let perAddress = byIntel.get(intel);
   if (perAddress === undefined) {
     perAddress = new Map();
