@@ -176,6 +176,20 @@ describe('transformBatch', () => {
     expect(intel.calls[0]!.options.deadline).to.equal(now + 4_000);
   });
 
+  it('ends the lookups earlier when the work after them would not fit in their share (many unique sources)', async () => {
+    const intel = new TableIntelligence({});
+    const now = 1_000_000;
+    const events = Array.from({ length: 20_000 }, (_, i) =>
+      cloudTrailEvent({ sourceIPAddress: `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, eventID: `e-${i}` }),
+    );
+    const records = [];
+    for (let i = 0; i < events.length; i += 500) records.push(firehoseRecord(cwlRecordOf(events.slice(i, i + 500))));
+    await transformBatch(firehoseEvent(records), lambdaContext(3000), deps({ intel, now: () => now }));
+    // (3,000 − 2,000 reserved) × 0.5 = 500 ms would leave too little time to encode and plan 20,000 distinct sources.
+    const deadline = intel.calls[0]!.options.deadline;
+    expect(deadline).to.be.at.least(now).and.below(now + 500);
+  });
+
   it('marks an event partial, never failed, when the lookup is incomplete or throws', async () => {
     for (const intel of [new TableIntelligence({}), new TableIntelligence({}, true)]) {
       const { result } = await transformBatch(
