@@ -25,7 +25,7 @@ export const FINISH_NS = { perEvent: 4_000, perPublicSource: 16_000, perByte: 20
 /** Nominal decoding cost (base64, gunzip, JSON.parse, event slicing), for the slowdown estimate. */
 export const DECODE_NS = { perEvent: 1_500, perByte: 10 } as const;
 /** Margin over the estimate for garbage collection and timer slack. */
-export const FINISH_SAFETY = 1.5;
+export const FINISH_SAFETY = 2;
 /** A slow decode says the machine is slow (shared, or a smaller Lambda); never trusted beyond this factor. */
 export const MAX_SLOWDOWN = 4;
 /** Decodes shorter than this are too noisy (JIT warm-up, one GC) to say anything about speed. */
