@@ -26,7 +26,12 @@ export const DEFAULT_MAX_PARSED_PER_INVOCATION = 192 * 1024 * 1024;
 
 /** Heap bytes per object/array (V8, 64-bit, JSON.parse with in-object slack) and per comma-separated value. */
 const NODE_COST = 64;
-const VALUE_COST = 16;
+const VALUE_COST = 24;
+/**
+ * A text holding a character above U+00FF (raw UTF-8 lead byte ≥ 0xC4, or a `\\uXXXX` escape of one) may turn any of
+ * its strings into two-byte strings, in the kept text and in the parsed event: then every byte counts four times.
+ */
+const WIDE_LEAD = 0xc4;
 /**
  * Heap bytes per property name seen for the first time in the record (an internalised key string, a hidden-class
  * transition and its descriptor, or a dictionary entry: measured 65–135 B per distinct key) and per repeated one (a
@@ -47,7 +52,7 @@ const FNV_PRIME = 16777619;
 
 /**
  * Upper estimate of the heap an event text costs once parsed and kept with its text: every byte twice (the kept text
- * and the parsed strings), a fixed cost per object/array and per value, and a cost per property name (more for each
+ * and the parsed strings; four times when two-byte strings are possible), a fixed cost per object/array and per value, and a cost per property name (more for each
  * distinct name past the first COMMON_NAMES of the record). A name is the run of bytes before a `:`, quotes and backslashes skipped (so
  * escaped event texts inside a CloudWatch Logs payload count too); a `:` inside a value (an ARN, a time) counts as a
  * name as well, which only overestimates. One pass over the bytes; stops counting past `limit`.
@@ -61,9 +66,18 @@ export function parsedCostEstimate(bytes: Uint8Array, limit: number): number {
   let runStart = 0;
   let endedStart = 0;
   let endedEnd = 0;
+  let wide = false;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
+    if (c >= WIDE_LEAD && !wide) {
+      wide = true;
+      cost += 2 * bytes.length;
+    }
     if (c === 0x22 || c === 0x5c) {
+      if (c === 0x5c && !wide && bytes[i + 1] === 0x75 && !(bytes[i + 2] === 0x30 && bytes[i + 3] === 0x30)) {
+        wide = true;
+        cost += 2 * bytes.length;
+      }
       if (i > runStart) {
         endedStart = runStart;
         endedEnd = i;

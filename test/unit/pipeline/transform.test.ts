@@ -187,7 +187,9 @@ describe('transformBatch', () => {
     await transformBatch(firehoseEvent(records), lambdaContext(3000), deps({ intel, now: () => now }));
     // (3,000 − 2,000 reserved) × 0.5 = 500 ms would leave too little time to encode and plan 20,000 distinct sources.
     const deadline = intel.calls[0]!.options.deadline;
-    expect(deadline).to.be.at.least(now).and.below(now + 500);
+    expect(deadline)
+      .to.be.at.least(now)
+      .and.below(now + 500);
   });
 
   it('marks an event partial, never failed, when the lookup is incomplete or throws', async () => {
