@@ -18,7 +18,7 @@ export interface DecompressionBudget {
  * parsed event is kept (with its text) until the batch is encoded. Before a record is parsed its decompressed text is
  * scanned once and its heap cost estimated (`parsedCostEstimate`); a record over the per-record limit, or past what is
  * left of the invocation's budget, fails alone (ProcessingFailed with its original data).
- * Sized from measurement (docs in SECURITY.md): the realistic workload estimates 2.77 B per decompressed byte, so a 3 MB buffer (≈ 21 MB decompressed) ≈ 58 MB;
+ * Sized from measurement (docs in SECURITY.md): the realistic workload estimates ≈ 3.5 B per decompressed byte (2.0 B retained), so a 3 MB buffer (≈ 21 MB decompressed) ≈ 73 MB;
  * 192 MiB keeps a 1,024 MB Lambda (geo databases ≈ 200 MB RSS) under 700 MB RSS in the adversarial cases.
  */
 export const DEFAULT_MAX_PARSED_PER_RECORD = 64 * 1024 * 1024;
