@@ -68,13 +68,18 @@ export function parsedCostEstimate(bytes: Uint8Array, limit: number): number {
   let endedEnd = 0;
   let wide = false;
   for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c >= WIDE_LEAD && !wide) {
-      wide = true;
-      cost += 2 * bytes.length;
+    // One table read per byte; most bytes are name or value characters and go no further.
+    const k = BYTE_CLASS[bytes[i]!]!;
+    if (k === NAME) continue;
+    if (k === WIDE) {
+      if (!wide) {
+        wide = true;
+        cost += 2 * bytes.length;
+      }
+      continue;
     }
-    if (c === 0x22 || c === 0x5c) {
-      if (c === 0x5c && !wide && bytes[i + 1] === 0x75 && !(bytes[i + 2] === 0x30 && bytes[i + 3] === 0x30)) {
+    if (k === QUOTE) {
+      if (!wide && bytes[i] === 0x5c && bytes[i + 1] === 0x75 && !(bytes[i + 2] === 0x30 && bytes[i + 3] === 0x30)) {
         wide = true;
         cost += 2 * bytes.length;
       }
@@ -85,18 +90,41 @@ export function parsedCostEstimate(bytes: Uint8Array, limit: number): number {
       runStart = i + 1;
       continue;
     }
-    if (c === 0x3a) {
+    if (k === COLON) {
       const name = i > runStart ? nameHash(bytes, runStart, i) : nameHash(bytes, endedStart, endedEnd);
       cost += addName(seen, name) && seen.size > COMMON_NAMES ? NEW_KEY_COST : KEY_COST;
-    } else if (c === 0x7b || c === 0x5b) cost += NODE_COST;
-    else if (c === 0x2c) cost += VALUE_COST;
-    else if (c > 0x20 && c !== 0x7d && c !== 0x5d) continue;
+    } else if (k === OPEN) cost += NODE_COST;
+    else if (k === COMMA) cost += VALUE_COST;
     runStart = i + 1;
     endedEnd = endedStart;
     if (cost > limit) return cost;
   }
   return cost;
 }
+
+/** What each byte is to the scan: part of a name (or value), a quote or backslash, `:`, `{`/`[`, `,`, other delimiters. */
+const NAME = 0;
+const QUOTE = 1;
+const COLON = 2;
+const OPEN = 3;
+const COMMA = 4;
+const DELIMITER = 5;
+const WIDE = 6;
+const BYTE_CLASS = new Uint8Array(256).map((_, c) =>
+  c === 0x22 || c === 0x5c
+    ? QUOTE
+    : c === 0x3a
+      ? COLON
+      : c === 0x7b || c === 0x5b
+        ? OPEN
+        : c === 0x2c
+          ? COMMA
+          : c <= 0x20 || c === 0x7d || c === 0x5d
+            ? DELIMITER
+            : c >= WIDE_LEAD
+              ? WIDE
+              : NAME,
+);
 
 /**
  * The names seen in the record being scanned: an open-addressing table of hashes reused by every scan (one
