@@ -8,7 +8,19 @@ import { compileRules, type ConditionDoc, type RuleDoc } from '../../../src/5-ru
 import { MODIFIER_NAMES, OPERATOR_NAMES, OPERATORS, OPERATORS_WITH, type OperatorName } from '../../../src/5-rules/operators.ts';
 import { SIGMA_MODIFIERS, translateSigma } from '../../../src/5-rules/sigma/translate.ts';
 
-const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'rules', 'rules.schema.json');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const SCHEMA_FILE = join(ROOT, 'rules', 'rules.schema.json');
+
+/** The names in the first column of docs/rules.md's operator table (section "Operators"). */
+function documentedOperators(): string[] {
+  const text = readFileSync(join(ROOT, 'docs', 'rules.md'), 'utf8');
+  const section = text.slice(text.indexOf('### Operators'));
+  const table = section.slice(section.indexOf('| operator |'), section.indexOf('\n\n', section.indexOf('| operator |')));
+  return table
+    .split('\n')
+    .slice(2)
+    .flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!));
+}
 
 /** The keys the rules JSON Schema allows in a field condition. */
 function schemaFieldConditionKeys(): string[] {
@@ -33,6 +45,11 @@ describe('rule operators: one table', () => {
     const modifiers = new Set<string>(MODIFIER_NAMES);
     const operators = schemaFieldConditionKeys().filter((key) => key !== 'field' && !modifiers.has(key));
     expect([...operators].sort()).to.deep.equal([...OPERATOR_NAMES].sort());
+  });
+
+  it('are each documented once in docs/rules.md, with the modifiers', () => {
+    const documented = documentedOperators();
+    expect([...documented].sort()).to.deep.equal([...OPERATOR_NAMES, ...MODIFIER_NAMES].sort());
   });
 
   it('has every modifier of the schema, each honoured by at least one operator', () => {
