@@ -5,11 +5,12 @@
  * - the interpreter (interpret.ts): which keys are operators, their order, the "needs an operator" and
  *   "only applies to" messages, each entry's `predicate` / `condition` (the reference implementation);
  * - the code generator (codegen.ts): each entry's `code` / `foldedCode`, or a call of its predicate;
- * - the tests: the rules JSON Schema's operators are the table's keys, and the Sigma translation names
- *   only table entries (test/unit/5-rules/operators.test.ts).
+ * - the tests (test/unit/5-rules/operators.test.ts): the rules JSON Schema's and docs/rules.md's operators
+ *   are the table's keys, the Sigma translation names only table entries, and generated code agrees with
+ *   the predicates for every entry.
  *
- * A new operator is one entry here plus its line under `fieldCondition` in rules/rules.schema.json
- * (then `npm run build:rules`).
+ * A new operator is one entry here plus its line under `fieldCondition` in rules/rules.schema.json (then
+ * `npm run build:rules`); document it in docs/rules.md and give it sample operands in that test.
  */
 import { baseFor, type Cond, type ValuePred } from './context.ts';
 import { compileIpSet } from './ip-set.ts';
@@ -86,7 +87,10 @@ function toList(value: string | string[]): string[] {
  */
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:\?)?\)(?:[+*]|\{\d+,\d*\})/;
 
-/** Longest attacker string a regex (or wildcard, or account-id search) is applied to; longer values are tested on their first part only. */
+/**
+ * Longest attacker string a regex, a wildcard or the account-id search is applied to; longer values are
+ * tested on their first part only.
+ */
 const MAX_REGEX_INPUT = 8192;
 
 const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/g;
