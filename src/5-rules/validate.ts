@@ -79,3 +79,19 @@ export function assertRulesDocument(doc: unknown, source: string): void {
   const { segments, message } = explain(chosen);
   throw new RulesValidationError(`${source}: ${describeLocation(doc, segments)} ${message}`);
 }
+
+/**
+ * Raises the compiler's semantic errors (a bad regex, an unknown watchlist, …) located like schema errors.
+ * `ruleSource` names the file a rule came from when it is not `source` (rules translated from Sigma files).
+ */
+export class Fail {
+  constructor(
+    readonly source: string,
+    readonly doc: unknown,
+    readonly ruleSource?: (ruleIndex: number) => string | undefined,
+  ) {}
+  at(segments: readonly (string | number)[], message: string): never {
+    const from = segments[0] === 'rules' && this.ruleSource ? this.ruleSource(Number(segments[1])) : undefined;
+    throw new RulesValidationError(`${from ?? this.source}: ${describeLocation(this.doc, segments.map(String))} ${message}`);
+  }
+}

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { compileRules, defaultRulesFile, parseRulesText } from '../../../src/5-rules/index.ts';
-import { possibleValues } from '../../../src/5-rules/compile.ts';
+import { possibleValues } from '../../../src/5-rules/engine.ts';
 import type { CloudTrailEvent, Enrichment, SourceKind } from '../../../src/model.ts';
 import { enrichmentFor, fixture, fixtureNames } from './helpers.ts';
 
