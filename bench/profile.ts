@@ -13,8 +13,13 @@ const providers = await startProviders();
 const config = loadConfig({ GEO_DB_DIR: resolve('data/geo'), ...providers.env() });
 const stages = buildStages(config);
 const intel = await stages.intel;
-const batches = invocations(makeWorkload("profile", 10_000, publicIpPool(300, 1), 11), Number(process.env.BUFFER ?? 1048576));
-const sink = { maxBatchRecords: 500, maxBatchBytes: 4 * 1024 * 1024, sizeOf: (r: { data: Buffer }) => r.data.length, putBatch: async () => ({ failed: [] }) };
+const batches = invocations(makeWorkload('profile', 10_000, publicIpPool(300, 1), 11), Number(process.env.BUFFER ?? 1048576));
+const sink = {
+  maxBatchRecords: 500,
+  maxBatchBytes: 4 * 1024 * 1024,
+  sizeOf: (r: { data: Buffer }) => r.data.length,
+  putBatch: async () => ({ failed: [] }),
+};
 const deps = { config: config.core, intel, rules: stages.rules, sinkFor: () => sink };
 const rounds = Number(process.argv[2] ?? 20);
 const t0 = performance.now();

@@ -54,7 +54,20 @@ export async function startProviders(latencyMs = 0): Promise<LoopbackProviders> 
     }
     if (req.path.startsWith('/ipqs/')) {
       const bad = documented.ipqualityscore();
-      return { delayMs, body: isBad(ip) ? bad : { ...bad, fraud_score: 12, proxy: false, vpn: false, recent_abuse: false, abuse_velocity: 'none', connection_type: 'Corporate' } };
+      return {
+        delayMs,
+        body: isBad(ip)
+          ? bad
+          : {
+              ...bad,
+              fraud_score: 12,
+              proxy: false,
+              vpn: false,
+              recent_abuse: false,
+              abuse_velocity: 'none',
+              connection_type: 'Corporate',
+            },
+      };
     }
     if (req.path.startsWith('/autofocus')) {
       const value = req.query.get('indicatorValue') ?? '';
@@ -63,7 +76,12 @@ export async function startProviders(latencyMs = 0): Promise<LoopbackProviders> 
     if (req.path.startsWith('/abuseipdb')) {
       const value = req.query.get('ipAddress') ?? '';
       const bad = documented.abuseipdb(value);
-      return { delayMs, body: isBad(value) ? bad : { data: { ...bad.data, abuseConfidenceScore: 0, totalReports: 0, numDistinctUsers: 0, lastReportedAt: null } } };
+      return {
+        delayMs,
+        body: isBad(value)
+          ? bad
+          : { data: { ...bad.data, abuseConfidenceScore: 0, totalReports: 0, numDistinctUsers: 0, lastReportedAt: null } },
+      };
     }
     return { status: 404, body: { message: 'not found' } };
   });

@@ -13,6 +13,16 @@ const intel = await stages.intel;
 const afterGeoMb = process.memoryUsage().rss / 1048576;
 const workload = makeWorkload('rss', events, publicIpPool(300, 1), 11);
 const batches = invocations(workload, Math.round(bufferMb * 1024 * 1024));
-const sink = { maxBatchRecords: 500, maxBatchBytes: 4 * 1024 * 1024, sizeOf: (r: { data: Buffer }) => r.data.length, putBatch: async () => ({ failed: [] }) };
-for (const e of batches) await transformBatch(e, { getRemainingTimeInMillis: () => 300_000 }, { config: config.core, intel, rules: stages.rules, sinkFor: () => sink });
+const sink = {
+  maxBatchRecords: 500,
+  maxBatchBytes: 4 * 1024 * 1024,
+  sizeOf: (r: { data: Buffer }) => r.data.length,
+  putBatch: async () => ({ failed: [] }),
+};
+for (const e of batches)
+  await transformBatch(
+    e,
+    { getRemainingTimeInMillis: () => 300_000 },
+    { config: config.core, intel, rules: stages.rules, sinkFor: () => sink },
+  );
 console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, afterGeoMb }));

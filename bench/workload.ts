@@ -70,14 +70,23 @@ export function invocations(workload: Workload, bufferBytes: number): FirehoseTr
   let n = 0;
   const flush = () => {
     if (records.length === 0) return;
-    events.push({ invocationId: `bench-${events.length}`, deliveryStreamArn: 'arn:aws:firehose:us-east-1:111122223333:deliverystream/bench', region: 'us-east-1', records });
+    events.push({
+      invocationId: `bench-${events.length}`,
+      deliveryStreamArn: 'arn:aws:firehose:us-east-1:111122223333:deliverystream/bench',
+      region: 'us-east-1',
+      records,
+    });
     records = [];
     bytes = 0;
   };
   for (const record of workload.records) {
     if (bytes + record.length > bufferBytes && records.length > 0) flush();
     n++;
-    records.push({ recordId: `${String(n).padStart(56, '0')}`, approximateArrivalTimestamp: Date.UTC(2026, 10, 20, 10), data: record.toString('base64') });
+    records.push({
+      recordId: `${String(n).padStart(56, '0')}`,
+      approximateArrivalTimestamp: Date.UTC(2026, 10, 20, 10),
+      data: record.toString('base64'),
+    });
     bytes += record.length;
   }
   flush();

@@ -21,7 +21,10 @@ function savedQueries() {
       }
       if (header.length === 0) throw new Error(`resources/athena/${file}: no header comment saying what the query answers`);
       const slug = file.replace(/\.sql$/, '').replace(/^\d+-/, '');
-      const id = slug.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+      const id = slug
+        .split('-')
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join('');
       // NamedQuery limits: Name 1–128 characters, Description 1–1024, QueryString up to 262,144 bytes.
       return { file, id, name: slug, description: header.join(' ').slice(0, 1024), sql };
     });

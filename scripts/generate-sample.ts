@@ -44,7 +44,17 @@ for (const [key, records] of [...files.entries()].sort()) {
   const [day, hh] = hour.split('T') as [string, string];
   const [yyyy, mm, dd] = day.split('-');
   const stamp = `${yyyy}${mm}${dd}T${hh}${pick(['05', '15', '25', '35', '45', '55'])}Z`;
-  const path = join(OUT, 'AWSLogs', account, 'CloudTrail', region, yyyy!, mm!, dd!, `${account}_CloudTrail_${region}_${stamp}_${hex(16)}.json.gz`);
+  const path = join(
+    OUT,
+    'AWSLogs',
+    account,
+    'CloudTrail',
+    region,
+    yyyy!,
+    mm!,
+    dd!,
+    `${account}_CloudTrail_${region}_${stamp}_${hex(16)}.json.gz`,
+  );
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, gzipSync(JSON.stringify({ Records: records }), { level: 9 }));
   written += records.length;

@@ -1,108 +1,102 @@
 /**
  * Many unique source addresses with every provider enabled and hanging: does the handler answer before its
- * deadline, and how much memory does it take? The real handler (the fault-matrix rig) on loopback providers that
- * never answer, one invocation per run, as a cold container with an empty cache.
+ * deadline, lose nothing, and stay within memory? Each case runs the real handler (the fault-matrix rig) in its own
+ * child process with the heap capped like a 1,024 MB Lambda (`--max-old-space-size=700`), as a cold container with
+ * an empty cache; what it re-ingests is fed back until nothing is left (test/integration/memory/unique-sources-case.ts).
  *
- *   node --max-old-space-size=700 --expose-gc --import tsx scripts/unique-sources.ts 100000 6 [remainingMs]
- *   npm run unique-sources -- 30000 4
+ *   npm run unique-sources                      30,000 and 100,000 unique sources, IPv4 and IPv6, 30 s left
+ *   npm run unique-sources -- --remaining 10000 the same cases with 10 s left
+ *   npm run unique-sources -- 100000 64         one case, one JSON line: unique sources, family (4, 6, or 64 = one IPv6 /64)[, remaining ms]
+ *   npm run unique-sources -- --json            one JSON line per case instead of the table
  *
- * Arguments: unique sources, IP version (4, 6, or 64 = every address in one IPv6 /64), remaining Lambda time in ms
- * (default 30,000). Prints one JSON line: wall time, margin before the invocation deadline (remaining time minus
- * RESPONSE_RESERVE_MS), peak RSS and heap, provider requests sent and events per status. Exit 1 if the deadline is
- * missed.
+ * Per case: unique sources, when the first invocation answered against its deadlines (Lambda's remaining time, and
+ * remaining − RESPONSE_RESERVE_MS), peak RSS (VmHWM), events complete/partial/failed/lost/duplicated. Exit 1 if any
+ * case answers after remaining − RESPONSE_RESERVE_MS, throws, loses or duplicates an event; 2 on a usage error.
  */
-import { startFirehoseServer } from '../test/helpers/loopback.ts';
-import { cloudWatchLogsData, firehoseEvent, firehoseRecord, lambdaContext, outputLines } from '../test/helpers/factories.ts';
-import { startFakeServer } from '../test/integration/lookup/fake-provider-server.ts';
-import { coldStart, providerEnv, sharedGeo } from '../test/integration/faults/support.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { UniqueSourcesResult } from '../test/integration/memory/unique-sources-case.ts';
 
-const unique = Number(process.argv[2] ?? 30_000);
-const version = process.argv[3] ?? '4';
-const remainingMs = Number(process.argv[4] ?? 30_000);
+const CHILD = fileURLToPath(new URL('../test/integration/memory/unique-sources-child.ts', import.meta.url));
 const RESERVE_MS = 2000;
-const EVENTS_PER_RECORD = 500;
 
-function address(i: number): string {
-  if (version === '4') return `${11 + Math.floor(i / 65_000)}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}.${7 + (i % 3)}`;
-  if (version === '64') return `2400:cb00:1:2:0:0:${Math.floor(i / 65_536).toString(16)}:${(i % 65_536).toString(16)}`;
-  // Every address in its own /64 (2400::/12 is APNIC space: global unicast).
-  return `2400:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}:1::1`;
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+let remainingMs = 30_000;
+const positional: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i]!;
+  if (a === '--json') continue;
+  if (a === '--remaining') remainingMs = Number(args[++i]);
+  else positional.push(a);
 }
-
-function minimalEvent(i: number): string {
-  return JSON.stringify({
-    eventVersion: '1.09',
-    eventTime: '2026-11-20T14:03:21Z',
-    eventSource: 'ec2.amazonaws.com',
-    eventName: 'DescribeInstances',
-    awsRegion: 'us-east-1',
-    sourceIPAddress: address(i),
-    eventID: `u-${i}`,
-    recipientAccountId: '111122223333',
-  });
-}
-
-async function main(): Promise<void> {
-  const providers = await startFakeServer(() => ({ hang: true }));
-  const firehose = await startFirehoseServer();
-  const env = providerEnv(providers.baseUrl, {
-    RESPONSE_RESERVE_MS: String(RESERVE_MS),
-    // Production defaults (2 s timeout, documented rates), not the fault matrix's fast settings.
-    ...Object.fromEntries(['IPSTACK', 'IPQUALITYSCORE', 'AUTOFOCUS', 'ABUSEIPDB'].flatMap((p) => [[`${p}_TIMEOUT_MS`, '2000'], [`${p}_RATE_PER_SECOND`, '5'], [`${p}_CONCURRENCY`, '4']])),
-    ...(process.env.EXTRA_ENV !== undefined ? (JSON.parse(process.env.EXTRA_ENV) as Record<string, string>) : {}),
-  });
-  const rig = coldStart({ env, geo: await sharedGeo(), firehoseUrl: firehose.url });
-  const records = [];
-  for (let i = 0; i < unique; i += EVENTS_PER_RECORD) {
-    const n = Math.min(EVENTS_PER_RECORD, unique - i);
-    records.push(firehoseRecord(cloudWatchLogsData(Array.from({ length: n }, (_, k) => minimalEvent(i + k)))));
-  }
-  let peakRss = 0;
-  let peakHeap = 0;
-  const sample = setInterval(() => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-  }, 50);
-  (globalThis as { gc?: () => void }).gc?.();
-  const started = Date.now();
-  const result = await rig.handler(firehoseEvent(records), lambdaContext(remainingMs));
-  const wallMs = Date.now() - started;
-  clearInterval(sample);
-  const statuses: Record<string, number> = {};
-  for (const r of result.records) {
-    if (r.result !== 'Ok') {
-      statuses[r.result] = (statuses[r.result] ?? 0) + 1;
-      continue;
-    }
-    for (const line of outputLines(r.data ?? '')) {
-      const s = String((line.enrichment as { status?: string }).status);
-      statuses[s] = (statuses[s] ?? 0) + 1;
-    }
-  }
-  const summary = rig.summaries.at(-1);
-  const deadlineMs = remainingMs - RESERVE_MS;
-  const out = {
-    unique,
-    version,
-    remainingMs,
-    wallMs,
-    marginBeforeDeadlineMs: deadlineMs - wallMs,
-    marginBeforeLambdaTimeoutMs: remainingMs - wallMs,
-    peakRssMb: Math.round(peakRss / 1048576),
-    peakHeapMb: Math.round(peakHeap / 1048576),
-    providerRequests: providers.requests.length,
-    reingested: firehose.records.length,
-    statuses,
-    lookup: summary?.lookup,
-  };
-  console.log(JSON.stringify(out));
-  rig.close();
-  await Promise.all([providers.close(), firehose.close()]);
-  process.exit(wallMs <= deadlineMs ? 0 : 1);
-}
-
-main().catch((err: unknown) => {
-  console.error('unique-sources crashed:', err);
+if (positional[2] !== undefined) remainingMs = Number(positional[2]);
+if (
+  !Number.isInteger(remainingMs) ||
+  remainingMs <= RESERVE_MS ||
+  (positional[1] !== undefined && !['4', '6', '64'].includes(positional[1]))
+) {
+  console.error('unique-sources: usage: [--json] [--remaining MS > 2000] [UNIQUE [4|6|64 [REMAINING_MS]]]');
   process.exit(2);
-});
+}
+const cases: [number, string][] =
+  positional[0] !== undefined
+    ? [[Number(positional[0]), positional[1] ?? '4']]
+    : [
+        [30_000, '4'],
+        [30_000, '6'],
+        [100_000, '4'],
+        [100_000, '6'],
+      ];
+
+async function runCase(unique: number, version: string): Promise<UniqueSourcesResult> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--max-old-space-size=700', '--expose-gc', '--import', 'tsx', CHILD, String(unique), version, String(remainingMs), String(RESERVE_MS)],
+    { encoding: 'utf8', maxBuffer: 16 << 20, timeout: remainingMs * 20 + 120_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as UniqueSourcesResult;
+}
+
+function missed(r: UniqueSourcesResult): boolean {
+  return (
+    r.threw !== undefined || r.marginBeforeReserveMs < 0 || (r.laterMinMarginMs ?? 1) <= 0 || r.events.lost > 0 || r.events.duplicated > 0
+  );
+}
+
+let failed = false;
+const single = positional[0] !== undefined;
+if (!json && !single) {
+  console.log(
+    `remaining ${remainingMs} ms, RESPONSE_RESERVE_MS ${RESERVE_MS}, providers hanging, heap capped at 700 MB (one child per case)`,
+  );
+  console.log(
+    '| unique sources | family | answered at | margin before Lambda deadline | margin before reserve | peak RSS (VmHWM) | complete / partial / failed | lost / duplicated | verdict |',
+  );
+  console.log('|---:|---|---:|---:|---:|---:|---|---|---|');
+}
+for (const [unique, version] of cases) {
+  if (!json && !single) process.stderr.write(`running ${unique} unique IPv${version === '64' ? '6 in one /64' : version} sources…\n`);
+  let r: UniqueSourcesResult;
+  try {
+    r = await runCase(unique, version);
+  } catch (err) {
+    failed = true;
+    console.error(`unique-sources: the ${unique} IPv${version} case crashed: ${(err as Error).message.split('\n')[0]}`);
+    continue;
+  }
+  const bad = missed(r);
+  failed ||= bad;
+  if (json || single) {
+    // Also the fields of the single-case form earlier versions printed (test/integration/faults/untrusted-answers.test.ts).
+    const statuses = { ...r.records, complete: r.events.complete, partial: r.events.partial };
+    console.log(JSON.stringify({ ...r, marginBeforeDeadlineMs: r.marginBeforeReserveMs, statuses }));
+    continue;
+  }
+  const e = r.events;
+  console.log(
+    `| ${unique.toLocaleString('en')} | IPv${version === '64' ? '6 (one /64)' : version} | ${r.answeredAtMs} ms | ${r.marginMs} ms | ${r.marginBeforeReserveMs} ms | ${r.peakRssMb} MB | ${e.complete} / ${e.partial} / ${e.failed} | ${e.lost} / ${e.duplicated} | ${bad ? `MISSED${r.threw !== undefined ? ` (${r.threw.slice(0, 60)})` : ''}` : 'ok'} |`,
+  );
+}
+process.exit(failed ? 1 : 0);

@@ -41,7 +41,8 @@ function classifyString(address: string): SourceClassification {
   if (address.length <= 253 && AWS_SERVICE_HOST.test(address)) return { address, kind: 'aws-service' };
   if (address.length > MAX_IP_LENGTH) return { address, kind: 'invalid' };
 
-  if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
+  // An IPv4 check on an IPv6 text throws inside ipaddr.js (an exception per address): IPv6 texts skip it.
+  if (!address.includes(':') && ipaddr.IPv4.isValidFourPartDecimal(address)) {
     return fromParsed(address, ipaddr.IPv4.parse(address));
   }
   // `ipaddr.IPv6.isValid` accepts zone ids (`fe80::1%eth0`) and embedded IPv4 with leading zeros: exclude both.

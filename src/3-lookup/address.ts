@@ -28,8 +28,14 @@ export function parseIp(address: string): ParsedIp | undefined {
     const p = ipaddr.IPv4.parse(address);
     return { text: p.toString(), version: 4, value: toBigInt(p.toByteArray()) };
   }
-  if (!address.includes(':') || !V6.test(address) || !ipaddr.IPv6.isValid(address)) return undefined;
-  const p = ipaddr.IPv6.parse(address);
+  if (!address.includes(':') || !V6.test(address)) return undefined;
+  // One parse (ipaddr.IPv6.isValid is a parse that discards its result).
+  let p: ipaddr.IPv6;
+  try {
+    p = ipaddr.IPv6.parse(address);
+  } catch {
+    return undefined;
+  }
   return { text: p.toRFC5952String(), version: 6, value: toBigInt(p.toByteArray()) };
 }
 
@@ -39,7 +45,11 @@ export function parseIp(address: string): ParsedIp | undefined {
  */
 export function isPublicUnicast(address: string): boolean {
   const parsed = parseIp(address);
-  if (parsed === undefined) return false;
+  return parsed !== undefined && isPublicParsed(parsed);
+}
+
+/** `isPublicUnicast` of an address already parsed with `parseIp`. */
+export function isPublicParsed(parsed: ParsedIp): boolean {
   if (parsed.version === 4) return ipaddr.IPv4.parse(parsed.text).range() === 'unicast';
   const v6 = ipaddr.IPv6.parse(parsed.text);
   return v6.range() === 'unicast' && v6.match(GLOBAL_UNICAST_V6);
@@ -55,7 +65,7 @@ const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
 export function providerKeyOf(parsed: ParsedIp): string {
   if (parsed.version === 4) return parsed.text;
   const prefix = parsed.value >> 64n;
-  const groups: string[] = [];
-  for (let i = 3; i >= 0; i--) groups.push(((prefix >> BigInt(i * 16)) & 0xffffn).toString(16));
-  return `${ipaddr.IPv6.parse(`${groups.join(':')}::`).toRFC5952String()}/64`;
+  const parts: number[] = [];
+  for (let i = 3; i >= 0; i--) parts.push(Number((prefix >> BigInt(i * 16)) & 0xffffn));
+  return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toRFC5952String()}/64`;
 }

@@ -10,7 +10,8 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { LRUCache } from 'lru-cache';
 import { silentLog, type IpIntel, type Log } from '../model.ts';
-import { isPublicUnicast, parseIp, providerKeyOf } from './address.ts';
+import { isPublicParsed, parseIp, providerKeyOf } from './address.ts';
+import { offlineAnswers } from './offline.ts';
 import { DynamoDbIpCache } from './cache/dynamodb-cache.ts';
 import { freshEntries, type CacheEntry, type CachedIp, type IpCache } from './cache/types.ts';
 import { PROVIDER_NAMES, type LookupConfig, type ProviderName } from './config.ts';
@@ -223,8 +224,9 @@ export class DefaultIpIntelligence implements IpIntelligence {
       const normalised = new Map<string, string>();
       const asked = new Map<string, string>();
       for (const ip of unique) {
-        if (this.#providers.length === 0 || !isPublicUnicast(ip)) continue;
-        const parsed = parseIp(ip)!;
+        if (this.#providers.length === 0) break;
+        const parsed = parseIp(ip);
+        if (parsed === undefined || !isPublicParsed(parsed)) continue;
         const key = providerKeyOf(parsed);
         normalised.set(ip, key);
         if (!asked.has(key)) asked.set(key, parsed.text);
@@ -232,18 +234,33 @@ export class DefaultIpIntelligence implements IpIntelligence {
       const known = new Map<string, CachedIp>();
       const failedDeadline = new Set<string>();
       const failures = new Map<string, IncompleteCause>();
-      if (asked.size > 0) await this.#resolve(asked, options.deadline, controller.signal, known, failedDeadline, stats, failures);
+      const resolving =
+        asked.size > 0 ? this.#resolve(asked, options.deadline, controller.signal, known, failedDeadline, stats, failures) : undefined;
+      // Offline geo/ASN of every address while the cache and the providers are awaited (CPU otherwise idle then), so
+      // that what is left after the deadline costs one map read per address, whatever the number of unique sources.
+      const offline = await offlineAnswers(unique, this.#geo, this.#config.precedence, normalised);
+      if (resolving !== undefined) await resolving;
 
-      for (const ip of unique) {
+      for (let i = 0; i < unique.length; i++) {
+        const ip = unique[i]!;
         const n = normalised.get(ip);
-        const entries = n !== undefined ? (known.get(n) ?? {}) : {};
+        const entries = n !== undefined ? known.get(n) : undefined;
+        if (entries === undefined) {
+          // No provider entry (none needed, or none arrived): the offline answer as it is.
+          const answer = offline[i]!;
+          if (n !== undefined) {
+            if (failedDeadline.has(n)) stats.deadlineMisses++;
+            causes.set(ip, failedDeadline.has(n) ? 'deadline' : (failures.get(n) ?? 'provider_error'));
+          } else this.#answers.set(ip, { intel: answer, until: Number.MAX_SAFE_INTEGER });
+          intel.set(ip, answer);
+          continue;
+        }
         const bySource: NormalisedBySource = { offline: this.#geo.lookup(ip) };
         const providers: Record<string, Record<string, unknown>> = {};
         let complete = true;
         // Offline data never changes within a container; provider answers are good until their entry expires.
         let until = Number.MAX_SAFE_INTEGER;
         for (const { provider } of this.#providers) {
-          if (n === undefined) break;
           const e = entries[provider.name];
           if (e === undefined) complete = false;
           else until = Math.min(until, e.expiresAt * 1000);
@@ -252,9 +269,9 @@ export class DefaultIpIntelligence implements IpIntelligence {
             providers[provider.name] = e.data;
           }
         }
-        if (!complete && n !== undefined) {
-          if (failedDeadline.has(n)) stats.deadlineMisses++;
-          causes.set(ip, failedDeadline.has(n) ? 'deadline' : (failures.get(n) ?? 'provider_error'));
+        if (!complete) {
+          if (failedDeadline.has(n!)) stats.deadlineMisses++;
+          causes.set(ip, failedDeadline.has(n!) ? 'deadline' : (failures.get(n!) ?? 'provider_error'));
         }
         const merged = mergeSources(bySource, this.#config.precedence);
         const answer: IpIntel = { ...merged, ...(Object.keys(providers).length > 0 ? { providers } : {}), complete };

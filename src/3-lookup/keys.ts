@@ -32,7 +32,9 @@ export function parseKeyParam(param: string): { store: 'ssm'; name: string } | {
   if (!param.startsWith(SECRETS_MANAGER_PREFIX)) return { store: 'ssm', name: param };
   const rest = param.slice(SECRETS_MANAGER_PREFIX.length);
   const hash = rest.lastIndexOf('#');
-  return hash > 0 ? { store: 'secretsmanager', id: rest.slice(0, hash), field: rest.slice(hash + 1) } : { store: 'secretsmanager', id: rest };
+  return hash > 0
+    ? { store: 'secretsmanager', id: rest.slice(0, hash), field: rest.slice(hash + 1) }
+    : { store: 'secretsmanager', id: rest };
 }
 
 function asText(v: unknown): string | undefined {
@@ -56,7 +58,9 @@ export function createKeyResolver(config: LookupConfig, deps: KeyResolverDeps = 
   const secretsProvider = async (): Promise<ParameterGetter> => {
     if (secrets === undefined) {
       const { SecretsProvider } = await import('@aws-lambda-powertools/parameters/secrets');
-      secrets ??= new SecretsProvider(deps.secretsManager !== undefined ? { awsSdkV3Client: deps.secretsManager } : {}) as unknown as ParameterGetter;
+      secrets ??= new SecretsProvider(
+        deps.secretsManager !== undefined ? { awsSdkV3Client: deps.secretsManager } : {},
+      ) as unknown as ParameterGetter;
     }
     return secrets;
   };

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudTrailEvent, Enrichment, Verdict } from '../model.ts';
-import type { CompiledRuleEngine } from './compile.ts';
+import type { CompiledRuleEngine } from './engine.ts';
 
 export interface FixtureCase {
   rule: string;

@@ -15,7 +15,8 @@ import { dirname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, RulesValidationError } from '../errors.ts';
 import { silentLog, type Log } from '../model.ts';
-import { compileRules, type CompiledRuleEngine } from './compile.ts';
+import { compileRules } from './compile.ts';
+import type { CompiledRuleEngine } from './engine.ts';
 import type { RulesConfig } from './config.ts';
 import { loadSigmaRules, type SigmaLoadDeps, type SigmaStats } from './sigma/load.ts';
 

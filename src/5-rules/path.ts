@@ -53,7 +53,7 @@ export interface FieldPath {
   readonly root: PathRoot;
   /** True when the path contains `[]`, i.e. it can yield several values. */
   readonly fanOut: boolean;
-  /** The parsed steps (for the code generator in compile.ts). */
+  /** The parsed steps (for the code generator in codegen.ts). */
   readonly steps: readonly Step[];
   /** The single value at the path (undefined when absent). Only for paths without `[]`. */
   get(base: unknown): unknown;

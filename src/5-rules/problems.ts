@@ -8,7 +8,8 @@
  * unknown ids in RULES_DISABLED). A part that fails does not hide the problems of the others.
  */
 import { RulesValidationError } from '../errors.ts';
-import { compileRules, type CompileOptions, type WatchlistDoc } from './compile.ts';
+import { compileRules, type CompileOptions } from './compile.ts';
+import type { WatchlistDoc } from './watchlists.ts';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -14,6 +14,12 @@ const BUCKET = 15 * MINUTE;
 /** Bound on cached buckets per zone (about 10 days of 15-minute buckets); cleared wholesale when full. */
 const MAX_BUCKETS = 1024;
 
+/** A time-of-day range as a rules file writes it (`from: '22:00'`, `to: '06:00'`). */
+export interface ClockRangeDoc {
+  from: string;
+  to: string;
+}
+
 export interface LocalTime {
   /** Minutes since local midnight, 0–1439. */
   minuteOfDay: number;

@@ -31,7 +31,10 @@ export function describeLocation(doc: unknown, segments: readonly string[]): str
     const index = Number(segments[1]);
     const rules = (doc as { rules?: unknown }).rules;
     const rule = Array.isArray(rules) ? (rules[index] as unknown) : undefined;
-    const id = rule !== null && typeof rule === 'object' && typeof (rule as { id?: unknown }).id === 'string' ? (rule as { id: string }).id : undefined;
+    const id =
+      rule !== null && typeof rule === 'object' && typeof (rule as { id?: unknown }).id === 'string'
+        ? (rule as { id: string }).id
+        : undefined;
     const label = id !== undefined ? `rule "${id}" (rules[${index}])` : `rule rules[${index}]`;
     const field = pointerToPath(segments.slice(2));
     return field ? `${label} field "${field}"` : label;
@@ -75,4 +78,20 @@ export function assertRulesDocument(doc: unknown, source: string): void {
   if (!chosen) throw new RulesValidationError(`${source}: the rules document is invalid`);
   const { segments, message } = explain(chosen);
   throw new RulesValidationError(`${source}: ${describeLocation(doc, segments)} ${message}`);
+}
+
+/**
+ * Raises the compiler's semantic errors (a bad regex, an unknown watchlist, …) located like schema errors.
+ * `ruleSource` names the file a rule came from when it is not `source` (rules translated from Sigma files).
+ */
+export class Fail {
+  constructor(
+    readonly source: string,
+    readonly doc: unknown,
+    readonly ruleSource?: (ruleIndex: number) => string | undefined,
+  ) {}
+  at(segments: readonly (string | number)[], message: string): never {
+    const from = segments[0] === 'rules' && this.ruleSource ? this.ruleSource(Number(segments[1])) : undefined;
+    throw new RulesValidationError(`${from ?? this.source}: ${describeLocation(this.doc, segments.map(String))} ${message}`);
+  }
 }

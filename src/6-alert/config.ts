@@ -30,23 +30,42 @@ export const DEFAULT_ALERT_DEDUP_TTL_SECONDS = 7 * 24 * 3600;
 
 export const ALERT_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'ALERTS_EVENT_BUS_NAME', description: 'EventBridge bus (name or ARN) findings are sent to; unset = no EventBridge findings' },
-  { name: 'ALERT_MIN_PRIORITY', default: 'HIGH', description: 'events at or above this priority (LOW, MEDIUM, HIGH, CRITICAL) become findings' },
+  {
+    name: 'ALERT_MIN_PRIORITY',
+    default: 'HIGH',
+    description: 'events at or above this priority (LOW, MEDIUM, HIGH, CRITICAL) become findings',
+  },
   {
     name: 'ALERTS_DEDUP_TABLE_NAME',
-    description: 'DynamoDB table (partition key `pk` String, TTL `expiresAt`) that makes each finding go out once across retries and containers; may be the baseline table; unset = per-process dedup',
+    description:
+      'DynamoDB table (partition key `pk` String, TTL `expiresAt`) that makes each finding go out once across retries and containers; may be the baseline table; unset = per-process dedup',
   },
-  { name: 'ALERT_DEDUP_TTL_SECONDS', default: String(DEFAULT_ALERT_DEDUP_TTL_SECONDS), description: 'how long a sent finding is remembered (60 s – 90 days)' },
+  {
+    name: 'ALERT_DEDUP_TTL_SECONDS',
+    default: String(DEFAULT_ALERT_DEDUP_TTL_SECONDS),
+    description: 'how long a sent finding is remembered (60 s – 90 days)',
+  },
   {
     name: 'ALERT_GROUP_WINDOW',
-    description: 'optional grouping window (`30m`, `1h`, `1d`): repeats of the same rules by the same principal within it are counted, not sent again',
+    description:
+      'optional grouping window (`30m`, `1h`, `1d`): repeats of the same rules by the same principal within it are counted, not sent again',
   },
   { name: 'SECURITY_HUB_ENABLED', default: 'false', description: 'also import findings into Security Hub (BatchImportFindings, ASFF)' },
   {
     name: 'SECURITY_HUB_PRODUCT_ARN',
-    description: "the account's default product ARN, `arn:<partition>:securityhub:<region>:<account>:product/<account>/default` (required when SECURITY_HUB_ENABLED)",
+    description:
+      "the account's default product ARN, `arn:<partition>:securityhub:<region>:<account>:product/<account>/default` (required when SECURITY_HUB_ENABLED)",
   },
-  { name: 'ALERT_CALL_TIMEOUT_MS', default: '2000', description: 'timeout of one PutEvents, BatchImportFindings or dedup call (also cut at the invocation deadline)' },
-  { name: 'ALERT_MAX_ATTEMPTS', default: '3', description: 'attempts per finding before it is given up (one log line, `AlertsFailed` metric)' },
+  {
+    name: 'ALERT_CALL_TIMEOUT_MS',
+    default: '2000',
+    description: 'timeout of one PutEvents, BatchImportFindings or dedup call (also cut at the invocation deadline)',
+  },
+  {
+    name: 'ALERT_MAX_ATTEMPTS',
+    default: '3',
+    description: 'attempts per finding before it is given up (one log line, `AlertsFailed` metric)',
+  },
 ];
 
 const PRIORITIES: readonly Priority[] = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -64,16 +83,20 @@ export function parseAlertConfig(env: Env): AlertConfig {
   const dedupTableName = optional(env, 'ALERTS_DEDUP_TABLE_NAME');
   // DynamoDB table names: 3–255 characters of [a-zA-Z0-9_.-].
   if (dedupTableName !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(dedupTableName)) {
-    throw new ConfigError(`ALERTS_DEDUP_TABLE_NAME must be a DynamoDB table name (3–255 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(dedupTableName)}`);
+    throw new ConfigError(
+      `ALERTS_DEDUP_TABLE_NAME must be a DynamoDB table name (3–255 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(dedupTableName)}`,
+    );
   }
   const window = optional(env, 'ALERT_GROUP_WINDOW');
   const securityHubEnabled = boolVar(env, 'SECURITY_HUB_ENABLED', false);
   const productArn = optional(env, 'SECURITY_HUB_PRODUCT_ARN');
   if (productArn !== undefined && !PRODUCT_ARN.test(productArn)) {
-    throw new ConfigError(`SECURITY_HUB_PRODUCT_ARN must be arn:<partition>:securityhub:<region>:<account>:product/<account>/default, got ${JSON.stringify(productArn)}`);
+    throw new ConfigError(
+      `SECURITY_HUB_PRODUCT_ARN must be arn:<partition>:securityhub:<region>:<account>:product/<account>/default, got ${JSON.stringify(productArn)}`,
+    );
   }
   if (securityHubEnabled && productArn === undefined) {
-    throw new ConfigError('SECURITY_HUB_PRODUCT_ARN must be set when SECURITY_HUB_ENABLED is true (the account\'s default product ARN)');
+    throw new ConfigError("SECURITY_HUB_PRODUCT_ARN must be set when SECURITY_HUB_ENABLED is true (the account's default product ARN)");
   }
   return {
     eventBusName,

@@ -116,22 +116,25 @@ export class DynamoDbDedup implements DedupStore {
       const token = randomUUID();
       const nowSeconds = Math.floor(options.now() / 1000);
       try {
-        await bounded(client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: {
-              [DEDUP_KEY_ATTRIBUTE]: { S: r.key },
-              [DEDUP_TTL_ATTRIBUTE]: { N: String(r.expiresAt) },
-              claim: { S: token },
-              claimedAt: { N: String(options.now()) },
-            },
-            // Absent, or present but expired (TTL deletion is lazy): ours.
-            ConditionExpression: 'attribute_not_exists(#pk) OR #exp < :now',
-            ExpressionAttributeNames: { '#pk': DEDUP_KEY_ATTRIBUTE, '#exp': DEDUP_TTL_ATTRIBUTE },
-            ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
-          }),
-          { abortSignal: signal },
-        ), signal);
+        await bounded(
+          client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: {
+                [DEDUP_KEY_ATTRIBUTE]: { S: r.key },
+                [DEDUP_TTL_ATTRIBUTE]: { N: String(r.expiresAt) },
+                claim: { S: token },
+                claimedAt: { N: String(options.now()) },
+              },
+              // Absent, or present but expired (TTL deletion is lazy): ours.
+              ConditionExpression: 'attribute_not_exists(#pk) OR #exp < :now',
+              ExpressionAttributeNames: { '#pk': DEDUP_KEY_ATTRIBUTE, '#exp': DEDUP_TTL_ATTRIBUTE },
+              ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+            }),
+            { abortSignal: signal },
+          ),
+          signal,
+        );
         out.set(r.key, { kind: 'claimed', token });
       } catch (err) {
         if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
@@ -140,17 +143,20 @@ export class DynamoDbDedup implements DedupStore {
             const again = callSignal(options);
             if (again === undefined) return;
             try {
-              await bounded(client.send(
-                new UpdateItemCommand({
-                  TableName: this.tableName,
-                  Key: { [DEDUP_KEY_ATTRIBUTE]: { S: r.key } },
-                  UpdateExpression: 'ADD repeats :n',
-                  ConditionExpression: 'attribute_exists(#pk)',
-                  ExpressionAttributeNames: { '#pk': DEDUP_KEY_ATTRIBUTE },
-                  ExpressionAttributeValues: { ':n': { N: String(r.repeats) } },
-                }),
-                { abortSignal: again },
-              ), again);
+              await bounded(
+                client.send(
+                  new UpdateItemCommand({
+                    TableName: this.tableName,
+                    Key: { [DEDUP_KEY_ATTRIBUTE]: { S: r.key } },
+                    UpdateExpression: 'ADD repeats :n',
+                    ConditionExpression: 'attribute_exists(#pk)',
+                    ExpressionAttributeNames: { '#pk': DEDUP_KEY_ATTRIBUTE },
+                    ExpressionAttributeValues: { ':n': { N: String(r.repeats) } },
+                  }),
+                  { abortSignal: again },
+                ),
+                again,
+              );
             } catch (e) {
               this.log?.debug('alert group repeat count not updated', { error: errorText(e) });
             }
@@ -169,16 +175,19 @@ export class DynamoDbDedup implements DedupStore {
       const signal = callSignal(options);
       if (signal === undefined) return;
       try {
-        await bounded(client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: { [DEDUP_KEY_ATTRIBUTE]: { S: c.key } },
-            // Only our own claim: another container may have claimed the key since.
-            ConditionExpression: 'claim = :token',
-            ExpressionAttributeValues: { ':token': { S: c.token } },
-          }),
-          { abortSignal: signal },
-        ), signal);
+        await bounded(
+          client.send(
+            new DeleteItemCommand({
+              TableName: this.tableName,
+              Key: { [DEDUP_KEY_ATTRIBUTE]: { S: c.key } },
+              // Only our own claim: another container may have claimed the key since.
+              ConditionExpression: 'claim = :token',
+              ExpressionAttributeValues: { ':token': { S: c.token } },
+            }),
+            { abortSignal: signal },
+          ),
+          signal,
+        );
       } catch (err) {
         this.log?.debug('alert claim not released', { error: errorText(err) });
       }

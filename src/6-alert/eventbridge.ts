@@ -67,7 +67,13 @@ export class EventBridgePublisher implements FindingPublisher {
             { abortSignal: signal },
           );
           const entries = out.Entries ?? [];
-          return { entryErrors: indices.map((_, position) => entries[position]?.ErrorCode ?? (entries[position] === undefined && (out.FailedEntryCount ?? 0) > 0 ? 'MissingEntry' : undefined)) };
+          return {
+            entryErrors: indices.map(
+              (_, position) =>
+                entries[position]?.ErrorCode ??
+                (entries[position] === undefined && (out.FailedEntryCount ?? 0) > 0 ? 'MissingEntry' : undefined),
+            ),
+          };
         },
         retryable: (code) => RETRYABLE.has(code) || code === 'MissingEntry',
       },

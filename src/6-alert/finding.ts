@@ -103,7 +103,10 @@ export function str(value: unknown): string | undefined {
 }
 
 export function principalOf(event: CloudTrailEvent): FindingPrincipal {
-  const identity = (typeof event.userIdentity === 'object' && event.userIdentity !== null ? event.userIdentity : {}) as Record<string, unknown>;
+  const identity = (typeof event.userIdentity === 'object' && event.userIdentity !== null ? event.userIdentity : {}) as Record<
+    string,
+    unknown
+  >;
   const issuer = (identity.sessionContext as { sessionIssuer?: { arn?: unknown } } | undefined)?.sessionIssuer;
   const p: FindingPrincipal = { id: '' };
   const type = str(identity.type);
@@ -118,7 +121,9 @@ export function principalOf(event: CloudTrailEvent): FindingPrincipal {
   if (principalId !== undefined) p.principalId = principalId;
   const issuerArn = str(issuer?.arn);
   if (issuerArn !== undefined) p.sessionIssuerArn = issuerArn;
-  p.id = arn ?? (str(identity.invokedBy) ? `service:${str(identity.invokedBy)}` : `${type ?? 'unknown'}/${principalId ?? accountId ?? 'unknown'}`);
+  p.id =
+    arn ??
+    (str(identity.invokedBy) ? `service:${str(identity.invokedBy)}` : `${type ?? 'unknown'}/${principalId ?? accountId ?? 'unknown'}`);
   return p;
 }
 
@@ -172,7 +177,12 @@ function sourceOf(enrichment: Readonly<Enrichment>): FindingSource {
 
 /** `CRITICAL rule: EventName by principal from 203.0.113.7 (RU, AS64500 Org) in 111122223333/us-east-1`. */
 export function summaryLine(f: Omit<Finding, 'summary'>): string {
-  const where = [f.source.countryCode, f.source.as?.number !== undefined ? `AS${f.source.as.number}${f.source.as.organization ? ` ${f.source.as.organization}` : ''}` : undefined].filter(Boolean);
+  const where = [
+    f.source.countryCode,
+    f.source.as?.number !== undefined
+      ? `AS${f.source.as.number}${f.source.as.organization ? ` ${f.source.as.organization}` : ''}`
+      : undefined,
+  ].filter(Boolean);
   const from = f.source.address === undefined ? '' : ` from ${f.source.address}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
   const line = `${f.priority} ${f.rules[0] ?? 'unknown-rule'}${f.rules.length > 1 ? ` (+${f.rules.length - 1})` : ''}: ${f.eventName ?? 'unknown event'} by ${f.principal.id}${from} in ${f.account ?? '?'}/${f.region ?? '?'}`;
   return line.length <= 512 ? line : line.slice(0, 509) + '...';

@@ -27,7 +27,10 @@ export const FINDING_SCHEMA = {
   required: ['version', 'id', 'eventID', 'principal', 'source', 'priority', 'score', 'rules', 'reasons', 'summary'],
   properties: {
     version: { const: 1 },
-    id: { type: 'string', description: 'cloudtrail-enricher/<eventID>/<rule ids joined by +> (a hash when long); also the Security Hub finding Id.' },
+    id: {
+      type: 'string',
+      description: 'cloudtrail-enricher/<eventID>/<rule ids joined by +> (a hash when long); also the Security Hub finding Id.',
+    },
     eventID: { type: 'string' },
     eventTime: { type: 'string' },
     eventName: { type: 'string' },

@@ -54,16 +54,30 @@ export function toAsff(f: Finding, productArn: string, now: Date): AwsSecurityFi
   const match = PRODUCT_ARN.exec(productArn);
   // The default product: the finding must belong to the account that imports it.
   const accountId = match?.[1] ?? f.account ?? '000000000000';
-  const observed = f.eventTime !== undefined && Number.isFinite(Date.parse(f.eventTime)) ? new Date(Date.parse(f.eventTime)).toISOString() : now.toISOString();
-  const types = [...new Set((f.attack?.tactics ?? []).map((t) => TACTIC_CATEGORY[t]).filter((c): c is string => c !== undefined))].map((c) =>
-    c === 'Effects' ? 'Effects/Data Destruction' : c === 'Data Exfiltration' ? 'Effects/Data Exfiltration' : `TTPs/${c}`,
+  const observed =
+    f.eventTime !== undefined && Number.isFinite(Date.parse(f.eventTime))
+      ? new Date(Date.parse(f.eventTime)).toISOString()
+      : now.toISOString();
+  const types = [...new Set((f.attack?.tactics ?? []).map((t) => TACTIC_CATEGORY[t]).filter((c): c is string => c !== undefined))].map(
+    (c) => (c === 'Effects' ? 'Effects/Data Destruction' : c === 'Data Exfiltration' ? 'Effects/Data Exfiltration' : `TTPs/${c}`),
   );
   if (types.length === 0) types.push('Unusual Behaviors/User');
   const partition = partitionOf(productArn);
   const resources: NonNullable<AwsSecurityFinding['Resources']> = [];
   const principalId = f.principal.arn ?? f.principal.id;
-  resources.push({ Type: resourceType(f), Id: cut(principalId, 512), Partition: partition, ...(f.region !== undefined ? { Region: f.region } : {}) });
-  if (f.account !== undefined) resources.push({ Type: 'AwsAccount', Id: `AWS::::Account:${f.account}`, Partition: partition, ...(f.region !== undefined ? { Region: f.region } : {}) });
+  resources.push({
+    Type: resourceType(f),
+    Id: cut(principalId, 512),
+    Partition: partition,
+    ...(f.region !== undefined ? { Region: f.region } : {}),
+  });
+  if (f.account !== undefined)
+    resources.push({
+      Type: 'AwsAccount',
+      Id: `AWS::::Account:${f.account}`,
+      Partition: partition,
+      ...(f.region !== undefined ? { Region: f.region } : {}),
+    });
   const fields: Record<string, string> = {
     'cloudtrail-enricher/eventID': f.eventID,
     'cloudtrail-enricher/rules': f.rules.join(','),
@@ -99,7 +113,8 @@ export function toAsff(f: Finding, productArn: string, now: Date): AwsSecurityFi
     RecordState: 'ACTIVE',
   };
   if (f.consoleUrl !== undefined) asff.SourceUrl = f.consoleUrl;
-  if (f.source.ip !== undefined) asff.Network = f.source.ip.includes(':') ? { Direction: 'IN', SourceIpV6: f.source.ip } : { Direction: 'IN', SourceIpV4: f.source.ip };
+  if (f.source.ip !== undefined)
+    asff.Network = f.source.ip.includes(':') ? { Direction: 'IN', SourceIpV6: f.source.ip } : { Direction: 'IN', SourceIpV4: f.source.ip };
   return asff;
 }
 
@@ -128,7 +143,9 @@ export class SecurityHubPublisher implements FindingPublisher {
           return { calls, unsendable: new Map() };
         },
         send: async (indices, signal) => {
-          const out = await client.send(new BatchImportFindingsCommand({ Findings: indices.map((i) => asff[i]!) }), { abortSignal: signal });
+          const out = await client.send(new BatchImportFindingsCommand({ Findings: indices.map((i) => asff[i]!) }), {
+            abortSignal: signal,
+          });
           const byId = new Map((out.FailedFindings ?? []).map((x) => [x.Id, x.ErrorCode ?? 'Failed']));
           return { entryErrors: indices.map((i) => byId.get(asff[i]!.Id)) };
         },

@@ -108,7 +108,10 @@ export class AlertBatch {
       const index = Math.floor(at / groupWindowSeconds);
       window = { start: index * groupWindowSeconds, end: (index + 1) * groupWindowSeconds };
       const principal = principalOf(candidate.event).id;
-      key = `alert-group#${createHash('sha256').update(`${rules.join('+')}\n${principal}`).digest('hex').slice(0, 40)}#${window.start}`;
+      key = `alert-group#${createHash('sha256')
+        .update(`${rules.join('+')}\n${principal}`)
+        .digest('hex')
+        .slice(0, 40)}#${window.start}`;
       // Kept past the window's end so late repeats of the window still find it.
       expiresAt = Math.max(window.end, this.nowSeconds) + groupWindowSeconds;
     }
@@ -172,7 +175,11 @@ export class AlertBatch {
       const group =
         p.window === undefined
           ? undefined
-          : { windowStart: new Date(p.window.start * 1000).toISOString(), windowEnd: new Date(p.window.end * 1000).toISOString(), count: p.count };
+          : {
+              windowStart: new Date(p.window.start * 1000).toISOString(),
+              windowEnd: new Date(p.window.end * 1000).toISOString(),
+              count: p.count,
+            };
       toSend.push({ pending: p, finding: buildFinding(p.candidate, group), token: outcome.kind === 'claimed' ? outcome.token : undefined });
     }
     if (toSend.length === 0) return { stats: this.stats, findings: [] };
@@ -180,7 +187,13 @@ export class AlertBatch {
     const findings = toSend.map((s) => s.finding);
     const results = await Promise.all(
       publishers.map((publisher) =>
-        publisher.publish(findings, { deadline: options.deadline, now, callTimeoutMs: config.callTimeoutMs, maxAttempts: config.maxAttempts, sleep: this.stage.options.sleep }),
+        publisher.publish(findings, {
+          deadline: options.deadline,
+          now,
+          callTimeoutMs: config.callTimeoutMs,
+          maxAttempts: config.maxAttempts,
+          sleep: this.stage.options.sleep,
+        }),
       ),
     );
     const release: { key: string; token: string }[] = [];
@@ -216,7 +229,10 @@ export class AlertBatch {
     if (release.length > 0 && dedup !== undefined) await dedup.release(release, calls);
     if (this.stats.failed > 0) {
       // One line per invocation, whatever the number of findings.
-      this.log.error('alerts failed after all retries; the records are delivered as usual', { failed: this.stats.failed, reasons: Object.fromEntries(reasons) });
+      this.log.error('alerts failed after all retries; the records are delivered as usual', {
+        failed: this.stats.failed,
+        reasons: Object.fromEntries(reasons),
+      });
     }
     return { stats: this.stats, findings: accepted };
   }

@@ -17,14 +17,22 @@ export interface OutputLine {
 
 /** UTF-8 size of a line without its newline. */
 export function lineBytes(line: OutputLine): number {
-  return Buffer.byteLength(line.text, 'utf8') + (line.shared?.length ?? 0) + (line.tail === undefined ? 0 : Buffer.byteLength(line.tail, 'utf8'));
+  return (
+    Buffer.byteLength(line.text, 'utf8') + (line.shared?.length ?? 0) + (line.tail === undefined ? 0 : Buffer.byteLength(line.tail, 'utf8'))
+  );
 }
 
 /** The planner's view of one input record. */
 export type PlanInput =
   | { readonly kind: 'failed'; readonly recordId: string; readonly data: string }
   | { readonly kind: 'dropped'; readonly recordId: string }
-  | { readonly kind: 'passthrough'; readonly recordId: string; readonly body: Buffer; readonly keys?: PartitionKeys; readonly lines: number }
+  | {
+      readonly kind: 'passthrough';
+      readonly recordId: string;
+      readonly body: Buffer;
+      readonly keys?: PartitionKeys;
+      readonly lines: number;
+    }
   | { readonly kind: 'events'; readonly recordId: string; readonly lines: readonly OutputLine[] };
 
 export type PlannedRecord =

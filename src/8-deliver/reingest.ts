@@ -112,7 +112,10 @@ function packChunk(
   }
   if (lines.length === 1) return false;
   const half = Math.ceil(lines.length / 2);
-  return packChunk(lines.slice(0, half), origin, partitionKey, limit, mode, out) && packChunk(lines.slice(half), origin, partitionKey, limit, mode, out);
+  return (
+    packChunk(lines.slice(0, half), origin, partitionKey, limit, mode, out) &&
+    packChunk(lines.slice(half), origin, partitionKey, limit, mode, out)
+  );
 }
 
 /** A stream that accepts batches of records and says which entries failed (PutRecordBatch / PutRecords). */

@@ -1,11 +1,6 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  FIREHOSE_BATCH_MAX_BYTES,
-  FIREHOSE_BATCH_MAX_RECORDS,
-  KINESIS_BATCH_MAX_BYTES,
-  KINESIS_BATCH_MAX_RECORDS,
-} from './limits.ts';
+import { FIREHOSE_BATCH_MAX_BYTES, FIREHOSE_BATCH_MAX_RECORDS, KINESIS_BATCH_MAX_BYTES, KINESIS_BATCH_MAX_RECORDS } from './limits.ts';
 import type { RecordSink, ReingestRecord } from './reingest.ts';
 
 /**

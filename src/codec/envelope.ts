@@ -39,7 +39,10 @@ export function isEnvelope(data: Buffer): boolean {
  * enforced on the compressed size by the caller.
  */
 export function encodeEnvelope(header: EnvelopeHeader, body: string | Buffer): Buffer {
-  const plain = Buffer.concat([Buffer.from(JSON.stringify(header) + '\n', 'utf8'), typeof body === 'string' ? Buffer.from(body, 'utf8') : body]);
+  const plain = Buffer.concat([
+    Buffer.from(JSON.stringify(header) + '\n', 'utf8'),
+    typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+  ]);
   const compressed = gzipSync(plain, { level: zlibConstants.Z_BEST_SPEED });
   return Buffer.concat([ENVELOPE_MAGIC, compressed]);
 }
@@ -69,7 +72,9 @@ function isHeader(value: unknown): value is EnvelopeHeader {
   if (h.v !== 1 || typeof h.n !== 'number' || !Number.isInteger(h.n) || h.n < 0 || typeof h.origin !== 'string') return false;
   if (h.pk === undefined) return true;
   const pk = h.pk as Record<string, unknown> | null;
-  return pk !== null && typeof pk === 'object' && typeof pk.account === 'string' && typeof pk.region === 'string' && typeof pk.dt === 'string';
+  return (
+    pk !== null && typeof pk === 'object' && typeof pk.account === 'string' && typeof pk.region === 'string' && typeof pk.dt === 'string'
+  );
 }
 
 export function gunzipError(err: unknown): string {

@@ -12,14 +12,19 @@ export interface Instrumentation {
   readonly trace?: <T>(name: string, run: () => Promise<T>) => Promise<T>;
 }
 
-export function instrumented<E, C extends LambdaContextLike, R>(
+/** What the handlers are called with: Lambda's full context, or (local runs, tests) just the remaining time. */
+export type InvocationContext = Pick<LambdaContextLike, 'getRemainingTimeInMillis'> & Partial<LambdaContextLike>;
+
+export function instrumented<E, C extends InvocationContext, R>(
   name: string,
   handler: (event: E, context: C) => Promise<R>,
   instrumentation: Instrumentation,
 ): (event: E, context: C) => Promise<R> {
   return async (event, context) => {
-    instrumentation.log.setContext(context);
-    instrumentation.metrics?.captureColdStart(context.functionName);
+    if (context.awsRequestId !== undefined && context.functionName !== undefined) {
+      instrumentation.log.setContext(context as LambdaContextLike);
+      instrumentation.metrics?.captureColdStart(context.functionName);
+    }
     const run = () => handler(event, context);
     return instrumentation.trace === undefined ? run() : instrumentation.trace(name, run);
   };

@@ -67,7 +67,7 @@ export function emptyEnrichCounters(): EnrichCounters {
 export async function enrichEventGroups(
   groups: readonly EventGroup[],
   deps: EnrichDeps,
-  lookupDeadline: number,
+  lookupDeadline: number | ((publicSources: number) => number),
   counters: EnrichCounters,
 ): Promise<OutputLine[][]> {
   const log = deps.log ?? silentLog;
@@ -86,7 +86,9 @@ export async function enrichEventGroups(
     sources[g] = classes;
   }
 
-  const intel = await lookupAll(deps.intel, [...publicIps], lookupDeadline, log);
+  // A function when the deadline depends on the work left after the lookups (src/pipeline/deadline.ts).
+  const deadline = typeof lookupDeadline === 'number' ? lookupDeadline : lookupDeadline(publicIps.size);
+  const intel = await lookupAll(deps.intel, [...publicIps], deadline, log);
   counters.lookup = intel.stats;
 
   const state: EncodeState = {

@@ -26,7 +26,9 @@ export interface SourceEnrichment {
 const byIntel = new WeakMap<IpIntel, Map<string, SourceEnrichment>>();
 
 export function sourceEnrichment(source: SourceClassification, intel: IpIntel | undefined, lookedUp: boolean): SourceEnrichment {
-  if (intel === undefined) return buildSourceEnrichment(source, undefined, lookedUp);
+  // Only complete answers are kept by the lookup stage across invocations; an incomplete one is new every time, so
+  // caching its source part would cost a map per unique address for nothing (the invocation's own cache dedupes).
+  if (intel === undefined || !intel.complete) return buildSourceEnrichment(source, intel, lookedUp);
   let perAddress = byIntel.get(intel);
   if (perAddress === undefined) {
     perAddress = new Map();
@@ -51,7 +53,8 @@ function buildSourceEnrichment(source: SourceClassification, intel: IpIntel | un
   if (intel?.as !== undefined && hasAny(intel.as)) out.as = intel.as;
   if (intel?.reputation !== undefined && hasAny(intel.reputation)) out.reputation = intel.reputation;
   // A public address that should have been looked up but has no complete answer is `partial`.
-  const status: EnrichmentStatus = source.kind === 'public' && lookedUp && (intel === undefined || !intel.complete) ? 'partial' : 'complete';
+  const status: EnrichmentStatus =
+    source.kind === 'public' && lookedUp && (intel === undefined || !intel.complete) ? 'partial' : 'complete';
   const base: Enrichment = { version: 1, status, source: out };
   let json = '"source":' + JSON.stringify(out);
   if (intel?.providers !== undefined && hasAny(intel.providers)) {

@@ -31,7 +31,10 @@ export interface TransformHandlerOptions {
   readonly sleep?: (ms: number) => Promise<unknown>;
 }
 
-export type TransformHandler = (event: FirehoseTransformationEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<FirehoseTransformationResult>;
+export type TransformHandler = (
+  event: FirehoseTransformationEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<FirehoseTransformationResult>;
 
 /** Builds the Lambda handler around the pure pipeline: one summary log line and one set of metrics per invocation. */
 export function createTransformHandler(options: TransformHandlerOptions): TransformHandler {

@@ -32,6 +32,10 @@ export function buildStages(config: AppConfig, deps: StageDeps = {}): Stages {
   const intel = createIpIntelligence(config.lookup, deps);
   // Keep an early failure (unreadable geo database) from being an unhandled rejection before the first invocation.
   intel.catch(() => undefined);
-  const alerts = createAlertStage(config.alerts, { ...deps.alertClients, dynamoDb: deps.alertClients?.dynamoDb ?? deps.dynamoDb, log: deps.log });
+  const alerts = createAlertStage(config.alerts, {
+    ...deps.alertClients,
+    dynamoDb: deps.alertClients?.dynamoDb ?? deps.dynamoDb,
+    log: deps.log,
+  });
   return { intel, rules, alerts };
 }

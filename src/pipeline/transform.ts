@@ -16,6 +16,7 @@ import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
 import { emptyAlertStats, type AlertStage, type AlertStats } from '../6-alert/stage.ts';
+import { enrichmentDeadline, finishEstimateMs, slowdownOf } from './deadline.ts';
 import { emptyEnrichCounters, enrichEventGroups, errorName, type EnrichCounters, type EventGroup } from './enrich.ts';
 
 export interface TransformDeps {
@@ -79,7 +80,6 @@ export async function transformBatch(
   const started = now();
   const remaining = safeRemaining(context);
   const invocationDeadline = started + Math.max(0, remaining - config.responseReserveMs);
-  const lookupDeadline = started + Math.max(0, Math.floor((remaining - config.responseReserveMs) * config.enrichmentBudgetFraction));
 
   const summary = emptySummary(event.records.length);
   const budget = newDecompressionBudget(
@@ -102,6 +102,21 @@ export async function transformBatch(
       groups.push({ events: d.events, arrival: records[r]!.approximateArrivalTimestamp ?? started });
     }
   }
+
+  // The lookups stop early enough for what follows them to fit before the invocation deadline (deadline.ts).
+  let events = 0;
+  for (const group of groups) events += group.events.length;
+  const decodedBytes = config.maxDecompressedPerInvocation - budget.remaining;
+  const slowdown = slowdownOf(now() - started, { events, decodedBytes });
+  const lookupDeadline = (publicSources: number): number =>
+    enrichmentDeadline({
+      started,
+      now: now(),
+      remainingMs: remaining,
+      responseReserveMs: config.responseReserveMs,
+      fraction: config.enrichmentBudgetFraction,
+      finishMs: finishEstimateMs({ events, publicSources, decodedBytes }, slowdown),
+    });
 
   // Classify, look up (once per unique public IP of the whole invocation), judge and encode every event.
   const alerts = deps.alerts?.begin(now);

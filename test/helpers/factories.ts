@@ -48,7 +48,11 @@ export function cloudWatchLogsData(messages: readonly string[], options: { messa
     logGroup: options.logGroup ?? 'aws-cloudtrail-logs-111122223333',
     logStream: '111122223333_CloudTrail_us-east-1',
     subscriptionFilters: ['cloudtrail-enricher'],
-    logEvents: messages.map((message, i) => ({ id: String(36000000000000000000000000000000000000000000000000000000 + i), timestamp: 1763647401000 + i, message })),
+    logEvents: messages.map((message, i) => ({
+      id: String(36000000000000000000000000000000000000000000000000000000 + i),
+      timestamp: 1763647401000 + i,
+      message,
+    })),
   };
   return gzipSync(JSON.stringify(payload)).toString('base64');
 }
@@ -75,7 +79,10 @@ export function firehoseRecord(data: string, extra: Partial<FirehoseTransformati
 
 export const DELIVERY_STREAM_ARN = 'arn:aws:firehose:us-east-1:111122223333:deliverystream/cloudtrail-enricher-test';
 
-export function firehoseEvent(records: FirehoseTransformationEventRecord[], extra: Partial<FirehoseTransformationEvent> = {}): FirehoseTransformationEvent {
+export function firehoseEvent(
+  records: FirehoseTransformationEventRecord[],
+  extra: Partial<FirehoseTransformationEvent> = {},
+): FirehoseTransformationEvent {
   return {
     invocationId: 'invocationIdExample',
     deliveryStreamArn: DELIVERY_STREAM_ARN,

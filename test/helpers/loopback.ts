@@ -47,13 +47,18 @@ function handleJsonRpc(
     const code = entryPolicy(state.calls, index);
     if (code === undefined) {
       state.records.push({ data: Buffer.from(record.Data, 'base64'), partitionKey: record.PartitionKey });
-      responses.push(target.startsWith('Kinesis') ? { SequenceNumber: String(state.records.length), ShardId: 'shardId-000000000000' } : { RecordId: `rec-${state.records.length}` });
+      responses.push(
+        target.startsWith('Kinesis')
+          ? { SequenceNumber: String(state.records.length), ShardId: 'shardId-000000000000' }
+          : { RecordId: `rec-${state.records.length}` },
+      );
     } else {
       failed++;
       responses.push({ ErrorCode: code, ErrorMessage: 'loopback entry failure' });
     }
   });
-  if (target.endsWith('.PutRecordBatch')) return { status: 200, payload: { FailedPutCount: failed, Encrypted: false, RequestResponses: responses } };
+  if (target.endsWith('.PutRecordBatch'))
+    return { status: 200, payload: { FailedPutCount: failed, Encrypted: false, RequestResponses: responses } };
   return { status: 200, payload: { FailedRecordCount: failed, Records: responses } };
 }
 
@@ -61,7 +66,10 @@ function handleJsonRpc(
  * A Firehose endpoint on loopback speaking the real wire format (AWS JSON 1.1, `X-Amz-Target:
  * Firehose_20150804.PutRecordBatch`), reached by the SDK through `AWS_ENDPOINT_URL_FIREHOSE`.
  */
-export async function startFirehoseServer(entryPolicy: EntryPolicy = () => undefined, callPolicy: CallPolicy = () => undefined): Promise<StreamServer> {
+export async function startFirehoseServer(
+  entryPolicy: EntryPolicy = () => undefined,
+  callPolicy: CallPolicy = () => undefined,
+): Promise<StreamServer> {
   const state = { calls: 0, records: [] as StoredRecord[], targets: [] as string[] };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void readBody(req).then((body) => {
@@ -73,17 +81,25 @@ export async function startFirehoseServer(entryPolicy: EntryPolicy = () => undef
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return wrap(state, `http://127.0.0.1:${port}`, () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  return wrap(
+    state,
+    `http://127.0.0.1:${port}`,
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
 }
 
 /**
  * A Kinesis Data Streams endpoint on loopback (AWS JSON 1.1 over HTTP/2 cleartext, which is what the SDK's
  * Kinesis client speaks), reached through `AWS_ENDPOINT_URL_KINESIS`.
  */
-export async function startKinesisServer(entryPolicy: EntryPolicy = () => undefined, callPolicy: CallPolicy = () => undefined): Promise<StreamServer> {
+export async function startKinesisServer(
+  entryPolicy: EntryPolicy = () => undefined,
+  callPolicy: CallPolicy = () => undefined,
+): Promise<StreamServer> {
   const state = { calls: 0, records: [] as StoredRecord[], targets: [] as string[] };
   const server: Http2Server = createHttp2Server((req: Http2ServerRequest, res: Http2ServerResponse) => {
     void readBody(req).then((body) => {
@@ -100,10 +116,15 @@ export async function startKinesisServer(entryPolicy: EntryPolicy = () => undefi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return wrap(state, `http://127.0.0.1:${port}`, () => new Promise<void>((resolve) => {
-    for (const s of sessions) s.destroy();
-    server.close(() => resolve());
-  }));
+  return wrap(
+    state,
+    `http://127.0.0.1:${port}`,
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
 }
 
 function wrap(state: { calls: number; records: StoredRecord[]; targets: string[] }, url: string, close: () => Promise<void>): StreamServer {

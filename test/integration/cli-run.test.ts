@@ -43,8 +43,10 @@ describe('cloudtrail-enricher run over the bundled sample', function () {
     expect(found.length).to.equal(atLeastHigh);
     expect(new Set(found.map((f) => f.id)).size).to.equal(found.length);
     expect(found.every((f) => f.priority === 'CRITICAL' || f.priority === 'HIGH')).to.equal(true);
-    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(await readFile('schema/finding.schema.json', 'utf8')) as object);
-    expect(found.filter((f) => !(validate(f) as boolean)).map((f) => f.id)).to.deep.equal([]);
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(
+      JSON.parse(await readFile('schema/finding.schema.json', 'utf8')) as object,
+    );
+    expect(found.filter((f) => !(validate(f))).map((f) => f.id)).to.deep.equal([]);
     const text = printed.join('\n');
     expect(text).to.match(new RegExp(`findings\\s+${totals.findings.toLocaleString('en-US')} \\(CRITICAL \\d+ · HIGH [\\d,]+\\)`));
     expect(text).to.match(/\n {4}CRITICAL [\w.-]+( \(\+\d+\))?: \w+ by /);

@@ -11,7 +11,12 @@ import { MemorySink } from '../helpers/sinks.ts';
 import { healthyAnswer, routeOf, startFakeServer, type FakeServer } from './lookup/fake-provider-server.ts';
 import { startDynalite, type LocalDynamo } from './lookup/dynalite.ts';
 
-const KEYS = { IPSTACK: 'ipstack-e2e-key-111', IPQUALITYSCORE: 'ipqs-e2e-key-222', AUTOFOCUS: 'autofocus-e2e-key-333', ABUSEIPDB: 'abuseipdb-e2e-key-444' };
+const KEYS = {
+  IPSTACK: 'ipstack-e2e-key-111',
+  IPQUALITYSCORE: 'ipqs-e2e-key-222',
+  AUTOFOCUS: 'autofocus-e2e-key-333',
+  ABUSEIPDB: 'abuseipdb-e2e-key-444',
+};
 
 /**
  * The transform handler with everything enabled: offline geo/ASN, the DynamoDB cache (dynalite), all four
@@ -102,7 +107,8 @@ describe('transform handler with offline geo, DynamoDB cache, four providers and
       const name = req.path.split('/')[1]!;
       byProvider.set(name, [...(byProvider.get(name) ?? []), routeOf(req).ip]);
     }
-    for (const name of ['ipstack', 'ipqs', 'autofocus', 'abuseipdb']) expect(byProvider.get(name)?.sort(), name).to.deep.equal([...publicIps].sort());
+    for (const name of ['ipstack', 'ipqs', 'autofocus', 'abuseipdb'])
+      expect(byProvider.get(name)?.sort(), name).to.deep.equal([...publicIps].sort());
 
     const gb = lines[0]!.enrichment as Enrichment;
     expect(gb.status).to.equal('complete');
@@ -138,14 +144,20 @@ describe('transform handler with offline geo, DynamoDB cache, four providers and
   it('writes lines that match the published schema and never sends or logs a key or a non-public address', async () => {
     server.requests.length = 0;
     const result = await container()(batch(), lambdaContext());
-    const validate = new Ajv2020({ allErrors: true }).compile(JSON.parse(await readFile('schema/enrichment.schema.json', 'utf8')) as object);
-    for (const line of result.records.flatMap((r) => outputLines(r.data!))) expect(validate(line), JSON.stringify(validate.errors)).to.equal(true);
+    const validate = new Ajv2020({ allErrors: true }).compile(
+      JSON.parse(await readFile('schema/enrichment.schema.json', 'utf8')) as object,
+    );
+    for (const line of result.records.flatMap((r) => outputLines(r.data!)))
+      expect(validate(line), JSON.stringify(validate.errors)).to.equal(true);
     const sent = JSON.stringify(server.requests.map((r) => r.url));
-    for (const nonPublic of ['10.0.12.34', 'AWS Internal', 'ec2.amazonaws.com', '192.0.2.44', '010.10.10.10']) expect(sent).not.to.include(nonPublic);
+    for (const nonPublic of ['10.0.12.34', 'AWS Internal', 'ec2.amazonaws.com', '192.0.2.44', '010.10.10.10'])
+      expect(sent).not.to.include(nonPublic);
     const output = JSON.stringify(result) + logs.join('\n');
     for (const key of Object.values(KEYS)) {
       expect(output).not.to.include(key);
-      expect(Buffer.from(JSON.stringify(result.records.map((r) => Buffer.from(r.data!, 'base64').toString('utf8')))).toString()).not.to.include(key);
+      expect(
+        Buffer.from(JSON.stringify(result.records.map((r) => Buffer.from(r.data!, 'base64').toString('utf8')))).toString(),
+      ).not.to.include(key);
     }
   });
 });

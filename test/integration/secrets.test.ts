@@ -34,7 +34,13 @@ const ROTATED = { ...KEYS, IPSTACK: 'ipstk-ROTATED-77665544332211aabbcc' };
 
 /** Every form a key could leak in: as is, URL-encoded, base64 (e.g. inside an output record), JSON-escaped. */
 function leakForms(key: string): string[] {
-  return [key, encodeURIComponent(key), Buffer.from(key).toString('base64').replace(/=+$/, ''), JSON.stringify(key).slice(1, -1), key.slice(0, 12) + key.slice(-8)];
+  return [
+    key,
+    encodeURIComponent(key),
+    Buffer.from(key).toString('base64').replace(/=+$/, ''),
+    JSON.stringify(key).slice(1, -1),
+    key.slice(0, 12) + key.slice(-8),
+  ];
 }
 
 /**
@@ -115,7 +121,14 @@ describe('API keys never leak (all providers enabled, keys in SSM and Secrets Ma
     const reingested: string[] = [];
     const errors: string[] = [];
     providers.reset(leakyAnswer);
-    const rig = coldStart({ env: env(), geo: await sharedGeo(), firehoseUrl: firehose.url, dynamoUrl: dynamo.endpoint, keyStoreUrl: keyServer.url, log: capturingLog(captured) });
+    const rig = coldStart({
+      env: env(),
+      geo: await sharedGeo(),
+      firehoseUrl: firehose.url,
+      dynamoUrl: dynamo.endpoint,
+      keyStoreUrl: keyServer.url,
+      log: capturingLog(captured),
+    });
     process.stdout.write = tee;
     process.stderr.write = tee;
     try {
@@ -146,14 +159,17 @@ describe('API keys never leak (all providers enabled, keys in SSM and Secrets Ma
     for (const req of providers.requests) {
       const { provider, key } = routeOf(req);
       expect(key).to.equal(KEYS[provider.toUpperCase() as keyof typeof KEYS]);
-      for (const [other, value] of Object.entries(KEYS)) if (other !== provider.toUpperCase()) expect(req.url + JSON.stringify(req.headers)).to.not.include(value);
+      for (const [other, value] of Object.entries(KEYS))
+        if (other !== provider.toUpperCase()) expect(req.url + JSON.stringify(req.headers)).to.not.include(value);
     }
     expect(captured.some((l) => l.includes('provider'))).to.equal(true);
 
     const haystacks: Record<string, string> = {
       logs: captured.join('\n'),
       stdio: stdio.join(''),
-      output: results.map((r) => JSON.stringify(r) + r.records.map((x) => Buffer.from(x.data ?? '', 'base64').toString('utf8')).join('')).join('\n'),
+      output: results
+        .map((r) => JSON.stringify(r) + r.records.map((x) => Buffer.from(x.data ?? '', 'base64').toString('utf8')).join(''))
+        .join('\n'),
       reingested: reingested.join('\n'),
       errors: errors.join('\n'),
       summaries: JSON.stringify(rig.summaries),
@@ -169,17 +185,28 @@ describe('API keys never leak (all providers enabled, keys in SSM and Secrets Ma
   it('fetches each key once per container, then again after API_KEY_MAX_AGE_SECONDS (a rotated key is picked up)', async () => {
     providers.reset(healthyAnswer);
     keyServer.targets.length = 0;
-    const rig = coldStart({ env: env({ API_KEY_MAX_AGE_SECONDS: '1', CACHE_TABLE_NAME: '' }), geo: await sharedGeo(), firehoseUrl: firehose.url, keyStoreUrl: keyServer.url });
+    const rig = coldStart({
+      env: env({ API_KEY_MAX_AGE_SECONDS: '1', CACHE_TABLE_NAME: '' }),
+      geo: await sharedGeo(),
+      firehoseUrl: firehose.url,
+      keyStoreUrl: keyServer.url,
+    });
     try {
       for (let i = 0; i < 3; i++) await drive(rig.handler, faultBatch().event, firehose);
       const count = (t: string) => keyServer.targets.filter((x) => x === t).length;
       // Two keys in SSM, two secrets in Secrets Manager: one read each for three invocations.
-      expect({ ssm: count('AmazonSSM.GetParameter'), secrets: count('secretsmanager.GetSecretValue') }).to.deep.equal({ ssm: 2, secrets: 2 });
+      expect({ ssm: count('AmazonSSM.GetParameter'), secrets: count('secretsmanager.GetSecretValue') }).to.deep.equal({
+        ssm: 2,
+        secrets: 2,
+      });
       store.ssm.set(PARAMS.IPSTACK, ROTATED.IPSTACK);
       await new Promise((resolve) => setTimeout(resolve, 1100));
       providers.requests.length = 0;
       await drive(rig.handler, faultBatch().event, firehose);
-      expect({ ssm: count('AmazonSSM.GetParameter'), secrets: count('secretsmanager.GetSecretValue') }).to.deep.equal({ ssm: 4, secrets: 4 });
+      expect({ ssm: count('AmazonSSM.GetParameter'), secrets: count('secretsmanager.GetSecretValue') }).to.deep.equal({
+        ssm: 4,
+        secrets: 4,
+      });
       const ipstackKeys = new Set(providers.requests.filter((r) => routeOf(r).provider === 'ipstack').map((r) => routeOf(r).key));
       expect([...ipstackKeys]).to.deep.equal([ROTATED.IPSTACK]);
     } finally {
@@ -206,7 +233,14 @@ describe('API keys never leak (all providers enabled, keys in SSM and Secrets Ma
       expect(envNames.has(`${P}_API_KEY_PARAM`), `${P}_API_KEY_PARAM is missing from serverless.yml`).to.equal(true);
     }
     // The parsed configuration of such an environment holds a reference, never a value.
-    const prod = loadConfig(Object.fromEntries(Object.keys(KEYS).flatMap((P) => [[`${P}_ENABLED`, 'true'], [`${P}_API_KEY_PARAM`, `/cloudtrail-enricher/prod/${P.toLowerCase()}`]])));
+    const prod = loadConfig(
+      Object.fromEntries(
+        Object.keys(KEYS).flatMap((P) => [
+          [`${P}_ENABLED`, 'true'],
+          [`${P}_API_KEY_PARAM`, `/cloudtrail-enricher/prod/${P.toLowerCase()}`],
+        ]),
+      ),
+    );
     for (const p of PROVIDER_ROUTES) expect(prod.lookup.providers[p].apiKey).to.equal(undefined);
   });
 });

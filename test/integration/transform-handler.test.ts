@@ -54,7 +54,7 @@ describe('handlers/transform against loopback Firehose and Kinesis', function ()
     const coldStart: string[] = [];
     process.stdout.write = (chunk: string | Uint8Array) => coldStart.push(String(chunk)) > 0;
     try {
-      ({ handler } = (await import('../../handlers/transform.ts')) as { handler: Handler });
+      ({ handler } = await import('../../handlers/transform.ts'));
     } finally {
       process.stdout.write = realWrite;
     }

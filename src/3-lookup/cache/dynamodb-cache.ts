@@ -9,13 +9,7 @@
  * BatchGetItem ≤ 100 keys and BatchWriteItem ≤ 25 items per call (DynamoDB limits); UnprocessedKeys/UnprocessedItems
  * are retried with bounded exponential backoff; any DynamoDB error is a miss, never a failed lookup.
  */
-import type {
-  AttributeValue,
-  BatchGetItemCommandOutput,
-  DynamoDBClient,
-  KeysAndAttributes,
-  WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, KeysAndAttributes, WriteRequest } from '@aws-sdk/client-dynamodb';
 
 /** The SDK's DynamoDB module is loaded on first use (only containers with a cache table and providers need it). */
 let dynamoDbModule: Promise<typeof import('@aws-sdk/client-dynamodb')> | undefined;

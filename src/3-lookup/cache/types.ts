@@ -25,7 +25,10 @@ export interface IpCache {
    * Writes whole items (every fresh entry of each IP). `skipped`: items too large to store, left out alone (the
    * others are still written).
    */
-  putMany(items: ReadonlyMap<string, CachedIp>, options: { signal: AbortSignal; now: number }): Promise<Result<{ written: number; skipped?: number }, string>>;
+  putMany(
+    items: ReadonlyMap<string, CachedIp>,
+    options: { signal: AbortSignal; now: number },
+  ): Promise<Result<{ written: number; skipped?: number }, string>>;
 }
 
 export interface CacheReadResult {

@@ -29,7 +29,6 @@ export interface AsnRange {
   organization: string;
 }
 
-
 const pad8 = (n: number): number => (n + 7) & ~7;
 
 /** Parses one line of the @ip-location-db `*-num.csv` files: `start,end,asn,organisation` (RFC 4180 quoting). */

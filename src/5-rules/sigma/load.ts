@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { SigmaRuleError } from '../../errors.ts';
 import { silentLog, type Log } from '../../model.ts';
-import type { RuleDoc } from '../compile.ts';
+import type { RuleDoc } from '../documents.ts';
 import { isCloudTrailLogsource, translateSigma } from './translate.ts';
 
 export type SigmaUnsupportedMode = 'fail' | 'skip';

@@ -16,8 +16,8 @@
  * collections) is an unsupported feature, reported by name so the caller can fail or skip the rule.
  */
 import type { Priority } from '../../model.ts';
-import type { AttackDoc, ConditionDoc, RuleDoc } from '../compile.ts';
-import { parseWildcard } from '../compile.ts';
+import type { AttackDoc, ConditionDoc, RuleDoc } from '../documents.ts';
+import { parseWildcard } from '../wildcard.ts';
 import { parseCondition, resolveOf, type ConditionNode } from './condition.ts';
 
 export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
@@ -67,7 +67,22 @@ class Invalid {
 const MODIFIERS_UNSUPPORTED = new Set(['base64', 'base64offset', 'utf16le', 'utf16be', 'wide', 'utf16', 'windash']);
 const STRING_POSITION = new Set(['contains', 'startswith', 'endswith']);
 const NUMERIC = new Set(['gt', 'gte', 'lt', 'lte']);
-const KNOWN = new Set([...STRING_POSITION, ...NUMERIC, 'all', 're', 'i', 'm', 's', 'cidr', 'exists', 'fieldref', 'expand', 'cased']);
+/** The Sigma modifiers this translation supports (each maps onto operators of the table in operators.ts). */
+export const SIGMA_MODIFIERS: readonly string[] = [
+  ...STRING_POSITION,
+  ...NUMERIC,
+  'all',
+  're',
+  'i',
+  'm',
+  's',
+  'cidr',
+  'exists',
+  'fieldref',
+  'expand',
+  'cased',
+];
+const KNOWN = new Set(SIGMA_MODIFIERS);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -124,7 +124,10 @@ function parseBatch(event: Json, schemaVersion: '1.0' | '2.0'): BackfillInvocati
     const bucket = schemaVersion === '1.0' ? bucketFromArn(task.s3BucketArn) : str(task.s3BucketName);
     // Batch Operations URL-encodes keys in the 1.0 payload (AWS's own examples unquote them); the decoded key is
     // tried first and the key as sent second, which also covers a 2.0 payload carrying the plain key.
-    tasks.push({ taskId, ...(bucket !== undefined && key !== undefined ? { ref: refFromEncodedKey(bucket, key, str(task.s3VersionId)) } : {}) });
+    tasks.push({
+      taskId,
+      ...(bucket !== undefined && key !== undefined ? { ref: refFromEncodedKey(bucket, key, str(task.s3VersionId)) } : {}),
+    });
   }
   const job = isObject(event.job) ? event.job : {};
   return {

@@ -10,8 +10,7 @@ const gunzipAsync = promisify(gunzip);
 export type ObjectProblem = 'too-large' | 'decompressed-too-large' | 'not-gzip' | 'not-json' | 'not-cloudtrail' | 'digest';
 
 export type DecodedObject =
-  | { readonly ok: true; readonly events: EventItem[] }
-  | { readonly ok: false; readonly problem: ObjectProblem; readonly message: string };
+  { readonly ok: true; readonly events: EventItem[] } | { readonly ok: false; readonly problem: ObjectProblem; readonly message: string };
 
 /**
  * Reads a body stream into memory, stopping as soon as it passes `maxBytes` (the stream is destroyed, so the
@@ -61,7 +60,8 @@ const GZIP_ID2 = 0x8b;
  * element of `Records` comes out exactly once.
  */
 export async function decodeCloudTrailObject(bytes: Buffer, limits: ObjectLimits): Promise<DecodedObject> {
-  if (bytes.length > limits.maxObjectBytes) return { ok: false, problem: 'too-large', message: `object is larger than the limit of ${limits.maxObjectBytes} bytes` };
+  if (bytes.length > limits.maxObjectBytes)
+    return { ok: false, problem: 'too-large', message: `object is larger than the limit of ${limits.maxObjectBytes} bytes` };
   let plain: Buffer;
   if (bytes.length >= 2 && bytes[0] === GZIP_ID1 && bytes[1] === GZIP_ID2) {
     try {
@@ -69,7 +69,11 @@ export async function decodeCloudTrailObject(bytes: Buffer, limits: ObjectLimits
     } catch (err) {
       const reason = gunzipError(err);
       return reason.startsWith('decompressed')
-        ? { ok: false, problem: 'decompressed-too-large', message: `object decompresses to more than the limit of ${limits.maxDecompressedBytes} bytes` }
+        ? {
+            ok: false,
+            problem: 'decompressed-too-large',
+            message: `object decompresses to more than the limit of ${limits.maxDecompressedBytes} bytes`,
+          }
         : { ok: false, problem: 'not-gzip', message: 'object is not valid gzip' };
     }
   } else {

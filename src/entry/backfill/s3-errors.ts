@@ -30,7 +30,17 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Node socket errors: the connection broke, the request may well succeed next time. */
-const RETRYABLE_SYSCALL = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+const RETRYABLE_SYSCALL = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 export function classifyFailure(err: unknown): FailureClass {
   const e = (err ?? {}) as {
@@ -44,7 +54,12 @@ export function classifyFailure(err: unknown): FailureClass {
   };
   const name = typeof e.Code === 'string' ? e.Code : typeof e.name === 'string' ? e.name : 'Error';
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const syscall = typeof e.code === 'string' ? e.code : typeof (e.cause as { code?: unknown } | undefined)?.code === 'string' ? (e.cause as { code: string }).code : undefined;
+  const syscall =
+    typeof e.code === 'string'
+      ? e.code
+      : typeof (e.cause as { code?: unknown } | undefined)?.code === 'string'
+        ? (e.cause as { code: string }).code
+        : undefined;
   const retryable =
     RETRYABLE_CODES.has(name) ||
     (e.$retryable !== undefined && e.$retryable !== null) ||

@@ -36,12 +36,16 @@ export function parseObjectLambdaEvent(event: unknown): ParsedGetObject {
   const route = typeof context?.outputRoute === 'string' && context.outputRoute !== '' ? context.outputRoute : undefined;
   const token = typeof context?.outputToken === 'string' && context.outputToken !== '' ? context.outputToken : undefined;
   const inputS3Url = typeof context?.inputS3Url === 'string' && /^https?:\/\//.test(context.inputS3Url) ? context.inputS3Url : undefined;
-  if (route === undefined || token === undefined) return { ok: false, reason: 'event has no getObjectContext route and token (not an Object Lambda GetObject event)' };
+  if (route === undefined || token === undefined)
+    return { ok: false, reason: 'event has no getObjectContext route and token (not an Object Lambda GetObject event)' };
   if (inputS3Url === undefined) return { ok: false, reason: 'event has no getObjectContext.inputS3Url', route, token };
   const url = parseUrl(e.userRequest?.url);
   const headers = e.userRequest?.headers ?? {};
   const rangeHeader = Object.keys(headers).some((name) => name.toLowerCase() === 'range');
-  const ranged = rangeHeader || (url !== undefined && [...url.searchParams.keys()].some((name) => name.toLowerCase() === 'range' || name.toLowerCase() === 'partnumber'));
+  const ranged =
+    rangeHeader ||
+    (url !== undefined &&
+      [...url.searchParams.keys()].some((name) => name.toLowerCase() === 'range' || name.toLowerCase() === 'partnumber'));
   const key = url === undefined ? undefined : keyOf(url);
   return { ok: true, inputS3Url, route, token, ranged, ...(key !== undefined ? { key } : {}) };
 }

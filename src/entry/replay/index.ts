@@ -50,7 +50,6 @@ export interface ReplayTotals {
   retried: number;
 }
 
-
 /**
  * Reads every log event of the group in [startTime, endTime] with FilterLogEvents (following nextToken — a page
  * may be empty while CloudWatch Logs is still searching), packs them with CloudWatchLogsPacker exactly as the
@@ -77,7 +76,9 @@ export async function replayLogGroup(options: ReplayOptions): Promise<ReplayTota
       // The packer's 1 MiB batch limit keeps gzip'd CloudTrail well under Firehose's 1,000 KiB record limit; a
       // record over it would be rejected by PutRecordBatch, so it is refused here with a clear message instead.
       if (data.length > FIREHOSE_MAX_RECORD_BYTES) {
-        throw new ReplayOptionsError(`a packed record is ${data.length} bytes, over Firehose's ${FIREHOSE_MAX_RECORD_BYTES}-byte record limit`);
+        throw new ReplayOptionsError(
+          `a packed record is ${data.length} bytes, over Firehose's ${FIREHOSE_MAX_RECORD_BYTES}-byte record limit`,
+        );
       }
       pending.push({ data, origin: `replay-${++sequence}`, lines: 0 });
       pendingBytes += data.length;
@@ -113,7 +114,9 @@ export async function replayLogGroup(options: ReplayOptions): Promise<ReplayTota
         logGroupName: options.logGroupName,
         startTime: options.startTime,
         endTime: options.endTime,
-        ...(options.logStreamNamePrefix !== undefined && options.logStreamNamePrefix !== '' ? { logStreamNamePrefix: options.logStreamNamePrefix } : {}),
+        ...(options.logStreamNamePrefix !== undefined && options.logStreamNamePrefix !== ''
+          ? { logStreamNamePrefix: options.logStreamNamePrefix }
+          : {}),
         ...(options.filterPattern !== undefined && options.filterPattern !== '' ? { filterPattern: options.filterPattern } : {}),
         nextToken,
       }),

@@ -455,7 +455,7 @@ describe('alerts: findings to EventBridge and Security Hub, once each', function
       const env = { ALERTS_DEDUP_TABLE_NAME: TABLE, ALERT_CALL_TIMEOUT_MS: '300' };
       const hangingDynamo = { send: () => new Promise<never>(() => undefined) };
       const config = loadConfig({ GEO_DB_DIR: resolve('data/geo'), ALERTS_EVENT_BUS_NAME: BUS, ...env });
-      const stages = buildStages(config, { alertClients: { dynamoDb: hangingDynamo as never } });
+      const stages = buildStages(config, { alertClients: { dynamoDb: hangingDynamo } });
       const handler = createTransformHandler({
         config: config.core,
         intel: stages.intel,

@@ -42,7 +42,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function start<T>(handle: (state: AlertServer<T>, req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<AlertServer<T>> {
+async function start<T>(
+  handle: (state: AlertServer<T>, req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<AlertServer<T>> {
   const hanging = new Set<ServerResponse>();
   const state = {
     url: '',
@@ -50,7 +52,7 @@ async function start<T>(handle: (state: AlertServer<T>, req: IncomingMessage, bo
     calls: [] as T[][],
     targets: [] as string[],
     requestBytes: [] as number[],
-    behaviour: (() => ({ kind: 'ok' })) as (call: number) => Behaviour,
+    behaviour: (() => ({ kind: 'ok' })),
     close: async () => undefined,
   } as AlertServer<T>;
   const server: Server = createServer((req, res) => {
@@ -130,6 +132,12 @@ export function startSecurityHubServer(): Promise<AlertServer<AsffFinding>> {
       else state.accepted.push(finding);
     });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ FailedCount: failedFindings.length, SuccessCount: request.Findings.length - failedFindings.length, FailedFindings: failedFindings }));
+    res.end(
+      JSON.stringify({
+        FailedCount: failedFindings.length,
+        SuccessCount: request.Findings.length - failedFindings.length,
+        FailedFindings: failedFindings,
+      }),
+    );
   });
 }

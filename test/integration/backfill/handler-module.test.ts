@@ -30,7 +30,7 @@ describe('handlers/backfill against s3rver', function () {
       OUTPUT_PREFIX: 'enriched/',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
-    ({ handler } = (await import('../../../handlers/backfill.ts')) as { handler: Handler });
+    ({ handler } = await import('../../../handlers/backfill.ts'));
   });
 
   after(async () => {
@@ -49,7 +49,9 @@ describe('handlers/backfill against s3rver', function () {
       },
       { getRemainingTimeInMillis: () => 120_000 },
     )) as BatchResponse;
-    expect(response.results).to.deep.equal([{ taskId: 'task-module', resultCode: 'Succeeded', resultString: response.results[0]!.resultString }]);
+    expect(response.results).to.deep.equal([
+      { taskId: 'task-module', resultCode: 'Succeeded', resultString: response.results[0]!.resultString },
+    ]);
     const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'module-output' }));
     const keys = (listed.Contents ?? []).map((c) => c.Key!);
     expect(keys.length).to.be.greaterThan(0);
@@ -81,7 +83,9 @@ describe('handlers/backfill against s3rver', function () {
     console.error = () => {};
     try {
       expect(await main(['backfill', '--source', 'trail-bucket/x', '--dest', 's3://module-output/cli/'])).to.equal(2);
-      expect(await main(['backfill', '--source', 's3://module-trail/', '--dest', 's3://module-output/cli/', '--concurrency', '0'])).to.equal(2);
+      expect(
+        await main(['backfill', '--source', 's3://module-trail/', '--dest', 's3://module-output/cli/', '--concurrency', '0']),
+      ).to.equal(2);
       expect(await main(['backfill', '--source', 's3://module-output/cli/x/', '--dest', 's3://module-output/cli/'])).to.equal(2);
       expect(await main(['backfill', '--bogus'])).to.equal(2);
     } finally {

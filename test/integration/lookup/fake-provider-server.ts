@@ -98,12 +98,35 @@ export const documented = {
     zip: '90013',
     latitude: 34.0453,
     longitude: -118.2413,
-    location: { geoname_id: 5368361, capital: 'Washington D.C.', languages: [{ code: 'en', name: 'English', native: 'English' }], is_eu: false },
-    time_zone: { id: 'America/Los_Angeles', current_time: '2026-01-01T00:00:00-08:00', gmt_offset: -28800, code: 'PST', is_daylight_saving: false },
+    location: {
+      geoname_id: 5368361,
+      capital: 'Washington D.C.',
+      languages: [{ code: 'en', name: 'English', native: 'English' }],
+      is_eu: false,
+    },
+    time_zone: {
+      id: 'America/Los_Angeles',
+      current_time: '2026-01-01T00:00:00-08:00',
+      gmt_offset: -28800,
+      code: 'PST',
+      is_daylight_saving: false,
+    },
     connection: { asn: 25876, isp: 'Los Angeles Department of Water & Power' },
-    security: { is_proxy: false, proxy_type: null, is_crawler: false, crawler_name: null, crawler_type: null, is_tor: false, threat_level: 'low', threat_types: null },
+    security: {
+      is_proxy: false,
+      proxy_type: null,
+      is_crawler: false,
+      crawler_name: null,
+      crawler_type: null,
+      is_tor: false,
+      threat_level: 'low',
+      threat_types: null,
+    },
   }),
-  ipstackError: (code: number, type: string) => ({ success: false, error: { code, type, info: `Error ${type}. [Technical Support: support@apilayer.com]` } }),
+  ipstackError: (code: number, type: string) => ({
+    success: false,
+    error: { code, type, info: `Error ${type}. [Technical Support: support@apilayer.com]` },
+  }),
   ipqualityscore: () => ({
     success: true,
     message: 'Success',
@@ -147,7 +170,9 @@ export const documented = {
     tags: [{ public_tag_name: 'Unit42.Emotet', tag_name: 'Emotet', customer_name: 'Palo Alto Networks Unit42' }],
     bucketInfo: { minutePoints: 200, dailyPoints: 25000, minutePointsRemaining: 196, dailyPointsRemaining: 24980, waitInSeconds: 0 },
   }),
-  autofocusUnknown: () => ({ bucketInfo: { minutePoints: 200, dailyPoints: 25000, minutePointsRemaining: 195, dailyPointsRemaining: 24979, waitInSeconds: 0 } }),
+  autofocusUnknown: () => ({
+    bucketInfo: { minutePoints: 200, dailyPoints: 25000, minutePointsRemaining: 195, dailyPointsRemaining: 24979, waitInSeconds: 0 },
+  }),
   abuseipdb: (ip: string) => ({
     data: {
       ipAddress: ip,
@@ -173,15 +198,16 @@ export const documented = {
 export type ProviderRoute = 'ipstack' | 'ipqualityscore' | 'autofocus' | 'abuseipdb';
 export const PROVIDER_ROUTES: readonly ProviderRoute[] = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'];
 
-
 /** Which provider a request was meant for, the IP it asks about, and the key it carried. */
 export function routeOf(req: RecordedRequest): { provider: ProviderRoute; ip: string; key: string | undefined } {
-  if (req.path.startsWith('/ipstack/')) return { provider: 'ipstack', ip: req.path.slice('/ipstack/'.length), key: req.query.get('access_key') ?? undefined };
+  if (req.path.startsWith('/ipstack/'))
+    return { provider: 'ipstack', ip: req.path.slice('/ipstack/'.length), key: req.query.get('access_key') ?? undefined };
   if (req.path.startsWith('/ipqs/')) {
     const parts = req.path.split('/'); // ['', 'ipqs', 'api', 'json', 'ip', key, ip]
     return { provider: 'ipqualityscore', ip: parts[6] ?? '', key: parts[5] };
   }
-  if (req.path.startsWith('/autofocus/')) return { provider: 'autofocus', ip: req.query.get('indicatorValue') ?? '', key: header(req, 'apikey') };
+  if (req.path.startsWith('/autofocus/'))
+    return { provider: 'autofocus', ip: req.query.get('indicatorValue') ?? '', key: header(req, 'apikey') };
   return { provider: 'abuseipdb', ip: req.query.get('ipAddress') ?? '', key: header(req, 'key') };
 }
 

@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { buildGeoData } from '../../../scripts/build-geo-data.ts';
 import { createIpIntelligence, parseLookupConfig, type LookupConfig } from '../../../src/3-lookup/index.ts';
 import type { Log } from '../../../src/model.ts';
-import { documented, routeOf, startFakeServer, type FakeServer, type RecordedRequest, type ScriptedResponse } from './fake-provider-server.ts';
+import {
+  documented,
+  routeOf,
+  startFakeServer,
+  type FakeServer,
+  type RecordedRequest,
+  type ScriptedResponse,
+} from './fake-provider-server.ts';
 import { startDynalite, type LocalDynamo } from './dynalite.ts';
 
 const KEYS = {
@@ -97,14 +104,29 @@ describe('IP intelligence end to end (offline data, dynalite, four loopback prov
     const { intel: out, stats } = await intel.lookup(input, { deadline: now() + 10_000 });
     expect(perProvider()).to.deep.equal({ ipstack: 4, ipqualityscore: 4, autofocus: 4, abuseipdb: 4 });
     for (const r of server.requests) expect(PUBLIC).to.include(routeOf(r).ip);
-    expect(stats).to.include({ uniqueIps: PUBLIC.length + NOT_PUBLIC.length, l1Hits: 0, cacheHits: 0, cacheMisses: 4, providerCalls: 16, providerErrors: 0 });
+    expect(stats).to.include({
+      uniqueIps: PUBLIC.length + NOT_PUBLIC.length,
+      l1Hits: 0,
+      cacheHits: 0,
+      cacheMisses: 4,
+      providerCalls: 16,
+      providerErrors: 0,
+    });
     expect([...out.keys()].sort()).to.deep.equal([...new Set(input)].sort());
 
     const google = out.get('8.8.8.8')!;
     expect(google.complete).to.equal(true);
     expect(google.geo?.countryCode).to.equal('US'); // offline wins geo by default
     expect(google.as).to.deep.equal({ number: 15169, organization: 'Google LLC' });
-    expect(google.reputation).to.deep.equal({ fraudScore: 88, proxy: true, vpn: true, tor: false, recentAbuse: true, abuseConfidence: 100, verdict: 'malware' });
+    expect(google.reputation).to.deep.equal({
+      fraudScore: 88,
+      proxy: true,
+      vpn: true,
+      tor: false,
+      recentAbuse: true,
+      abuseConfidence: 100,
+      verdict: 'malware',
+    });
     expect(Object.keys(google.providers ?? {}).sort()).to.deep.equal(['abuseipdb', 'autofocus', 'ipqualityscore', 'ipstack']);
     expect(out.get('1.1.1.1')?.providers?.['autofocus']).to.equal(undefined); // negative answer: nothing to show
     expect(out.get('1.1.1.1')?.complete).to.equal(true);
@@ -170,7 +192,10 @@ describe('IP intelligence end to end (offline data, dynalite, four loopback prov
       dynamoDb: dynamo.client,
       log: capturingLog(logLines),
       now,
-      keyResolver: async (p) => (p === 'autofocus' ? { ok: false, error: 'autofocus: cannot read SSM parameter /prod/af: AccessDeniedException' } : { ok: true, value: KEYS.ABUSEIPDB }),
+      keyResolver: async (p) =>
+        p === 'autofocus'
+          ? { ok: false, error: 'autofocus: cannot read SSM parameter /prod/af: AccessDeniedException' }
+          : { ok: true, value: KEYS.ABUSEIPDB },
     });
     const { intel: out } = await intel.lookup(['4.2.2.2'], { deadline: now() + 10_000 });
     expect(out.get('4.2.2.2')?.complete).to.equal(false);

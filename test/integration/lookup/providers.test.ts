@@ -173,7 +173,9 @@ for (const spec of specs) {
     }
 
     it('honours 429 with Retry-After, then succeeds', async () => {
-      server.reset((req, nth) => (nth === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } } : spec.success(req)));
+      server.reset((req, nth) =>
+        nth === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } } : spec.success(req),
+      );
       const out = await run(spec.make(server.baseUrl, makeClient(spec.name)), ['8.8.8.8']);
       expect(server.requests).to.have.length(2);
       expect(server.requests[1]!.at - server.requests[0]!.at).to.be.at.least(990); // waited as told, not less
@@ -213,7 +215,12 @@ for (const spec of specs) {
 describe('ipstack bulk lookup against a loopback server', () => {
   let server: FakeServer;
   before(async () => {
-    server = await startFakeServer((req) => ({ body: req.path.slice(1).split(',').map((ip) => documented.ipstack(ip)) }));
+    server = await startFakeServer((req) => ({
+      body: req.path
+        .slice(1)
+        .split(',')
+        .map((ip) => documented.ipstack(ip)),
+    }));
   });
   after(async () => {
     await server.close();
@@ -221,14 +228,19 @@ describe('ipstack bulk lookup against a loopback server', () => {
 
   it('asks for up to 50 IPs per request', async () => {
     const ips = Array.from({ length: 120 }, (_, i) => `8.8.${Math.floor(i / 200)}.${i + 1}`);
-    const out = await run(new IpstackProvider({ baseUrl: server.baseUrl, bulk: true, security: false, client: makeClient('ipstack') }), ips);
+    const out = await run(
+      new IpstackProvider({ baseUrl: server.baseUrl, bulk: true, security: false, client: makeClient('ipstack') }),
+      ips,
+    );
     expect(server.requests.map((r) => r.path.slice(1).split(',').length)).to.have.members([50, 50, 20]);
     expect([...out.values()].every((r) => r.ok && r.value.status === 'found')).to.equal(true);
   });
 
   it('falls back to single lookups when the plan has no bulk (error 303)', async () => {
     server.reset((req) =>
-      req.path.includes(',') ? { body: documented.ipstackError(303, 'batch_not_supported_on_plan') } : { body: documented.ipstack(req.path.slice(1)) },
+      req.path.includes(',')
+        ? { body: documented.ipstackError(303, 'batch_not_supported_on_plan') }
+        : { body: documented.ipstack(req.path.slice(1)) },
     );
     const provider = new IpstackProvider({ baseUrl: server.baseUrl, bulk: true, security: false, client: makeClient('ipstack') });
     const out = await run(provider, ['8.8.8.8', '1.1.1.1', '9.9.9.9']);

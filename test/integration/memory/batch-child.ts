@@ -1,5 +1,7 @@
 /** Child process of parsed-budget.test.ts: one adversarial batch through transformBatch, printing results and peak RSS. */
-import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DEFAULT_MAX_PARSED_PER_RECORD, parsedCostEstimate } from '../../../src/1-decode/limits.ts';
 import { transformBatch } from '../../../src/pipeline/transform.ts';
 import { parseCoreConfig } from '../../../src/config/core.ts';
 const mode = process.argv[2];
@@ -39,6 +41,31 @@ if (mode === 'empty') {
     total += m.length;
   }
   records.push({ recordId: 'bomb', data: cwl(msgs), approximateArrivalTimestamp: Date.now() });
+} else if (mode === 'worst') {
+  // The shapes that cost the most heap for their estimate (objects of distinct keys: ≈ 0.8 of it measured), each
+  // record just under MAX_PARSED_BYTES_PER_RECORD, until the invocation's MAX_PARSED_BYTES_PER_INVOCATION is used up;
+  // then records of empty objects, which the exhausted budget fails.
+  const objectsOf = (r: number, h: number): string =>
+    '[' +
+    Array.from({ length: h }, (_, j) => '{' + Array.from({ length: 100 }, (_, i) => `"k${r}_${j}_${i}":1`).join(',') + '}').join(',') +
+    ']';
+  const costOf = (msgs: string[]): number => parsedCostEstimate(gunzipSync(Buffer.from(cwl(msgs), 'base64')), Infinity);
+  const perObject = costOf([ev({ x: JSON.parse(objectsOf(0, 1000)) as unknown })]) / 1000;
+  const h = Math.floor((DEFAULT_MAX_PARSED_PER_RECORD * 0.95) / perObject);
+  records.push({ recordId: 'first', data: cwl([ev({})]), approximateArrivalTimestamp: Date.now() });
+  for (let r = 0; r < 4; r++)
+    records.push({
+      recordId: 'keys' + r,
+      data: cwl([ev({ x: JSON.parse(objectsOf(r, h)) as unknown })]),
+      approximateArrivalTimestamp: Date.now(),
+    });
+  const empties = '[' + Array(600_000).fill('{}').join(',') + ']';
+  for (let r = 0; r < 2; r++)
+    records.push({
+      recordId: 'empty' + r,
+      data: cwl([ev({ x: JSON.parse(empties) as unknown })]),
+      approximateArrivalTimestamp: Date.now(),
+    });
 } else {
   const big = 'x'.repeat(200_000);
   let compressed = 0;
@@ -60,10 +87,13 @@ const { result, summary } = await transformBatch(
     sinkFor: () => ({ maxBatchRecords: 500, maxBatchBytes: 4 << 20, sizeOf: (r) => r.data.length, putBatch: async () => ({ failed: [] }) }),
   },
 );
+// Peak RSS of this process image: /proc's VmHWM starts afresh at exec, while getrusage's maxRSS keeps the parent's
+// high-water mark across fork/exec on Linux (the mocha process of a full suite is larger than this child).
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
 console.log(
   JSON.stringify({
     results: result.records.map((r) => r.result).join(','),
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: (hwm !== null ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024,
     ms: Date.now() - t,
     reasons: summary.failureReasons,
   }),

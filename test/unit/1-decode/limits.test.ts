@@ -10,7 +10,9 @@ describe('parsed-cost estimate', () => {
 
   it('fails a record over the per-record limit and charges nothing', () => {
     const budget = newDecompressionBudget(1 << 20, 1 << 20, 4096, 1 << 20);
-    expect(chargeParsed(budget, Buffer.from('[' + Array(200).fill('{}').join(',') + ']'))).to.equal('parsed size estimate exceeds the per-record limit');
+    expect(chargeParsed(budget, Buffer.from('[' + Array(200).fill('{}').join(',') + ']'))).to.equal(
+      'parsed size estimate exceeds the per-record limit',
+    );
     expect(budget.parsedRemaining).to.equal(1 << 20);
   });
 

@@ -95,7 +95,9 @@ describe('decodeRecord', () => {
     });
 
     it('recognises a CONTROL_MESSAGE', () => {
-      expect(decode(cloudWatchLogsData(['CWL CONTROL MESSAGE: Checking health of destination Firehose.'], { messageType: 'CONTROL_MESSAGE' }))).to.deep.equal({
+      expect(
+        decode(cloudWatchLogsData(['CWL CONTROL MESSAGE: Checking health of destination Firehose.'], { messageType: 'CONTROL_MESSAGE' })),
+      ).to.deep.equal({
         kind: 'control',
       });
     });
@@ -120,7 +122,14 @@ describe('decodeRecord', () => {
     });
 
     it('fails gzip whose JSON is not a CloudWatch Logs payload', () => {
-      for (const content of ['null', '42', '[]', '{"messageType":"OTHER","logEvents":[]}', '{"messageType":"DATA_MESSAGE"}', '{"Records":[]}']) {
+      for (const content of [
+        'null',
+        '42',
+        '[]',
+        '{"messageType":"OTHER","logEvents":[]}',
+        '{"messageType":"DATA_MESSAGE"}',
+        '{"Records":[]}',
+      ]) {
         const decoded = decode(gzipBase64(content));
         expect(decoded.kind, content).to.equal('failed');
       }
@@ -129,7 +138,10 @@ describe('decodeRecord', () => {
     it('fails truncated gzip', () => {
       const full = Buffer.from(cwlRecordOf([cloudTrailEvent(), cloudTrailEvent()]), 'base64');
       for (const keep of [3, 10, Math.floor(full.length / 2), full.length - 4]) {
-        expect(decode(full.subarray(0, keep).toString('base64')), `kept ${keep} bytes`).to.deep.equal({ kind: 'failed', error: 'not valid gzip' });
+        expect(decode(full.subarray(0, keep).toString('base64')), `kept ${keep} bytes`).to.deep.equal({
+          kind: 'failed',
+          error: 'not valid gzip',
+        });
       }
     });
 
@@ -292,7 +304,13 @@ describe('decodeRecord', () => {
 
     it('fails an envelope whose header is not a valid header', () => {
       const magic = encodeEnvelope({ v: 1, n: 0, origin: 'x' }, '').subarray(0, 5);
-      for (const content of ['no newline at all', 'not json\n{"a":1}\n', '{"v":2,"n":1,"origin":"x"}\n', '{"v":1,"n":-1,"origin":"x"}\n', '{"v":1,"n":1,"origin":"x","pk":null}\n']) {
+      for (const content of [
+        'no newline at all',
+        'not json\n{"a":1}\n',
+        '{"v":2,"n":1,"origin":"x"}\n',
+        '{"v":1,"n":-1,"origin":"x"}\n',
+        '{"v":1,"n":1,"origin":"x","pk":null}\n',
+      ]) {
         const decoded = decode(Buffer.concat([magic, gzipSync(content)]).toString('base64'));
         expect(decoded.kind, content).to.equal('failed');
       }

@@ -26,7 +26,12 @@ describe('classifySource', () => {
     });
 
     it('normalises IPv6 to RFC 5952 (lower case, longest zero run compressed, no leading zeros)', () => {
-      for (const written of ['2001:4860:4860:0000:0000:0000:0000:8888', '2001:4860:4860:0:0:0:0:8888', '2001:4860:4860::8888', '2001:4860:4860:0::0:8888']) {
+      for (const written of [
+        '2001:4860:4860:0000:0000:0000:0000:8888',
+        '2001:4860:4860:0:0:0:0:8888',
+        '2001:4860:4860::8888',
+        '2001:4860:4860:0::0:8888',
+      ]) {
         const result = classifySource(written);
         expect(result.ip, written).to.equal('2001:4860:4860::8888');
         expect(result.address, written).to.equal(written);
@@ -136,13 +141,28 @@ describe('classifySource', () => {
     });
 
     it('classifies service principal hostnames as aws-service', () => {
-      for (const host of ['ec2.amazonaws.com', 's3.amazonaws.com.cn', 'lambda.amazonaws.com', 'cloudtrail.amazonaws.com', 'ssm.us-east-1.amazonaws.com', 'elasticloadbalancing.amazonaws.com']) {
+      for (const host of [
+        'ec2.amazonaws.com',
+        's3.amazonaws.com.cn',
+        'lambda.amazonaws.com',
+        'cloudtrail.amazonaws.com',
+        'ssm.us-east-1.amazonaws.com',
+        'elasticloadbalancing.amazonaws.com',
+      ]) {
         expect(classifySource(host), host).to.deep.equal({ address: host, kind: 'aws-service' });
       }
     });
 
     it('does not mistake look-alike hosts for AWS service principals', () => {
-      for (const host of ['amazonaws.com', 'ec2.amazonaws.com.evil.example', 'ec2.amazonaws.co', 'ec2-amazonaws.com', 'EC2.AMAZONAWS.COM', '-bad.amazonaws.com', 'a..amazonaws.com']) {
+      for (const host of [
+        'amazonaws.com',
+        'ec2.amazonaws.com.evil.example',
+        'ec2.amazonaws.co',
+        'ec2-amazonaws.com',
+        'EC2.AMAZONAWS.COM',
+        '-bad.amazonaws.com',
+        'a..amazonaws.com',
+      ]) {
         expect(classifySource(host).kind, host).to.equal('invalid');
       }
     });
@@ -262,7 +282,12 @@ describe('classifySource', () => {
         fc.property(octet, octet, octet, octet, (a, b, c, d) => {
           const quad = `${a}.${b}.${c}.${d}`;
           const result = classifySource(quad);
-          expect(result).to.deep.equal({ address: quad, kind: expectedKindOfRange(ipaddr.IPv4.parse(quad).range()), ip: quad, ipVersion: 4 });
+          expect(result).to.deep.equal({
+            address: quad,
+            kind: expectedKindOfRange(ipaddr.IPv4.parse(quad).range()),
+            ip: quad,
+            ipVersion: 4,
+          });
         }),
         { numRuns: 200 },
       );
@@ -273,7 +298,11 @@ describe('classifySource', () => {
         fc.property(fc.ipV4(), (quad) => {
           const mapped = classifySource(`::ffff:${quad}`);
           const plain = classifySource(quad);
-          expect({ kind: mapped.kind, ip: mapped.ip, ipVersion: mapped.ipVersion }).to.deep.equal({ kind: plain.kind, ip: plain.ip, ipVersion: plain.ipVersion });
+          expect({ kind: mapped.kind, ip: mapped.ip, ipVersion: mapped.ipVersion }).to.deep.equal({
+            kind: plain.kind,
+            ip: plain.ip,
+            ipVersion: plain.ipVersion,
+          });
         }),
         { numRuns: 200 },
       );

@@ -27,7 +27,12 @@ describe('createKeyResolver', () => {
 
   it('reads an SSM SecureString decrypted, with the configured cache max-age', async () => {
     const calls: { name: string; options: unknown }[] = [];
-    const config = parseLookupConfig({ GEO_DB_DIR: '/x', IPSTACK_ENABLED: 'true', IPSTACK_API_KEY_PARAM: '/prod/ipstack', API_KEY_MAX_AGE_SECONDS: '120' });
+    const config = parseLookupConfig({
+      GEO_DB_DIR: '/x',
+      IPSTACK_ENABLED: 'true',
+      IPSTACK_API_KEY_PARAM: '/prod/ipstack',
+      API_KEY_MAX_AGE_SECONDS: '120',
+    });
     const resolve = createKeyResolver(config, { ssmProvider: getter({ '/prod/ipstack': SECRET }, calls) });
     expect(await resolve('ipstack')).to.deep.equal({ ok: true, value: SECRET });
     expect(calls).to.deep.equal([{ name: '/prod/ipstack', options: { decrypt: true, maxAge: 120 } }]);
@@ -35,7 +40,11 @@ describe('createKeyResolver', () => {
 
   it('reads a field of a JSON secret from Secrets Manager', async () => {
     const calls: { name: string; options: unknown }[] = [];
-    const config = parseLookupConfig({ GEO_DB_DIR: '/x', ABUSEIPDB_ENABLED: 'true', ABUSEIPDB_API_KEY_PARAM: 'secretsmanager:prod/keys#abuseipdb' });
+    const config = parseLookupConfig({
+      GEO_DB_DIR: '/x',
+      ABUSEIPDB_ENABLED: 'true',
+      ABUSEIPDB_API_KEY_PARAM: 'secretsmanager:prod/keys#abuseipdb',
+    });
     const resolve = createKeyResolver(config, { secretsProvider: getter({ 'prod/keys': JSON.stringify({ abuseipdb: SECRET }) }, calls) });
     expect(await resolve('abuseipdb')).to.deep.equal({ ok: true, value: SECRET });
     expect(calls[0]?.name).to.equal('prod/keys');

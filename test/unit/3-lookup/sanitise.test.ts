@@ -14,7 +14,9 @@ describe('provider answer sanitiser', () => {
   });
 
   it('removes a key echoed in a kept field before anything else sees it', () => {
-    const out = sanitiseAnswer('ipqualityscore', { host: `https://ipqualityscore.com/api/json/ip/${KEY}/1.2.3.4`, isp: `echo ${KEY}` }, [KEY]);
+    const out = sanitiseAnswer('ipqualityscore', { host: `https://ipqualityscore.com/api/json/ip/${KEY}/1.2.3.4`, isp: `echo ${KEY}` }, [
+      KEY,
+    ]);
     expect(JSON.stringify(out.data)).not.to.include(KEY);
   });
 
@@ -29,12 +31,30 @@ describe('provider answer sanitiser', () => {
   });
 
   it('uses the ranges of schema/enrichment.schema.json for the fields that reach enrichment.source', () => {
-    const schema = JSON.parse(readFileSync('schema/enrichment.schema.json', 'utf8')) as { $defs: { enrichment: { properties: { source: { properties: Record<string, { properties: Record<string, { minimum?: number; maximum?: number }> }> } } } } };
+    const schema = JSON.parse(readFileSync('schema/enrichment.schema.json', 'utf8')) as {
+      $defs: {
+        enrichment: {
+          properties: { source: { properties: Record<string, { properties: Record<string, { minimum?: number; maximum?: number }> }> } };
+        };
+      };
+    };
     const src = schema.$defs.enrichment.properties.source.properties;
-    expect(NUMBER_RANGES.ipqualityscore['fraudScore']).to.include({ min: src['reputation']!.properties['fraudScore']!.minimum, max: src['reputation']!.properties['fraudScore']!.maximum });
-    expect(NUMBER_RANGES.abuseipdb['abuseConfidenceScore']).to.include({ min: src['reputation']!.properties['abuseConfidence']!.minimum, max: src['reputation']!.properties['abuseConfidence']!.maximum });
-    expect(NUMBER_RANGES.ipstack['latitude']).to.include({ min: src['geo']!.properties['latitude']!.minimum, max: src['geo']!.properties['latitude']!.maximum });
-    expect(NUMBER_RANGES.ipstack['longitude']).to.include({ min: src['geo']!.properties['longitude']!.minimum, max: src['geo']!.properties['longitude']!.maximum });
+    expect(NUMBER_RANGES.ipqualityscore['fraudScore']).to.include({
+      min: src['reputation']!.properties['fraudScore']!.minimum,
+      max: src['reputation']!.properties['fraudScore']!.maximum,
+    });
+    expect(NUMBER_RANGES.abuseipdb['abuseConfidenceScore']).to.include({
+      min: src['reputation']!.properties['abuseConfidence']!.minimum,
+      max: src['reputation']!.properties['abuseConfidence']!.maximum,
+    });
+    expect(NUMBER_RANGES.ipstack['latitude']).to.include({
+      min: src['geo']!.properties['latitude']!.minimum,
+      max: src['geo']!.properties['latitude']!.maximum,
+    });
+    expect(NUMBER_RANGES.ipstack['longitude']).to.include({
+      min: src['geo']!.properties['longitude']!.minimum,
+      max: src['geo']!.properties['longitude']!.maximum,
+    });
     expect(NUMBER_RANGES.ipstack['asn']!.min).to.equal(src['as']!.properties['number']!.minimum);
   });
 });

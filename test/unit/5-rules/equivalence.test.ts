@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { compileRules, defaultRulesFile, parseRulesText } from '../../../src/5-rules/index.ts';
-import { possibleValues } from '../../../src/5-rules/compile.ts';
+import { possibleValues } from '../../../src/5-rules/engine.ts';
 import type { CloudTrailEvent, Enrichment, SourceKind } from '../../../src/model.ts';
 import { enrichmentFor, fixture, fixtureNames } from './helpers.ts';
 
@@ -13,10 +13,15 @@ import { enrichmentFor, fixture, fixtureNames } from './helpers.ts';
  */
 describe('rule engine fast paths', () => {
   const file = defaultRulesFile({});
-  const doc = parseRulesText(readFileSync(file, 'utf8'), file) as Record<string, unknown> & { watchlists: Record<string, Record<string, unknown>> };
+  const doc = parseRulesText(readFileSync(file, 'utf8'), file) as Record<string, unknown> & {
+    watchlists: Record<string, Record<string, unknown>>;
+  };
   doc.watchlists.knownBadIps = { type: 'cidrs', entries: ['185.220.101.0/24', '2a0b:f4c0::/32'] };
   doc.watchlists.trustedCidrs = { type: 'cidrs', entries: ['73.162.0.0/16'] };
-  doc.watchlists.awayPrincipals = { type: 'windows', entries: [{ principals: ['arn:aws:iam::123456789012:user/Alice'], start: '2026-03-09', end: '2026-03-12' }] };
+  doc.watchlists.awayPrincipals = {
+    type: 'windows',
+    entries: [{ principals: ['arn:aws:iam::123456789012:user/Alice'], start: '2026-03-09', end: '2026-03-12' }],
+  };
   doc.watchlists.maintenanceWindows = { type: 'windows', entries: [{ days: ['Sat'], timeOfDay: { from: '01:00', to: '03:00' } }] };
   const options = { source: file, baseDir: dirname(file) };
   const fast = compileRules(doc, options);
@@ -47,10 +52,19 @@ describe('rule engine fast paths', () => {
     {
       eventName: fc.constantFrom('ConsoleLogin', 'StopLogging', 'CreateAccessKey', 'DescribeInstances', 'constructor', '__proto__'),
       eventSource: fc.constantFrom('iam.amazonaws.com', 'cloudtrail.amazonaws.com', 's3.amazonaws.com', 'ec2.amazonaws.com', 42),
-      eventTime: fc.oneof(fc.date({ min: new Date('2025-01-01'), max: new Date('2027-01-01'), noInvalidDate: true }).map((d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')), fc.string()),
+      eventTime: fc.oneof(
+        fc
+          .date({ min: new Date('2025-01-01'), max: new Date('2027-01-01'), noInvalidDate: true })
+          .map((d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')),
+        fc.string(),
+      ),
       errorCode: fc.constantFrom('AccessDenied', 'Client.UnauthorizedOperation', 'ThrottlingException'),
       sourceIPAddress: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('AWS Internal', '185.220.101.9', '73.162.1.1')),
-      userIdentity: fc.oneof(fc.constant(null), fc.jsonValue(), fc.constantFrom({ type: 'Root' }, { type: 'IAMUser', userName: 'Alice', arn: 'arn:aws:iam::123456789012:user/Alice' })),
+      userIdentity: fc.oneof(
+        fc.constant(null),
+        fc.jsonValue(),
+        fc.constantFrom({ type: 'Root' }, { type: 'IAMUser', userName: 'Alice', arn: 'arn:aws:iam::123456789012:user/Alice' }),
+      ),
       requestParameters: fc.oneof(fc.constant(null), fc.jsonValue()),
     },
     { requiredKeys: [] },
@@ -67,7 +81,9 @@ describe('rule engine fast paths', () => {
     fc.assert(
       fc.property(fc.constantFrom(...events), mutation, enrichmentArb, (base, changes, spec) => {
         const event = { ...base, ...changes } as CloudTrailEvent;
-        const enrichment = { ...enrichmentFor(event, { kind: spec.kind, geo: spec.geo, reputation: spec.reputation as never }) } as Enrichment;
+        const enrichment = {
+          ...enrichmentFor(event, { kind: spec.kind, geo: spec.geo, reputation: spec.reputation as never }),
+        } as Enrichment;
         expect(fast.evaluate(event, enrichment)).to.deep.equal(reference.evaluate(event, enrichment));
       }),
       { numRuns: 1500 },
@@ -77,13 +93,53 @@ describe('rule engine fast paths', () => {
   describe('possibleValues (the index)', () => {
     it('derives event names from equals, in, all and any', () => {
       expect(possibleValues({ field: 'eventName', equals: 'A' }, 'eventName')).to.deep.equal(new Set(['A']));
-      expect(possibleValues({ all: [{ field: 'x', exists: true }, { field: 'eventName', in: ['A', 'B'] }] }, 'eventName')).to.deep.equal(new Set(['A', 'B']));
-      expect(possibleValues({ all: [{ field: 'eventName', in: ['A', 'B'] }, { field: '$.eventName', in: ['B', 'C'] }] }, 'eventName')).to.deep.equal(new Set(['B']));
-      expect(possibleValues({ any: [{ field: 'eventName', equals: 'A' }, { field: 'eventName', equals: 'B' }] }, 'eventName')).to.deep.equal(new Set(['A', 'B']));
+      expect(
+        possibleValues(
+          {
+            all: [
+              { field: 'x', exists: true },
+              { field: 'eventName', in: ['A', 'B'] },
+            ],
+          },
+          'eventName',
+        ),
+      ).to.deep.equal(new Set(['A', 'B']));
+      expect(
+        possibleValues(
+          {
+            all: [
+              { field: 'eventName', in: ['A', 'B'] },
+              { field: '$.eventName', in: ['B', 'C'] },
+            ],
+          },
+          'eventName',
+        ),
+      ).to.deep.equal(new Set(['B']));
+      expect(
+        possibleValues(
+          {
+            any: [
+              { field: 'eventName', equals: 'A' },
+              { field: 'eventName', equals: 'B' },
+            ],
+          },
+          'eventName',
+        ),
+      ).to.deep.equal(new Set(['A', 'B']));
     });
 
     it('gives up when a branch could match any name', () => {
-      expect(possibleValues({ any: [{ field: 'eventName', equals: 'A' }, { field: 'x', exists: true }] }, 'eventName')).to.equal(undefined);
+      expect(
+        possibleValues(
+          {
+            any: [
+              { field: 'eventName', equals: 'A' },
+              { field: 'x', exists: true },
+            ],
+          },
+          'eventName',
+        ),
+      ).to.equal(undefined);
       expect(possibleValues({ not: { field: 'eventName', equals: 'A' } }, 'eventName')).to.equal(undefined);
       expect(possibleValues({ field: 'eventName', equals: 'a', ignoreCase: true }, 'eventName')).to.equal(undefined);
       expect(possibleValues({ field: 'eventName', prefix: 'Delete' }, 'eventName')).to.equal(undefined);

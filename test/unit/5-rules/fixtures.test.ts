@@ -25,7 +25,9 @@ describe('CloudTrail fixtures (test/fixtures/cloudtrail)', () => {
       expect(e.eventSource).to.match(/^[a-z0-9-]+\.amazonaws\.com$/);
       expect(e.eventName).to.match(/^[A-Z][A-Za-z0-9]+$/);
       expect(e.awsRegion).to.match(/^[a-z]{2}(-[a-z]+)+-\d$/);
-      expect(e.sourceIPAddress).to.be.a('string').and.not.match(/^(192\.0\.2|198\.51\.100|203\.0\.113)\./);
+      expect(e.sourceIPAddress)
+        .to.be.a('string')
+        .and.not.match(/^(192\.0\.2|198\.51\.100|203\.0\.113)\./);
       expect(e.userAgent).to.be.a('string');
       expect(e.userIdentity).to.be.an('object').that.has.property('type');
       expect(e.recipientAccountId).to.match(/^\d{12}$/);

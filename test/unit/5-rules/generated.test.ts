@@ -4,7 +4,14 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DEFAULT_RULES_FILE, REPO_ROOT, RULES_SCHEMA_AJV_OPTIONS, SCHEMA_FILE, VALIDATOR_FILE, generateValidatorModule } from '../../../scripts/build-rules.ts';
+import {
+  DEFAULT_RULES_FILE,
+  REPO_ROOT,
+  RULES_SCHEMA_AJV_OPTIONS,
+  SCHEMA_FILE,
+  VALIDATOR_FILE,
+  generateValidatorModule,
+} from '../../../scripts/build-rules.ts';
 import { validate as generatedValidate } from '../../../src/5-rules/generated/validate-rules-schema.js';
 import { buildRulesSidecar, parseRulesText, rulesSidecarPath, type RulesSidecar } from '../../../src/5-rules/load.ts';
 
@@ -35,13 +42,19 @@ describe('build:rules outputs (committed, generated)', () => {
   it('the committed rules/default.yaml.json sidecar is exactly what rules/default.yaml compiles to', () => {
     const sidecarFile = rulesSidecarPath(DEFAULT_RULES_FILE)!;
     expect(sidecarFile).to.equal(join(REPO_ROOT, 'rules', 'default.yaml.json'));
-    expectSameAsGenerated(sidecarFile, buildRulesSidecar(readFileSync(DEFAULT_RULES_FILE, 'utf8'), DEFAULT_RULES_FILE), 'rules/default.yaml');
+    expectSameAsGenerated(
+      sidecarFile,
+      buildRulesSidecar(readFileSync(DEFAULT_RULES_FILE, 'utf8'), DEFAULT_RULES_FILE),
+      'rules/default.yaml',
+    );
   });
 
   it('records the SHA-256 of the YAML file bytes (what `sha256sum rules/default.yaml` prints)', () => {
     const sidecar = JSON.parse(readFileSync(rulesSidecarPath(DEFAULT_RULES_FILE)!, 'utf8')) as RulesSidecar;
     expect(sidecar.format).to.equal(1);
-    expect(sidecar.sourceSha256, 'run `npm run build:rules`').to.equal(createHash('sha256').update(readFileSync(DEFAULT_RULES_FILE)).digest('hex'));
+    expect(sidecar.sourceSha256, 'run `npm run build:rules`').to.equal(
+      createHash('sha256').update(readFileSync(DEFAULT_RULES_FILE)).digest('hex'),
+    );
   });
 
   it('the generated validator is a self-contained ES module (no require, no ajv at runtime)', () => {
@@ -78,7 +91,9 @@ describe('build:rules outputs (committed, generated)', () => {
     expect(judge(generatedValidate, base)).to.deep.equal({ valid: true, errors: null });
     const replacement = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.constantFrom('', 'X', 'Mon', '25:00', '10.0.0.0/8', 'LOW', 'URGENT', 'a'.repeat(600), -101, 2.5, 100, [], {}, ['x'], { field: 'eventName' }),
+      fc.constantFrom('', 'X', 'Mon', '25:00', '10.0.0.0/8', 'LOW', 'URGENT', 'a'.repeat(600), -101, 2.5, 100, [], {}, ['x'], {
+        field: 'eventName',
+      }),
     );
     let invalid = 0;
     fc.assert(

@@ -57,7 +57,11 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
     it('uses the sidecar document when its sourceSha256 matches the YAML just read', () => {
       // The sidecar's document differs from the YAML's (rule id), so the engine shows which one was used.
       const yaml = yamlWithRule('from.yaml');
-      const sidecar = { format: 1, sourceSha256: sha256(yaml), document: doc([rule({ field: 'eventName', equals: 'DeleteTrail' }, { id: 'from.sidecar' })]) };
+      const sidecar = {
+        format: 1,
+        sourceSha256: sha256(yaml),
+        document: doc([rule({ field: 'eventName', equals: 'DeleteTrail' }, { id: 'from.sidecar' })]),
+      };
       const fs = memoryFs({ [RULES]: yaml, [SIDECAR]: JSON.stringify(sidecar) });
       const log = recordingLog();
       const engine = loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile, log });
@@ -69,7 +73,11 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
 
     it('parses the YAML when the sidecar is stale (the YAML was edited by hand), logging why at debug level', () => {
       const edited = yamlWithRule('edited.by-hand');
-      const stale = { format: 1, sourceSha256: sha256(yamlWithRule('original')), document: doc([rule({ field: 'eventName', equals: 'X' }, { id: 'original' })]) };
+      const stale = {
+        format: 1,
+        sourceSha256: sha256(yamlWithRule('original')),
+        document: doc([rule({ field: 'eventName', equals: 'X' }, { id: 'original' })]),
+      };
       const fs = memoryFs({ [RULES]: edited, [SIDECAR]: JSON.stringify(stale) });
       const log = recordingLog();
       const engine = loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile, log });
@@ -84,13 +92,19 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
     it('parses the YAML when there is no sidecar, logging "absent" at debug level', () => {
       const fs = memoryFs({ [RULES]: yamlWithRule('only.yaml') });
       const log = recordingLog();
-      expect(loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile, log }).info.ruleIds).to.deep.equal(['only.yaml']);
+      expect(loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile, log }).info.ruleIds).to.deep.equal([
+        'only.yaml',
+      ]);
       expect(log.lines.filter((l) => l.level === 'debug').map((l) => l.extra?.reason)).to.deep.equal(['absent']);
     });
 
     it('ignores a malformed sidecar or one of another format version', () => {
       const yaml = yamlWithRule('from.yaml');
-      const good = { format: 1, sourceSha256: sha256(yaml), document: doc([rule({ field: 'eventName', equals: 'X' }, { id: 'from.sidecar' })]) };
+      const good = {
+        format: 1,
+        sourceSha256: sha256(yaml),
+        document: doc([rule({ field: 'eventName', equals: 'X' }, { id: 'from.sidecar' })]),
+      };
       const cases: Array<[string, RegExp]> = [
         ['{"format": 1, "sourceSha256": ', /not valid JSON/],
         ['[]', /not a JSON object/],
@@ -100,14 +114,20 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
       for (const [text, reason] of cases) {
         const log = recordingLog();
         const fs = memoryFs({ [RULES]: yaml, [SIDECAR]: text });
-        expect(loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile, log }).info.ruleIds, text).to.deep.equal(['from.yaml']);
+        expect(loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile, log }).info.ruleIds, text).to.deep.equal([
+          'from.yaml',
+        ]);
         expect(String(log.lines.find((l) => l.level === 'debug')?.extra?.reason), text).to.match(reason);
       }
     });
 
     it('still validates a matching sidecar document in full', () => {
       const yaml = yamlWithRule('fine');
-      const broken = { format: 1, sourceSha256: sha256(yaml), document: doc([rule({ field: 'eventName', equals: 'X' }, { id: 'broken', priority: 'SEVERE' })]) };
+      const broken = {
+        format: 1,
+        sourceSha256: sha256(yaml),
+        document: doc([rule({ field: 'eventName', equals: 'X' }, { id: 'broken', priority: 'SEVERE' })]),
+      };
       const fs = memoryFs({ [RULES]: yaml, [SIDECAR]: JSON.stringify(broken) });
       expect(() => loadRuleEngine({ rulesFile: RULES, disabledRules: [] }, { readFile: fs.readFile })).to.throw(
         RulesValidationError,
@@ -140,7 +160,13 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
 
     it('means what the YAML means, for any JSON-representable document (-0 becomes 0)', () => {
       const withoutNegativeZero = (v: unknown): unknown =>
-        Object.is(v, -0) ? 0 : Array.isArray(v) ? v.map(withoutNegativeZero) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutNegativeZero(x)])) : v;
+        Object.is(v, -0)
+          ? 0
+          : Array.isArray(v)
+            ? v.map(withoutNegativeZero)
+            : v !== null && typeof v === 'object'
+              ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutNegativeZero(x)]))
+              : v;
       fc.assert(
         fc.property(fc.jsonValue(), (value) => {
           const yaml = stringify({ value });
@@ -195,14 +221,19 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
       writeFileSync(file, stringify(doc([rule({ field: 'eventName', regex: '(unclosed' }, { id: 'bad.regex' })])));
       const { code, err } = cli(['compile', file]);
       expect(code).to.equal(2);
-      expect(err).to.match(/RulesValidationError: .*broken\.yaml: rule "bad\.regex" \(rules\[0\]\) field "when\.regex" is not a valid regular expression/);
+      expect(err).to.match(
+        /RulesValidationError: .*broken\.yaml: rule "bad\.regex" \(rules\[0\]\) field "when\.regex" is not a valid regular expression/,
+      );
       expect(existsSync(`${file}.json`)).to.equal(false);
     });
 
     it('refuses a JSON rules file and a missing argument', () => {
       const json = join(dir, 'rules.json');
       writeFileSync(json, JSON.stringify(doc([])));
-      expect(cli(['compile', json])).to.include({ code: 2 }).and.have.property('err').that.matches(/only a \.yaml\/\.yml rules file gets a sidecar/);
+      expect(cli(['compile', json]))
+        .to.include({ code: 2 })
+        .and.have.property('err')
+        .that.matches(/only a \.yaml\/\.yml rules file gets a sidecar/);
       const missing = cli(['compile']);
       expect(missing.code).to.equal(2);
       expect(missing.err).to.match(/compile needs at least one RULES_FILE\.yaml/);
@@ -211,7 +242,10 @@ describe('compiled rules sidecar (X.yaml.json)', () => {
     it('writes through the injected writeFile', () => {
       const written: Array<[string, string]> = [];
       const yaml = yamlWithRule('injected');
-      const result = writeRulesSidecar('/x/in-memory.yml', { readFile: memoryFs({ '/x/in-memory.yml': yaml }).readFile, writeFile: (p, t) => written.push([p, t]) });
+      const result = writeRulesSidecar('/x/in-memory.yml', {
+        readFile: memoryFs({ '/x/in-memory.yml': yaml }).readFile,
+        writeFile: (p, t) => written.push([p, t]),
+      });
       expect(result).to.deep.equal({ sidecarFile: '/x/in-memory.yml.json', sourceSha256: sha256(yaml), rules: 1 });
       expect(written).to.deep.equal([['/x/in-memory.yml.json', buildRulesSidecar(yaml, '/x/in-memory.yml')]]);
     });

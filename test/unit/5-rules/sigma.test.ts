@@ -317,7 +317,7 @@ describe('Sigma rules (SIGMA_RULES_DIR)', () => {
 describe('wildcard operator (compileWildcard)', () => {
   it('agrees with an anchored regular expression on any pattern and value', async () => {
     const fc = (await import('fast-check')).default;
-    const { compileWildcard, parseWildcard } = await import('../../../src/5-rules/compile.ts');
+    const { compileWildcard, parseWildcard } = await import('../../../src/5-rules/wildcard.ts');
     const char = fc.constantFrom('a', 'b', 'A', '*', '?', '\\', '.');
     fc.assert(
       fc.property(

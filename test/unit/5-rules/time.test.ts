@@ -9,7 +9,13 @@ const EMPTY: Enrichment = { version: 1, status: 'complete' };
 
 /** Reference: local wall clock of an instant via Intl, the slow way. */
 function intlLocal(timezone: string, epochMs: number): { minuteOfDay: number; dayOfWeek: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', weekday: 'short', hour: 'numeric', minute: 'numeric' }).formatToParts(epochMs);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    weekday: 'short',
+    hour: 'numeric',
+    minute: 'numeric',
+  }).formatToParts(epochMs);
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
   const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
   return { minuteOfDay: Number(get('hour')) * 60 + Number(get('minute')), dayOfWeek: days.indexOf(get('weekday')) };
@@ -29,7 +35,22 @@ describe('rules time handling', () => {
     });
 
     it('rejects anything else, including impossible dates', () => {
-      for (const bad of ['', '2014-03-06', '2014-03-06 21:22:54Z', '2014-03-06T21:22:54', '1394140974', 'yesterday', '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', 1394140974000, null, undefined, {}]) {
+      for (const bad of [
+        '',
+        '2014-03-06',
+        '2014-03-06 21:22:54Z',
+        '2014-03-06T21:22:54',
+        '1394140974',
+        'yesterday',
+        '2026-02-29T00:00:00Z',
+        '2026-04-31T00:00:00Z',
+        '2026-13-01T00:00:00Z',
+        '2026-01-01T24:00:00Z',
+        1394140974000,
+        null,
+        undefined,
+        {},
+      ]) {
         expect(parseEventTime(bad), String(bad)).to.be.NaN;
       }
       expect(parseEventTime('2024-02-29T00:00:00Z')).to.equal(Date.UTC(2024, 1, 29));
@@ -38,7 +59,16 @@ describe('rules time handling', () => {
 
   describe('zonedClock', () => {
     it('agrees with Intl for any instant in zones with whole, half and quarter-hour offsets and DST', () => {
-      const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'Pacific/Chatham'];
+      const zones = [
+        'UTC',
+        'Europe/Berlin',
+        'America/New_York',
+        'Asia/Kolkata',
+        'Asia/Kathmandu',
+        'Australia/Lord_Howe',
+        'America/St_Johns',
+        'Pacific/Chatham',
+      ];
       fc.assert(
         fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }), (zone, epoch) => {
           const local = zonedClock(zone).local(epoch);

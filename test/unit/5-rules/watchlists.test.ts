@@ -28,7 +28,10 @@ describe('rules watchlists', () => {
     it('reads cidrs, values and windows files relative to the rules file', () => {
       writeFileSync(join(dir, 'bad.txt'), '# threat intel\n\n185.220.101.0/24   # tor exits\n2a0b:f4c0::/32\n');
       writeFileSync(join(dir, 'users.txt'), 'Alice\nBob # on call\n');
-      writeFileSync(join(dir, 'away.yaml'), '- principals: ["arn:aws:iam::123456789012:user/Alice"]\n  start: 2026-03-01\n  end: 2026-03-31\n');
+      writeFileSync(
+        join(dir, 'away.yaml'),
+        '- principals: ["arn:aws:iam::123456789012:user/Alice"]\n  start: 2026-03-01\n  end: 2026-03-31\n',
+      );
       writeFileSync(
         join(dir, 'rules.yaml'),
         [
@@ -54,17 +57,25 @@ describe('rules watchlists', () => {
     it('names the watchlist and line of a bad entry in a file', () => {
       writeFileSync(join(dir, 'broken.txt'), '10.0.0.0/8\n# fine\nnot-an-ip\n');
       const d = doc([], { watchlists: { trusted: { type: 'cidrs', file: 'broken.txt' } } });
-      expect(() => compileRules(d, { source: 'r.yaml', baseDir: dir })).to.throw(RulesValidationError, 'r.yaml: watchlist "trusted" field "file line 3" "not-an-ip" is not an IP address or CIDR block');
+      expect(() => compileRules(d, { source: 'r.yaml', baseDir: dir })).to.throw(
+        RulesValidationError,
+        'r.yaml: watchlist "trusted" field "file line 3" "not-an-ip" is not an IP address or CIDR block',
+      );
     });
 
     it('names the watchlist of a missing file', () => {
       const d = doc([], { watchlists: { trusted: { type: 'cidrs', file: 'nope.txt' } } });
-      expect(() => compileRules(d, { source: 'r.yaml', baseDir: dir })).to.throw(RulesValidationError, /watchlist "trusted" field "file": cannot read .*nope\.txt/);
+      expect(() => compileRules(d, { source: 'r.yaml', baseDir: dir })).to.throw(
+        RulesValidationError,
+        /watchlist "trusted" field "file": cannot read .*nope\.txt/,
+      );
     });
 
     it('uses an injected reader for every file', () => {
       const read: string[] = [];
-      const d = doc([], { watchlists: { a: { type: 'values', file: 'a.txt' }, b: { type: 'cidrs', file: '/abs/b.txt', entries: ['10.0.0.1'] } } });
+      const d = doc([], {
+        watchlists: { a: { type: 'values', file: 'a.txt' }, b: { type: 'cidrs', file: '/abs/b.txt', entries: ['10.0.0.1'] } },
+      });
       const engine = compileRules(d, {
         baseDir: '/rules',
         readFile: (p) => {
@@ -82,7 +93,9 @@ describe('rules watchlists', () => {
       const entries: string[] = [];
       for (let i = 0; i < 20_000; i++) entries.push(`45.${(i >> 8) & 255}.${i & 255}.${i % 7}`);
       entries.push('100.64.0.0/10', '2001:67c:2e8::/48');
-      const engine = compileRules(doc([rule({ field: 'sourceIPAddress', inWatchlist: 'bad' }, { id: 'bad' })], { watchlists: { bad: { type: 'cidrs', entries } } }));
+      const engine = compileRules(
+        doc([rule({ field: 'sourceIPAddress', inWatchlist: 'bad' }, { id: 'bad' })], { watchlists: { bad: { type: 'cidrs', entries } } }),
+      );
       expect(engine.info.watchlists.bad).to.equal(20_002);
       const hit = (ip: string) => ids(engine, { sourceIPAddress: ip }).length === 1;
       expect(hit(entries[5000]!)).to.equal(true); // 45.19.136.2
@@ -94,7 +107,9 @@ describe('rules watchlists', () => {
 
     it('matches exactly the listed addresses and blocks', () => {
       const entries = ['45.0.1.1', '100.64.0.0/10', '2001:67c:2e8::/48', '::ffff:192.0.2.0/120'];
-      const engine = compileRules(doc([rule({ field: 'sourceIPAddress', inWatchlist: 'bad' }, { id: 'bad' })], { watchlists: { bad: { type: 'cidrs', entries } } }));
+      const engine = compileRules(
+        doc([rule({ field: 'sourceIPAddress', inWatchlist: 'bad' }, { id: 'bad' })], { watchlists: { bad: { type: 'cidrs', entries } } }),
+      );
       const hit = (ip: string) => ids(engine, { sourceIPAddress: ip }).length === 1;
       expect(hit('45.0.1.1')).to.equal(true);
       expect(hit('45.0.1.2')).to.equal(false);
@@ -111,7 +126,9 @@ describe('rules watchlists', () => {
   });
 
   describe('allowed countries', () => {
-    const location = doc([rule({ not: { field: 'enrichment.source.geo.countryCode', inWatchlist: 'allowedCountries' } }, { id: 'abroad' })]);
+    const location = doc([
+      rule({ not: { field: 'enrichment.source.geo.countryCode', inWatchlist: 'allowedCountries' } }, { id: 'abroad' }),
+    ]);
     const login = fixture('console-login-success-no-mfa');
     const fromGb = enrichmentFor(login, { geo: GB });
 
@@ -138,7 +155,12 @@ describe('rules watchlists', () => {
 
   describe('windows', () => {
     const away = (entries: unknown[], timezone?: string) =>
-      compileRules(doc([rule({ inWindow: 'away', field: 'userIdentity.arn' }, { id: 'away' })], { watchlists: { away: { type: 'windows', entries } } }), timezone ? { timezone } : {});
+      compileRules(
+        doc([rule({ inWindow: 'away', field: 'userIdentity.arn' }, { id: 'away' })], {
+          watchlists: { away: { type: 'windows', entries } },
+        }),
+        timezone ? { timezone } : {},
+      );
     const alice = (eventTime: string): CloudTrailEvent => ({ eventTime, userIdentity: { arn: 'arn:aws:iam::123456789012:user/Alice' } });
     const vacation = [{ principals: ['arn:aws:iam::123456789012:user/alice'], start: '2026-12-21', end: '2026-12-24' }];
 
@@ -159,16 +181,32 @@ describe('rules watchlists', () => {
     });
 
     it('matches principals case-insensitively and with * wildcards', () => {
-      const engine = away([{ principals: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_*/alice@example.com'], start: '2026-12-21T08:00:00Z', end: '2026-12-21T09:00:00Z' }]);
-      const sso = { eventTime: '2026-12-21T08:30:00Z', userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/Alice@Example.com' } };
+      const engine = away([
+        {
+          principals: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_*/alice@example.com'],
+          start: '2026-12-21T08:00:00Z',
+          end: '2026-12-21T09:00:00Z',
+        },
+      ]);
+      const sso = {
+        eventTime: '2026-12-21T08:30:00Z',
+        userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/Alice@Example.com' },
+      };
       expect(ids(engine, sso)).to.deep.equal(['away']);
-      expect(ids(engine, { ...sso, userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/mallory@example.com' } })).to.deep.equal([]);
+      expect(
+        ids(engine, {
+          ...sso,
+          userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/mallory@example.com' },
+        }),
+      ).to.deep.equal([]);
       expect(ids(engine, { ...sso, eventTime: '2026-12-21T09:00:00Z' })).to.deep.equal([]); // end is exclusive for date-times
     });
 
     it('supports recurring maintenance windows that wrap midnight', () => {
       const maintenance = compileRules(
-        doc([rule({ inWindow: 'maint' }, { id: 'maint' })], { watchlists: { maint: { type: 'windows', entries: [{ days: ['Sat'], timeOfDay: { from: '22:00', to: '02:00' } }] } } }),
+        doc([rule({ inWindow: 'maint' }, { id: 'maint' })], {
+          watchlists: { maint: { type: 'windows', entries: [{ days: ['Sat'], timeOfDay: { from: '22:00', to: '02:00' } }] } },
+        }),
       );
       const inside = (t: string) => ids(maintenance, { eventTime: t }).length === 1;
       expect(inside('2026-03-14T21:59:00Z')).to.equal(false); // Saturday, before

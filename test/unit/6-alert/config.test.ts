@@ -4,7 +4,13 @@ import { ConfigError } from '../../../src/errors.ts';
 
 describe('alert configuration', () => {
   it('defaults to no bus, HIGH, per-process dedup, no grouping and no Security Hub', () => {
-    expect(parseAlertConfig({})).to.deep.include({ eventBusName: undefined, minPriority: 'HIGH', dedupTableName: undefined, groupWindowSeconds: undefined, securityHubEnabled: false });
+    expect(parseAlertConfig({})).to.deep.include({
+      eventBusName: undefined,
+      minPriority: 'HIGH',
+      dedupTableName: undefined,
+      groupWindowSeconds: undefined,
+      securityHubEnabled: false,
+    });
   });
 
   it('parses every setting', () => {
@@ -16,7 +22,12 @@ describe('alert configuration', () => {
       SECURITY_HUB_ENABLED: 'true',
       SECURITY_HUB_PRODUCT_ARN: 'arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default',
     });
-    expect(config).to.deep.include({ minPriority: 'CRITICAL', dedupTableName: 'baseline-table', groupWindowSeconds: 3600, securityHubEnabled: true });
+    expect(config).to.deep.include({
+      minPriority: 'CRITICAL',
+      dedupTableName: 'baseline-table',
+      groupWindowSeconds: 3600,
+      securityHubEnabled: true,
+    });
   });
 
   for (const [name, value] of [

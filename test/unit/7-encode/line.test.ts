@@ -32,7 +32,11 @@ describe('enrichedLine', () => {
     it(`keeps the original text byte for byte as a prefix (${what})`, () => {
       const line = enrichedLine(text, ENRICHMENT_JSON);
       expect(line.startsWith(prefixOf(text))).to.equal(true);
-      expect(Buffer.from(line, 'utf8').subarray(0, Buffer.byteLength(prefixOf(text))).equals(Buffer.from(prefixOf(text), 'utf8'))).to.equal(true);
+      expect(
+        Buffer.from(line, 'utf8')
+          .subarray(0, Buffer.byteLength(prefixOf(text)))
+          .equals(Buffer.from(prefixOf(text), 'utf8')),
+      ).to.equal(true);
       expect(line).to.equal(`${prefixOf(text)},"enrichment":${ENRICHMENT_JSON}}`);
       const parsed = JSON.parse(line) as Record<string, unknown>;
       expect(parsed.enrichment).to.deep.equal(ENRICHMENT);
@@ -63,15 +67,21 @@ describe('enrichedLine', () => {
 
   it('produces valid JSON whose original fields are unchanged, for any JSON object', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== 'enrichment'), fc.jsonValue({ maxDepth: 2 })), (object) => {
-        const text = JSON.stringify(object);
-        const line = enrichedLine(text, ENRICHMENT_JSON);
-        expect(line.startsWith(text.slice(0, -1))).to.equal(true);
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        expect(parsed.enrichment).to.deep.equal(ENRICHMENT);
-        delete parsed.enrichment;
-        expect(parsed).to.deep.equal(JSON.parse(text));
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ maxLength: 8 }).filter((k) => k !== 'enrichment'),
+          fc.jsonValue({ maxDepth: 2 }),
+        ),
+        (object) => {
+          const text = JSON.stringify(object);
+          const line = enrichedLine(text, ENRICHMENT_JSON);
+          expect(line.startsWith(text.slice(0, -1))).to.equal(true);
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          expect(parsed.enrichment).to.deep.equal(ENRICHMENT);
+          delete parsed.enrichment;
+          expect(parsed).to.deep.equal(JSON.parse(text));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -33,7 +33,24 @@ describe('partitionKeysOf', () => {
   });
 
   it('accepts the region names AWS uses across its partitions', () => {
-    for (const region of ['us-east-1', 'us-west-2', 'eu-central-2', 'ap-southeast-5', 'ap-northeast-3', 'sa-east-1', 'ca-west-1', 'me-central-1', 'af-south-1', 'il-central-1', 'mx-central-1', 'cn-north-1', 'cn-northwest-1', 'us-gov-west-1', 'us-iso-east-1', 'us-isob-east-1']) {
+    for (const region of [
+      'us-east-1',
+      'us-west-2',
+      'eu-central-2',
+      'ap-southeast-5',
+      'ap-northeast-3',
+      'sa-east-1',
+      'ca-west-1',
+      'me-central-1',
+      'af-south-1',
+      'il-central-1',
+      'mx-central-1',
+      'cn-north-1',
+      'cn-northwest-1',
+      'us-gov-west-1',
+      'us-iso-east-1',
+      'us-isob-east-1',
+    ]) {
       expect(partitionKeysOf(cloudTrailEvent({ awsRegion: region }), ARRIVAL).region, region).to.equal(region);
     }
   });
@@ -57,13 +74,30 @@ describe('partitionKeysOf', () => {
     it('maps accounts outside a configured allowlist to "other" and keeps those in it', () => {
       const accountAllowlist = new Set(['111122223333']);
       expect(partitionKeysOf(cloudTrailEvent(), ARRIVAL, { accountAllowlist }).account).to.equal('111122223333');
-      expect(partitionKeysOf(cloudTrailEvent({ recipientAccountId: '444455556666' }), ARRIVAL, { accountAllowlist }).account).to.equal('other');
-      expect(partitionKeysOf(cloudTrailEvent({ recipientAccountId: 'garbage' }), ARRIVAL, { accountAllowlist }).account).to.equal('unknown');
+      expect(partitionKeysOf(cloudTrailEvent({ recipientAccountId: '444455556666' }), ARRIVAL, { accountAllowlist }).account).to.equal(
+        'other',
+      );
+      expect(partitionKeysOf(cloudTrailEvent({ recipientAccountId: 'garbage' }), ARRIVAL, { accountAllowlist }).account).to.equal(
+        'unknown',
+      );
     });
   });
 
   describe('region', () => {
-    for (const value of [undefined, null, 42, '', 'US-EAST-1', 'us-east', 'moon-east-1', 'us-east-123', 'us-east-1 ', 'us-east-1/../x', 'global', 'us-upper-1']) {
+    for (const value of [
+      undefined,
+      null,
+      42,
+      '',
+      'US-EAST-1',
+      'us-east',
+      'moon-east-1',
+      'us-east-123',
+      'us-east-1 ',
+      'us-east-1/../x',
+      'global',
+      'us-upper-1',
+    ]) {
       it(`falls back to "unknown" for awsRegion ${JSON.stringify(value)}`, () => {
         expect(partitionKeysOf(cloudTrailEvent({ awsRegion: value }), ARRIVAL).region).to.equal('unknown');
       });
@@ -99,7 +133,23 @@ describe('partitionKeysOf', () => {
   });
 
   it('never lets crafted values into a key', () => {
-    const crafted = ['../', '../../etc', 'a/b', 'a=b', 'x\ny', '\u0000', 'é', '🚀', '%2F', '.', '..', 'A'.repeat(10_000), '111122223333/../x', 'us-east-1\n', '2026-11-20T00:00:00Z/../x'];
+    const crafted = [
+      '../',
+      '../../etc',
+      'a/b',
+      'a=b',
+      'x\ny',
+      '\u0000',
+      'é',
+      '🚀',
+      '%2F',
+      '.',
+      '..',
+      'A'.repeat(10_000),
+      '111122223333/../x',
+      'us-east-1\n',
+      '2026-11-20T00:00:00Z/../x',
+    ];
     for (const value of crafted) {
       const keys = partitionKeysOf(cloudTrailEvent({ recipientAccountId: value, awsRegion: value, eventTime: value }), ARRIVAL);
       expectSafe(keys);
@@ -117,8 +167,16 @@ describe('partitionKeysOf', () => {
       .map(([t, h]) => `${t.slice(0, 19)}${h < 0 ? '-' : '+'}${String(Math.abs(h)).padStart(2, '0')}:00`);
     const eventArb = fc.record({
       recipientAccountId: maybe(fc.oneof(fc.stringMatching(/^\d{12}$/), fc.string({ unit: 'binary', maxLength: 20 }))),
-      awsRegion: maybe(fc.oneof(fc.constantFrom('us-east-1', 'eu-west-3', 'us-gov-east-1'), fc.string({ maxLength: 30 }), fc.stringMatching(/^[a-z-]{2,10}-\d{1,3}$/))),
-      eventTime: maybe(fc.oneof(isoTime, offsetTime, fc.string({ maxLength: 30 }), fc.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/))),
+      awsRegion: maybe(
+        fc.oneof(
+          fc.constantFrom('us-east-1', 'eu-west-3', 'us-gov-east-1'),
+          fc.string({ maxLength: 30 }),
+          fc.stringMatching(/^[a-z-]{2,10}-\d{1,3}$/),
+        ),
+      ),
+      eventTime: maybe(
+        fc.oneof(isoTime, offsetTime, fc.string({ maxLength: 30 }), fc.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)),
+      ),
     });
     const arrivalArb = fc.integer({ min: Date.UTC(2014, 0, 1), max: Date.UTC(2035, 0, 1) });
     fc.assert(
@@ -166,7 +224,9 @@ describe('sanitisePartitionKeys', () => {
 
   it('keeps the fallback accounts "unknown" and "other"', () => {
     expect(sanitisePartitionKeys({ ...valid, account: 'unknown' }, ARRIVAL).account).to.equal('unknown');
-    expect(sanitisePartitionKeys({ ...valid, account: 'other' }, ARRIVAL, { accountAllowlist: new Set(['111122223333']) }).account).to.equal('other');
+    expect(
+      sanitisePartitionKeys({ ...valid, account: 'other' }, ARRIVAL, { accountAllowlist: new Set(['111122223333']) }).account,
+    ).to.equal('other');
   });
 
   it('applies the account allowlist', () => {
@@ -187,7 +247,12 @@ describe('sanitisePartitionKeys', () => {
   });
 
   it('gives safe keys for any header values', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.stringMatching(/^\d{4}-\d{2}-\d{2}$/), fc.stringMatching(/^\d{12}$/), fc.constantFrom('unknown', 'other', 'us-east-1'));
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      fc.stringMatching(/^\d{12}$/),
+      fc.constantFrom('unknown', 'other', 'us-east-1'),
+    );
     fc.assert(
       fc.property(text, text, text, (account, region, dt) => {
         expectSafe(sanitisePartitionKeys({ account, region, dt }, ARRIVAL));

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { base64Length, HEAVY_LINE_BYTES, LAMBDA_RESPONSE_LIMIT, RESPONSE_BUDGET } from '../../../src/8-deliver/limits.ts';
-import { joinLines, maxEnvelopeBody, planResponse, splitFirstGroup, type OutputLine, type PlanInput, type PlannedRecord, type ReingestPart } from '../../../src/8-deliver/plan.ts';
+import {
+  joinLines,
+  maxEnvelopeBody,
+  planResponse,
+  splitFirstGroup,
+  type OutputLine,
+  type PlanInput,
+  type PlannedRecord,
+  type ReingestPart,
+} from '../../../src/8-deliver/plan.ts';
 import type { PartitionKeys } from '../../../src/model.ts';
 
 const A: PartitionKeys = { account: '111122223333', region: 'us-east-1', dt: '2026-11-20' };
@@ -18,11 +27,21 @@ function line(keys: PartitionKeys, size = 60): OutputLine {
 
 function okBodyLines(record: PlannedRecord | undefined): string[] {
   if (record === undefined || record.result !== 'Ok') return [];
-  return record.body.toString('utf8').split('\n').filter((l) => l.length > 0);
+  return record.body
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 function reingestedTexts(parts: readonly ReingestPart[]): string[] {
-  return parts.flatMap((part) => (part.kind === 'lines' ? part.lines.map((l) => l.text) : part.body.toString('utf8').split('\n').filter((l) => l.length > 0)));
+  return parts.flatMap((part) =>
+    part.kind === 'lines'
+      ? part.lines.map((l) => l.text)
+      : part.body
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+  );
 }
 
 describe('planResponse', () => {
@@ -175,22 +194,40 @@ describe('planResponse', () => {
       { kind: 'failed', recordId: 'f', data: 'AAAA' },
       { kind: 'events', recordId: 'r2', lines: [line(C, 3000)] },
     ];
-    expect(planResponse(inputs, { mode: 's3', responseBudget: 3000 })).to.deep.equal(planResponse(inputs, { mode: 's3', responseBudget: 3000 }));
+    expect(planResponse(inputs, { mode: 's3', responseBudget: 3000 })).to.deep.equal(
+      planResponse(inputs, { mode: 's3', responseBudget: 3000 }),
+    );
   });
 
   describe('properties', () => {
     const keysArb = fc.constantFrom(A, B, C);
     const inputArb = (i: number): fc.Arbitrary<PlanInput> =>
       fc.oneof(
-        { weight: 6, arbitrary: fc.array(fc.tuple(keysArb, fc.integer({ min: 12, max: 3000 })), { maxLength: 8 }).map((ls) => ({ kind: 'events' as const, recordId: `r${i}`, lines: ls.map(([k, s]) => line(k, s)) })) },
+        {
+          weight: 6,
+          arbitrary: fc
+            .array(fc.tuple(keysArb, fc.integer({ min: 12, max: 3000 })), { maxLength: 8 })
+            .map((ls) => ({ kind: 'events' as const, recordId: `r${i}`, lines: ls.map(([k, s]) => line(k, s)) })),
+        },
         {
           weight: 2,
           arbitrary: fc.array(fc.integer({ min: 12, max: 2000 }), { minLength: 1, maxLength: 4 }).map((sizes) => {
             const lines = sizes.map((s) => line(A, s).text);
-            return { kind: 'passthrough' as const, recordId: `r${i}`, body: Buffer.from(lines.map((t) => `${t}\n`).join('')), keys: A, lines: lines.length };
+            return {
+              kind: 'passthrough' as const,
+              recordId: `r${i}`,
+              body: Buffer.from(lines.map((t) => `${t}\n`).join('')),
+              keys: A,
+              lines: lines.length,
+            };
           }),
         },
-        { weight: 1, arbitrary: fc.integer({ min: 0, max: 3000 }).map((n) => ({ kind: 'failed' as const, recordId: `r${i}`, data: 'A'.repeat(n * 4) })) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .integer({ min: 0, max: 3000 })
+            .map((n) => ({ kind: 'failed' as const, recordId: `r${i}`, data: 'A'.repeat(n * 4) })),
+        },
         { weight: 1, arbitrary: fc.constant({ kind: 'dropped' as const, recordId: `r${i}` }) },
       );
     const inputsArb = fc.integer({ min: 0, max: 12 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => inputArb(i))));
@@ -203,12 +240,22 @@ describe('planResponse', () => {
             expect(plan.records.map((r) => r.recordId)).to.deep.equal(inputs.map((r) => r.recordId));
 
             const inTexts = inputs.flatMap((input) =>
-              input.kind === 'events' ? input.lines.map((l) => l.text) : input.kind === 'passthrough' ? input.body.toString('utf8').split('\n').filter((l) => l.length > 0) : [],
+              input.kind === 'events'
+                ? input.lines.map((l) => l.text)
+                : input.kind === 'passthrough'
+                  ? input.body
+                      .toString('utf8')
+                      .split('\n')
+                      .filter((l) => l.length > 0)
+                  : [],
             );
             const outTexts = [...plan.records.flatMap((r) => okBodyLines(r)), ...reingestedTexts(plan.reingest)];
             expect([...outTexts].sort()).to.deep.equal([...inTexts].sort());
 
-            const inLines = inputs.reduce((n, input) => n + (input.kind === 'events' ? input.lines.length : input.kind === 'passthrough' ? input.lines : 0), 0);
+            const inLines = inputs.reduce(
+              (n, input) => n + (input.kind === 'events' ? input.lines.length : input.kind === 'passthrough' ? input.lines : 0),
+              0,
+            );
             const returned = plan.records.reduce((n, r) => n + (r.result === 'Ok' ? r.lines : 0), 0);
             const reingested = plan.reingest.reduce((n, p) => n + (p.kind === 'lines' ? p.lines.length : p.lines), 0);
             expect(returned + reingested).to.equal(inLines);

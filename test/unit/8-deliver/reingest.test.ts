@@ -30,7 +30,10 @@ function open(record: ReingestRecord): Envelope {
 }
 
 function bodyLines(envelope: Envelope): string[] {
-  return envelope.body.toString('utf8').split('\n').filter((l) => l.length > 0);
+  return envelope.body
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 const S3 = { mode: 's3' as const, maxRecordBytes: FIREHOSE_MAX_RECORD_BYTES };
@@ -57,7 +60,10 @@ describe('buildEnvelopes', () => {
 
   it('puts one document per envelope without partition keys (OpenSearch)', () => {
     const lines = [line(A), line(A), line(B)];
-    const built = buildEnvelopes([{ kind: 'lines', origin: 'r1', lines }], { mode: 'opensearch', maxRecordBytes: FIREHOSE_MAX_RECORD_BYTES });
+    const built = buildEnvelopes([{ kind: 'lines', origin: 'r1', lines }], {
+      mode: 'opensearch',
+      maxRecordBytes: FIREHOSE_MAX_RECORD_BYTES,
+    });
     const envelopes = built.records.map(open);
     expect(envelopes.map((e) => e.header)).to.deep.equal(lines.map(() => ({ v: 1, n: 1, origin: 'r1' })));
     expect(envelopes.map((e) => e.body.toString('utf8'))).to.deep.equal(lines.map((l) => l.text));
@@ -119,7 +125,10 @@ describe('buildEnvelopes', () => {
     expect(envelope.body.equals(body)).to.equal(true);
 
     const noisy = Buffer.from(`${noisyLine(A, 4000).text}\n`);
-    const tooBig = buildEnvelopes([{ kind: 'envelope', origin: 'p2', body: noisy, keys: A, lines: 1 }], { mode: 's3', maxRecordBytes: 1000 });
+    const tooBig = buildEnvelopes([{ kind: 'envelope', origin: 'p2', body: noisy, keys: A, lines: 1 }], {
+      mode: 's3',
+      maxRecordBytes: 1000,
+    });
     expect([...tooBig.unsendable]).to.deep.equal(['p2']);
     expect(tooBig.records).to.deep.equal([]);
   });
@@ -142,7 +151,11 @@ describe('buildEnvelopes', () => {
     const single = buildEnvelopes([{ kind: 'lines', origin: 'r1', lines: [noisyLine(A, 600)] }], { mode: 's3', maxRecordBytes: 100_000 });
     const size = single.records[0]!.data.length;
     const longKey = 'k'.repeat(200);
-    const tight = buildEnvelopes([{ kind: 'lines', origin: 'r1', lines: [noisyLine(A, 600)] }], { mode: 's3', maxRecordBytes: size + 100, partitionKeyOf: () => longKey });
+    const tight = buildEnvelopes([{ kind: 'lines', origin: 'r1', lines: [noisyLine(A, 600)] }], {
+      mode: 's3',
+      maxRecordBytes: size + 100,
+      partitionKeyOf: () => longKey,
+    });
     expect([...tight.unsendable]).to.deep.equal(['r1']);
   });
 });
@@ -153,7 +166,10 @@ class ScriptedSink implements RecordSink {
   constructor(
     readonly maxBatchRecords: number,
     readonly maxBatchBytes: number,
-    private readonly behaviour: (call: number, batch: readonly ReingestRecord[]) => { index: number; errorCode: string }[] | Error = () => [],
+    private readonly behaviour: (
+      call: number,
+      batch: readonly ReingestRecord[],
+    ) => { index: number; errorCode: string }[] | Error = () => [],
   ) {}
   sizeOf(record: ReingestRecord): number {
     return record.data.length;
@@ -217,7 +233,9 @@ describe('reingest', () => {
   });
 
   it('retries only the failed entries until they succeed, with exponential backoff and jitter', async () => {
-    const sink = new MemorySink((call, index) => (call <= 3 && index === 0 ? 'ServiceUnavailableException' : call === 1 && index === 2 ? 'InternalFailure' : undefined));
+    const sink = new MemorySink((call, index) =>
+      call <= 3 && index === 0 ? 'ServiceUnavailableException' : call === 1 && index === 2 ? 'InternalFailure' : undefined,
+    );
     const input = records(4);
     const options = retry();
     const outcome = await reingest(input, sink, options);
@@ -246,7 +264,10 @@ describe('reingest', () => {
       error = err;
     }
     expect(error).to.be.instanceOf(ReingestionError);
-    expect((error as Error).message).to.include('ServiceUnavailableException').and.include('2 of 2').and.include('3 attempts');
+    expect((error as Error).message)
+      .to.include('ServiceUnavailableException')
+      .and.include('2 of 2')
+      .and.include('3 attempts');
     expect(sink.calls).to.equal(3);
     expect(options.delays).to.have.length(2);
   });
@@ -289,7 +310,12 @@ describe('reingest', () => {
 
   it('logs each retry with the error codes', async () => {
     const warnings: Record<string, unknown>[] = [];
-    const log = { debug() {}, info() {}, error() {}, warn: (_m: string, extra?: Record<string, unknown>) => void warnings.push(extra ?? {}) };
+    const log = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_m: string, extra?: Record<string, unknown>) => void warnings.push(extra ?? {}),
+    };
     const sink = new MemorySink((call) => (call === 1 ? 'InternalFailure' : undefined));
     await reingest(records(2), sink, retry({ log }));
     expect(warnings).to.have.length(1);

@@ -70,7 +70,9 @@ describe('FirehoseSink', () => {
   it('declares the PutRecordBatch limits and counts data bytes', () => {
     const sink = new FirehoseSink(new FirehoseClient(clientOptions), 'my-stream');
     expect(sink.maxBatchRecords).to.equal(FIREHOSE_BATCH_MAX_RECORDS).and.equal(500);
-    expect(sink.maxBatchBytes).to.equal(FIREHOSE_BATCH_MAX_BYTES).and.equal(4 * 1024 * 1024);
+    expect(sink.maxBatchBytes)
+      .to.equal(FIREHOSE_BATCH_MAX_BYTES)
+      .and.equal(4 * 1024 * 1024);
     expect(sink.sizeOf(record('abcd'))).to.equal(4);
   });
 });
@@ -81,7 +83,13 @@ describe('KinesisSink', () => {
   after(() => kinesis.restore());
 
   it('sends PutRecords to the stream ARN with each record’s partition key', async () => {
-    kinesis.on(PutRecordsCommand).resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1', ShardId: 's' }, { SequenceNumber: '2', ShardId: 's' }] });
+    kinesis.on(PutRecordsCommand).resolves({
+      FailedRecordCount: 0,
+      Records: [
+        { SequenceNumber: '1', ShardId: 's' },
+        { SequenceNumber: '2', ShardId: 's' },
+      ],
+    });
     const sink = new KinesisSink(new KinesisClient(clientOptions), STREAM_ARN);
     const result = await sink.putBatch([record('a', { partitionKey: 'pk-1' }), record('b', { partitionKey: 'pk-2' })]);
     expect(result).to.deep.equal({ failed: [] });
@@ -104,7 +112,10 @@ describe('KinesisSink', () => {
   it('maps per-record error codes to failed indices', async () => {
     kinesis.on(PutRecordsCommand).resolves({
       FailedRecordCount: 1,
-      Records: [{ SequenceNumber: '1', ShardId: 's' }, { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }],
+      Records: [
+        { SequenceNumber: '1', ShardId: 's' },
+        { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' },
+      ],
     });
     const sink = new KinesisSink(new KinesisClient(clientOptions), STREAM_ARN);
     expect(await sink.putBatch([record('a', { partitionKey: 'p' }), record('b', { partitionKey: 'p' })])).to.deep.equal({
@@ -115,7 +126,9 @@ describe('KinesisSink', () => {
   it('declares the PutRecords limits and counts data and partition key bytes', () => {
     const sink = new KinesisSink(new KinesisClient(clientOptions), STREAM_ARN);
     expect(sink.maxBatchRecords).to.equal(KINESIS_BATCH_MAX_RECORDS).and.equal(500);
-    expect(sink.maxBatchBytes).to.equal(KINESIS_BATCH_MAX_BYTES).and.equal(5 * 1024 * 1024);
+    expect(sink.maxBatchBytes)
+      .to.equal(KINESIS_BATCH_MAX_BYTES)
+      .and.equal(5 * 1024 * 1024);
     expect(sink.sizeOf(record('abcd', { partitionKey: 'pk' }))).to.equal(6);
     expect(sink.sizeOf(record('abcd', { partitionKey: 'é' }))).to.equal(6); // UTF-8 bytes
   });

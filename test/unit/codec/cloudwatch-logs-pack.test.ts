@@ -75,7 +75,13 @@ describe('CloudWatchLogsPacker', () => {
   });
 
   it('closes a batch when an event is more than 5 minutes from the batch’s first', () => {
-    const texts = [at('2026-11-20T10:00:00Z'), at('2026-11-20T10:04:59Z'), at('2026-11-20T10:05:01Z'), at('2026-11-20T10:05:02Z'), at('2026-11-20T09:59:00Z')];
+    const texts = [
+      at('2026-11-20T10:00:00Z'),
+      at('2026-11-20T10:04:59Z'),
+      at('2026-11-20T10:05:01Z'),
+      at('2026-11-20T10:05:02Z'),
+      at('2026-11-20T09:59:00Z'),
+    ];
     const { payloads } = pack(texts);
     expect(payloads.map((p) => p.logEvents.map((e) => e.message))).to.deep.equal([[texts[0], texts[1]], [texts[2], texts[3]], [texts[4]]]);
   });

@@ -23,7 +23,9 @@ describe('validateResources (AWS resource specification)', function () {
   });
 
   it('rejects a resource type that does not exist', () => {
-    expect(validateResources({ Thing: { Type: 'AWS::S3::Buckett', Properties: {} } })).to.deep.equal(['Thing: unknown resource type AWS::S3::Buckett']);
+    expect(validateResources({ Thing: { Type: 'AWS::S3::Buckett', Properties: {} } })).to.deep.equal([
+      'Thing: unknown resource type AWS::S3::Buckett',
+    ]);
   });
 
   it('rejects an unknown property at the top level and deep inside a nested type', () => {
@@ -51,14 +53,20 @@ describe('validateResources (AWS resource specification)', function () {
 
   it('checks both branches of Fn::If and ignores AWS::NoValue', () => {
     const problems = validateResources(
-      stream({ ...destination, BufferingHints: { 'Fn::If': ['C', { SizeInMBs: 64 }, { Sized: 1 }] }, S3BackupMode: { 'Fn::If': ['C', 'Enabled', { Ref: 'AWS::NoValue' }] } }),
+      stream({
+        ...destination,
+        BufferingHints: { 'Fn::If': ['C', { SizeInMBs: 64 }, { Sized: 1 }] },
+        S3BackupMode: { 'Fn::If': ['C', 'Enabled', { Ref: 'AWS::NoValue' }] },
+      }),
     );
     expect(problems).to.have.length(1);
     expect(problems[0]).to.include('BufferingHints<If>: unknown property Sized');
   });
 
   it('rejects an unknown resource attribute', () => {
-    expect(validateResources({ Topic: { Type: 'AWS::SNS::Topic', DependOn: 'X' } })).to.deep.equal(['Topic: unknown resource attribute DependOn']);
+    expect(validateResources({ Topic: { Type: 'AWS::SNS::Topic', DependOn: 'X' } })).to.deep.equal([
+      'Topic: unknown resource attribute DependOn',
+    ]);
   });
 
   it('accepts serverless variables in typed positions only when asked to (fragments before packaging)', () => {

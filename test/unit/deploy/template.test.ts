@@ -1033,7 +1033,7 @@ describe('serverless deployment (generated CloudFormation)', function () {
       const paths = obj(transformer.InputPathsMap, 'InputPathsMap');
       // Every path names a field of the finding schema (generated from the code).
       for (const [name, path] of Object.entries(paths)) {
-        let node: Record<string, unknown> = FINDING_SCHEMA as unknown as Record<string, unknown>;
+        let node: Record<string, unknown> = FINDING_SCHEMA;
         for (const part of String(path)
           .replace(/^\$\.detail\./, '')
           .split('.')) {

@@ -9,13 +9,13 @@ function linear(ranges: AsnRange[], ip: bigint): AsnRange | undefined {
 /** Disjoint sorted ranges from random cut points. */
 function rangesArb(bits: number): fc.Arbitrary<AsnRange[]> {
   const max = (1n << BigInt(bits)) - 1n;
-  return fc
-    .uniqueArray(fc.bigInt({ min: 0n, max }), { minLength: 2, maxLength: 60 })
-    .chain((cuts) =>
-      fc.array(fc.record({ asn: fc.integer({ min: 0, max: 4_294_967_295 }), org: fc.constantFrom('', 'A, Inc.', 'Ünïcode Org', 'B') }), {
+  return fc.uniqueArray(fc.bigInt({ min: 0n, max }), { minLength: 2, maxLength: 60 }).chain((cuts) =>
+    fc
+      .array(fc.record({ asn: fc.integer({ min: 0, max: 4_294_967_295 }), org: fc.constantFrom('', 'A, Inc.', 'Ünïcode Org', 'B') }), {
         minLength: cuts.length,
         maxLength: cuts.length,
-      }).map((meta) => {
+      })
+      .map((meta) => {
         const sorted = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
         const out: AsnRange[] = [];
         for (let i = 0; i + 1 < sorted.length; i += 2) {
@@ -23,7 +23,7 @@ function rangesArb(bits: number): fc.Arbitrary<AsnRange[]> {
         }
         return out;
       }),
-    );
+  );
 }
 
 describe('AsnTable', () => {
@@ -45,19 +45,23 @@ describe('AsnTable', () => {
   ] as const) {
     it(`finds the same range as a linear scan (IPv${family}, property)`, () => {
       fc.assert(
-        fc.property(rangesArb(bits), fc.array(fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }), { maxLength: 30 }), (ranges, probes) => {
-          const table = new AsnTable(encodeAsnTable(family, ranges));
-          expect(table.family).to.equal(family);
-          for (const ip of [...probes, ...ranges.flatMap((r) => [r.start, r.end, r.start - 1n, r.end + 1n].filter((x) => x >= 0n))]) {
-            const expected = linear(ranges, ip);
-            const got = table.lookup(ip);
-            if (expected === undefined || expected.asn === 0) expect(got, String(ip)).to.equal(undefined);
-            else {
-              expect(got?.number).to.equal(expected.asn);
-              expect(got?.organization).to.equal(expected.organization === '' ? undefined : expected.organization);
+        fc.property(
+          rangesArb(bits),
+          fc.array(fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }), { maxLength: 30 }),
+          (ranges, probes) => {
+            const table = new AsnTable(encodeAsnTable(family, ranges));
+            expect(table.family).to.equal(family);
+            for (const ip of [...probes, ...ranges.flatMap((r) => [r.start, r.end, r.start - 1n, r.end + 1n].filter((x) => x >= 0n))]) {
+              const expected = linear(ranges, ip);
+              const got = table.lookup(ip);
+              if (expected === undefined || expected.asn === 0) expect(got, String(ip)).to.equal(undefined);
+              else {
+                expect(got?.number).to.equal(expected.asn);
+                expect(got?.organization).to.equal(expected.organization === '' ? undefined : expected.organization);
+              }
             }
-          }
-        }),
+          },
+        ),
         { numRuns: 60 },
       );
     });

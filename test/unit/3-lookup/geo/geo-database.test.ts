@@ -25,7 +25,16 @@ describe('openGeoDatabase', () => {
         networks: [
           {
             cidr: '81.2.69.0/24',
-            record: { country_code: 'GB', state1: 'England', state2: '', city: 'London', postcode: '', latitude: 51.5143, longitude: -0.0912, timezone: '' },
+            record: {
+              country_code: 'GB',
+              state1: 'England',
+              state2: '',
+              city: 'London',
+              postcode: '',
+              latitude: 51.5143,
+              longitude: -0.0912,
+              timezone: '',
+            },
           },
         ],
       }),
@@ -35,10 +44,15 @@ describe('openGeoDatabase', () => {
       writeMmdb({
         databaseType: 'city ipv6',
         ipVersion: 6,
-        networks: [{ cidr: '2a03:2880::/32', record: { country_code: 'IE', state1: 'Leinster', city: 'Dublin', latitude: 53.35, longitude: -6.26 } }],
+        networks: [
+          { cidr: '2a03:2880::/32', record: { country_code: 'IE', state1: 'Leinster', city: 'Dublin', latitude: 53.35, longitude: -6.26 } },
+        ],
       }),
     );
-    writeFileSync(join(dir, 'asn-ipv4.bin'), encodeAsnTable(4, [{ start: 0x51024500n, end: 0x510245ffn, asn: 20712, organization: 'Andrews & Arnold Ltd' }]));
+    writeFileSync(
+      join(dir, 'asn-ipv4.bin'),
+      encodeAsnTable(4, [{ start: 0x51024500n, end: 0x510245ffn, asn: 20712, organization: 'Andrews & Arnold Ltd' }]),
+    );
     writeFileSync(
       join(dir, 'asn-ipv6.bin'),
       encodeAsnTable(6, [{ start: 0x2a032880n << 96n, end: (0x2a032881n << 96n) - 1n, asn: 32934, organization: 'Facebook, Inc.' }]),
@@ -96,7 +110,15 @@ describe('openGeoDatabase', () => {
     expect(db.sources.city).to.match(/GeoLite2-City\.mmdb$/);
     expect(db.sources.asn).to.match(/GeoLite2-ASN\.mmdb$/);
     expect(db.lookup('81.2.69.160')).to.deep.equal({
-      geo: { countryCode: 'GB', countryName: 'United Kingdom', region: 'England', city: 'Boxford', latitude: 51.75, longitude: -1.25, timezone: 'Europe/London' },
+      geo: {
+        countryCode: 'GB',
+        countryName: 'United Kingdom',
+        region: 'England',
+        city: 'Boxford',
+        latitude: 51.75,
+        longitude: -1.25,
+        timezone: 'Europe/London',
+      },
       as: { number: 20712, organization: 'Andrews & Arnold Ltd' },
     });
     expect(db.lookup('2001:4860:4860::8888')).to.deep.equal({

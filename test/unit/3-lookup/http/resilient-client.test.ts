@@ -38,7 +38,11 @@ function client(responses: (HttpResponse | Error)[], opts: { maxRetries?: number
   return { c, sleeps, urls, breaker };
 }
 
-const ok = (body: unknown, status = 200, headers: Record<string, string> = {}): HttpResponse => ({ status, headers, body: JSON.stringify(body) });
+const ok = (body: unknown, status = 200, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers,
+  body: JSON.stringify(body),
+});
 const classify = (res: HttpResponse): Classified<unknown> => classifyStatus(res, Date.now()) ?? { kind: 'ok', value: JSON.parse(res.body) };
 const ctx = () => ({ deadline: Date.now() + 60_000, signal: new AbortController().signal, secrets: [KEY] });
 
@@ -96,7 +100,11 @@ describe('ResilientClient', () => {
 
   it('sends nothing once the deadline has passed', async () => {
     const { c, urls } = client([ok({})]);
-    const res = await c.call({ url: 'https://x/' }, classify, { deadline: Date.now() - 1, signal: new AbortController().signal, secrets: [] });
+    const res = await c.call({ url: 'https://x/' }, classify, {
+      deadline: Date.now() - 1,
+      signal: new AbortController().signal,
+      secrets: [],
+    });
     expect(!res.ok && res.error.kind).to.equal('deadline');
     expect(urls).to.have.length(0);
   });

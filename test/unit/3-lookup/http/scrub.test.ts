@@ -48,9 +48,12 @@ describe('scrubSecrets', () => {
 
 describe('scrubError', () => {
   it('keeps name, code and message, scrubbed, and drops the cause', () => {
-    const err = Object.assign(new Error('Timeout awaiting request for https://x/api/json/ip/SECRETKEY123/1.2.3.4', { cause: new Error('SECRETKEY123') }), {
-      code: 'ETIMEDOUT',
-    });
+    const err = Object.assign(
+      new Error('Timeout awaiting request for https://x/api/json/ip/SECRETKEY123/1.2.3.4', { cause: new Error('SECRETKEY123') }),
+      {
+        code: 'ETIMEDOUT',
+      },
+    );
     const text = scrubError(err, ['SECRETKEY123']);
     expect(text).to.match(/^Error ETIMEDOUT: Timeout/);
     expect(text).not.to.include('SECRETKEY123');

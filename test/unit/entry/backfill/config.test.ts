@@ -4,7 +4,9 @@ import { ConfigError } from '../../../../src/errors.ts';
 
 describe('parseBackfillConfig', () => {
   it('reads the output bucket and prefix the deployment sets, with the default limits', () => {
-    expect(parseBackfillConfig({ OUTPUT_BUCKET: 'cloudtrail-enricher-dev-111122223333-us-east-1', OUTPUT_PREFIX: 'enriched/' })).to.deep.equal({
+    expect(
+      parseBackfillConfig({ OUTPUT_BUCKET: 'cloudtrail-enricher-dev-111122223333-us-east-1', OUTPUT_PREFIX: 'enriched/' }),
+    ).to.deep.equal({
       destination: { bucket: 'cloudtrail-enricher-dev-111122223333-us-east-1', prefix: 'enriched/' },
       limits: DEFAULT_OBJECT_LIMITS,
     });
@@ -26,7 +28,13 @@ describe('parseBackfillConfig', () => {
   });
 
   it('reads the object limits and bounds them', () => {
-    expect(parseObjectLimits({ CLOUDTRAIL_OBJECT_MAX_BYTES: '2048', CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES: '4096' })).to.deep.equal({ maxObjectBytes: 2048, maxDecompressedBytes: 4096 });
-    expect(() => parseObjectLimits({ CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES: String(1024 ** 3) })).to.throw(ConfigError, /CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES/);
+    expect(parseObjectLimits({ CLOUDTRAIL_OBJECT_MAX_BYTES: '2048', CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES: '4096' })).to.deep.equal({
+      maxObjectBytes: 2048,
+      maxDecompressedBytes: 4096,
+    });
+    expect(() => parseObjectLimits({ CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES: String(1024 ** 3) })).to.throw(
+      ConfigError,
+      /CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES/,
+    );
   });
 });

@@ -9,7 +9,13 @@ function s3Record(eventName: string, key = KEY, bucket = 'trail') {
 
 describe('parseBackfillEvent', () => {
   it('reads ObjectCreated records of an S3 notification (URL-decoded keys, version ids) and ignores others', () => {
-    const parsed = parseBackfillEvent({ Records: [s3Record('ObjectCreated:Put'), s3Record('ObjectRemoved:Delete'), s3Record('ObjectCreated:CompleteMultipartUpload', 'x%2By.json.gz')] });
+    const parsed = parseBackfillEvent({
+      Records: [
+        s3Record('ObjectCreated:Put'),
+        s3Record('ObjectRemoved:Delete'),
+        s3Record('ObjectCreated:CompleteMultipartUpload', 'x%2By.json.gz'),
+      ],
+    });
     expect(parsed).to.deep.equal({
       kind: 'notifications',
       objects: [
@@ -26,7 +32,15 @@ describe('parseBackfillEvent', () => {
       Records: [
         { eventSource: 'aws:sqs', messageId: '1', body: JSON.stringify(s3Event) },
         { eventSource: 'aws:sqs', messageId: '2', body: JSON.stringify({ Type: 'Notification', Message: JSON.stringify(s3Event) }) },
-        { eventSource: 'aws:sqs', messageId: '3', body: JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'trail' }, object: { key: 'raw key.json.gz' } } }) },
+        {
+          eventSource: 'aws:sqs',
+          messageId: '3',
+          body: JSON.stringify({
+            source: 'aws.s3',
+            'detail-type': 'Object Created',
+            detail: { bucket: { name: 'trail' }, object: { key: 'raw key.json.gz' } },
+          }),
+        },
         { eventSource: 'aws:sqs', messageId: '4', body: 'not json' },
       ],
     });
@@ -42,13 +56,27 @@ describe('parseBackfillEvent', () => {
 
   it('reads EventBridge "Object Created" keys as sent (not URL-encoded), with the decoded form as fallback', () => {
     expect(
-      parseBackfillEvent({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'trail' }, object: { key: 'a+b.json.gz', 'version-id': 'v1' } } }),
-    ).to.deep.equal({ kind: 'notifications', objects: [{ bucket: 'trail', key: 'a+b.json.gz', versionId: 'v1', alternateKey: 'a b.json.gz' }], ignored: 0 });
-    expect(parseBackfillEvent({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: {} })).to.deep.equal({ kind: 'notifications', objects: [], ignored: 1 });
+      parseBackfillEvent({
+        source: 'aws.s3',
+        'detail-type': 'Object Created',
+        detail: { bucket: { name: 'trail' }, object: { key: 'a+b.json.gz', 'version-id': 'v1' } },
+      }),
+    ).to.deep.equal({
+      kind: 'notifications',
+      objects: [{ bucket: 'trail', key: 'a+b.json.gz', versionId: 'v1', alternateKey: 'a b.json.gz' }],
+      ignored: 0,
+    });
+    expect(parseBackfillEvent({ source: 'aws.s3', 'detail-type': 'Object Deleted', detail: {} })).to.deep.equal({
+      kind: 'notifications',
+      objects: [],
+      ignored: 1,
+    });
   });
 
   it('recognises the S3 test event', () => {
-    expect(parseBackfillEvent({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-20T14:00:00.000Z', Bucket: 'trail' })).to.deep.equal({ kind: 'test' });
+    expect(
+      parseBackfillEvent({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-20T14:00:00.000Z', Bucket: 'trail' }),
+    ).to.deep.equal({ kind: 'test' });
   });
 
   it('reads Batch Operations tasks of schema 1.0 (bucket ARN) and 2.0 (bucket name)', () => {
@@ -59,7 +87,13 @@ describe('parseBackfillEvent', () => {
         job: { id: 'job' },
         tasks: [{ taskId: 't1', s3Key: 'a%20b.json.gz', s3VersionId: null, s3BucketArn: 'arn:aws-us-gov:s3:::trail' }],
       }),
-    ).to.deep.equal({ kind: 'batch', schemaVersion: '1.0', invocationId: 'inv', jobId: 'job', tasks: [{ taskId: 't1', ref: { bucket: 'trail', key: 'a b.json.gz', alternateKey: 'a%20b.json.gz' } }] });
+    ).to.deep.equal({
+      kind: 'batch',
+      schemaVersion: '1.0',
+      invocationId: 'inv',
+      jobId: 'job',
+      tasks: [{ taskId: 't1', ref: { bucket: 'trail', key: 'a b.json.gz', alternateKey: 'a%20b.json.gz' } }],
+    });
     expect(
       parseBackfillEvent({
         invocationSchemaVersion: '2.0',

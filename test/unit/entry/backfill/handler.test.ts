@@ -6,7 +6,9 @@ const source = { bucket: 'trail', key: 'AWSLogs/secret/key.json.gz' };
 
 describe('batchResult', () => {
   it('maps outcomes to the Batch Operations result codes', () => {
-    expect(batchResult({ status: 'written', source, eventsIn: 3, eventsOut: 3, counters: emptyEnrichCounters(), objects: [] })).to.deep.equal({
+    expect(
+      batchResult({ status: 'written', source, eventsIn: 3, eventsOut: 3, counters: emptyEnrichCounters(), objects: [] }),
+    ).to.deep.equal({
       resultCode: 'Succeeded',
       resultString: 'enriched 3 events into 0 objects',
     });
@@ -14,8 +16,13 @@ describe('batchResult', () => {
       resultCode: 'Succeeded',
       resultString: 'skipped: CloudTrail digest file (no events)',
     });
-    expect(batchResult({ status: 'failed', source, retryable: true, code: 'SlowDown', message: 'reading the object failed (SlowDown)' }).resultCode).to.equal('TemporaryFailure');
-    expect(batchResult({ status: 'failed', source, retryable: false, code: 'AccessDenied', message: 'access denied' }).resultCode).to.equal('PermanentFailure');
+    expect(
+      batchResult({ status: 'failed', source, retryable: true, code: 'SlowDown', message: 'reading the object failed (SlowDown)' })
+        .resultCode,
+    ).to.equal('TemporaryFailure');
+    expect(batchResult({ status: 'failed', source, retryable: false, code: 'AccessDenied', message: 'access denied' }).resultCode).to.equal(
+      'PermanentFailure',
+    );
     expect(batchResult(undefined)).to.deep.equal({ resultCode: 'PermanentFailure', resultString: 'task names no bucket and key' });
   });
 

@@ -78,7 +78,6 @@ export function busySummary(): InvocationSummary {
   };
   return {
     ...emptyEnrichCounters(),
-    recordFailures: {},
     alerts: { candidates: 5, sent: 2, duplicates: 1, grouped: 1, failed: 1, dedupErrors: 0, calls: 1, retries: 0 },
     eventsIn: 40,
     skipped: 1,
@@ -97,6 +96,7 @@ export function busySummary(): InvocationSummary {
     reingestCalls: 1,
     reingestRetries: 1,
     failureReasons: { 'not gzip': 1 },
+    recordFailures: { '49546986683135544286507457936321625675700192471156785154': 'not gzip' },
     durationMs: 42,
   };
 }
