@@ -9,7 +9,6 @@ import {
   PUT_EVENTS_MAX_ENTRY_BYTES,
   withEvent,
   type Candidate,
-  type Finding,
 } from '../../../src/6-alert/finding.ts';
 import { findingSchemaText, FINDING_SCHEMA_FILE } from '../../../scripts/build-finding-schema.ts';
 import { toAsff } from '../../../src/6-alert/securityhub.ts';
