@@ -46,7 +46,11 @@ describe('cloudtrail-enricher run over the bundled sample', function () {
     const validate = new Ajv2020({ allErrors: true, strict: true }).compile(
       JSON.parse(await readFile('schema/finding.schema.json', 'utf8')) as object,
     );
-    expect(found.filter((f) => !(validate(f))).map((f) => f.id)).to.deep.equal([]);
+    const invalid = found.filter((f) => {
+      const valid: boolean = validate(f);
+      return !valid;
+    });
+    expect(invalid.map((f) => f.id)).to.deep.equal([]);
     const text = printed.join('\n');
     expect(text).to.match(new RegExp(`findings\\s+${totals.findings.toLocaleString('en-US')} \\(CRITICAL \\d+ · HIGH [\\d,]+\\)`));
     expect(text).to.match(/\n {4}CRITICAL [\w.-]+( \(\+\d+\))?: \w+ by /);
