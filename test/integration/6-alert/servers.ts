@@ -52,7 +52,7 @@ async function start<T>(
     calls: [] as T[][],
     targets: [] as string[],
     requestBytes: [] as number[],
-    behaviour: (() => ({ kind: 'ok' })),
+    behaviour: () => ({ kind: 'ok' }),
     close: async () => undefined,
   } as AlertServer<T>;
   const server: Server = createServer((req, res) => {
