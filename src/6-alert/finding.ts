@@ -175,6 +175,22 @@ function sourceOf(enrichment: Readonly<Enrichment>): FindingSource {
   return out;
 }
 
+const RANK = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 } as const;
+
+/** The rule a person reads first: the highest priority among the reasons, then the highest score, then the id. */
+function leadRule(f: Pick<Finding, 'reasons' | 'rules'>): string | undefined {
+  let lead: FindingReason | undefined;
+  for (const r of f.reasons) {
+    if (
+      lead === undefined ||
+      RANK[r.priority] > RANK[lead.priority] ||
+      (RANK[r.priority] === RANK[lead.priority] && (r.score > lead.score || (r.score === lead.score && r.rule < lead.rule)))
+    )
+      lead = r;
+  }
+  return lead?.rule ?? f.rules[0];
+}
+
 /** `CRITICAL rule: EventName by principal from 203.0.113.7 (RU, AS64500 Org) in 111122223333/us-east-1`. */
 export function summaryLine(f: Omit<Finding, 'summary'>): string {
   const where = [
@@ -184,7 +200,7 @@ export function summaryLine(f: Omit<Finding, 'summary'>): string {
       : undefined,
   ].filter(Boolean);
   const from = f.source.address === undefined ? '' : ` from ${f.source.address}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
-  const line = `${f.priority} ${f.rules[0] ?? 'unknown-rule'}${f.rules.length > 1 ? ` (+${f.rules.length - 1})` : ''}: ${f.eventName ?? 'unknown event'} by ${f.principal.id}${from} in ${f.account ?? '?'}/${f.region ?? '?'}`;
+  const line = `${f.priority} ${leadRule(f) ?? 'unknown-rule'}${f.rules.length > 1 ? ` (+${f.rules.length - 1})` : ''}: ${f.eventName ?? 'unknown event'} by ${f.principal.id}${from} in ${f.account ?? '?'}/${f.region ?? '?'}`;
   return line.length <= 512 ? line : line.slice(0, 509) + '...';
 }
 

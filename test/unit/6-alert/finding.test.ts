@@ -54,10 +54,10 @@ describe('findings', () => {
     expect(await readFile(FINDING_SCHEMA_FILE, 'utf8')).to.equal(findingSchemaText());
   });
 
-  it('writes one readable line and the ATT&CK union', () => {
+  it('writes one readable line led by the strongest rule, and the ATT&CK union', () => {
     const f = buildFinding(candidate(cloudTrailEvent({ eventName: 'StopLogging' })));
     expect(f.summary).to.equal(
-      'CRITICAL activity.off-hours (+1): StopLogging by arn:aws:iam::111122223333:user/Alice from 203.0.113.7 (RU, AS64500 Example) in 111122223333/us-east-1',
+      'CRITICAL logging.cloudtrail-tampering (+1): StopLogging by arn:aws:iam::111122223333:user/Alice from 203.0.113.7 (RU, AS64500 Example) in 111122223333/us-east-1',
     );
     expect(f.attack).to.deep.equal({ tactics: ['defense-evasion'], techniques: ['T1562.008'] });
     expect(f.rules).to.deep.equal(['activity.off-hours', 'logging.cloudtrail-tampering']);
