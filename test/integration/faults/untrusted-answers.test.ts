@@ -48,6 +48,26 @@ function withKeptText(req: RecordedRequest, text: string): ScriptedResponse {
   }
 }
 
+/**
+ * The issue's case 4: one huge kept field per answer, in a body under the 2 MB cap, so the answer is accepted and
+ * the field would be kept whole (the multi-field answer above passes the cap and is rejected as a whole instead).
+ */
+function withOneHugeField(req: RecordedRequest, text: string): ScriptedResponse {
+  const base = healthyAnswer(req).body as Record<string, unknown>;
+  switch (routeOf(req).provider) {
+    case 'ipstack':
+      return { body: { ...base, city: text } };
+    case 'ipqualityscore':
+      return { body: { ...base, ISP: text } };
+    case 'abuseipdb': {
+      const data = (base as { data: Record<string, unknown> }).data;
+      return { body: { data: { ...data, isp: text } } };
+    }
+    default:
+      return { body: base };
+  }
+}
+
 function leakForms(key: string): string[] {
   return [key, encodeURIComponent(key), Buffer.from(key).toString('base64').replace(/=+$/, ''), JSON.stringify(key).slice(1, -1)];
 }
@@ -110,7 +130,7 @@ describe('untrusted provider answers end to end (issue 11 cases 4–7)', functio
 
   it('case 4: a 1.9 MB kept field is cut, the records holding its IP are delivered (not ProcessingFailed) and lines match the schema', async () => {
     const huge = 'A'.repeat(1_900_000);
-    const { outcome, lines } = await runBatch((req) => withKeptText(req, huge));
+    const { outcome, lines } = await runBatch((req) => withOneHugeField(req, huge));
     const failed = outcome.first.records.filter((r) => r.result === 'ProcessingFailed');
     expect(failed, 'only the garbage record fails').to.have.length(1);
     for (const line of lines) {
