@@ -3,7 +3,7 @@
  * Configuration, clients and enrichment stages are built once per container (cold start).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { parseObjectLimits } from '../src/entry/backfill/config.ts';
+import { parseObjectLimits } from '../src/codec/s3-object.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { instrumented } from '../src/observability/lambda.ts';
 import { powertoolsLog } from '../src/observability/logger.ts';

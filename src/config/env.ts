@@ -1,6 +1,6 @@
 /**
  * The one set of environment-parsing helpers and the one `Env` type. Every config parser (config/core.ts,
- * 3-lookup/config.ts, 5-rules/config.ts, entry/backfill/config.ts) reads its variables through these.
+ * 3-lookup/config.ts, 5-rules/config.ts, codec/s3-object.ts, entry/backfill/config.ts) reads its variables through these.
  *
  * Numbers are strict: an integer is `^\d+$` and a number `^\d+(\.\d+)?$` after trimming, so `1e3`, `0x10`,
  * `+5`, `-1` and `1_000` are refused (`Number()` alone would accept most of them). An empty or blank value

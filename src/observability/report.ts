@@ -1,4 +1,3 @@
-import type { InvocationSummary } from '../pipeline/transform.ts';
 import { Dimension, MetricName, type MetricNameValue, type MetricUnitName } from './metric-names.ts';
 
 export interface MetricValue {
@@ -19,8 +18,62 @@ export interface MetricsSink {
   publishWithDimensions(dimensions: Readonly<Record<string, string>>, metrics: readonly MetricValue[]): void;
 }
 
+/** Calls, errors and round trips (ms) of one lookup provider in one invocation. */
+export interface ProviderCounts {
+  readonly calls: number;
+  readonly errors: number;
+  readonly latencyMs: readonly number[];
+  readonly breakerOpen: boolean;
+}
+
+/** What the lookups of one invocation did (logged whole: the pipeline's stats may carry more fields). */
+export interface LookupCounts {
+  readonly uniqueIps: number;
+  readonly l1Hits: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly providerCalls: number;
+  readonly providerErrors: number;
+  readonly providers: Readonly<Record<string, ProviderCounts>>;
+}
+
+/** What the findings of one invocation came to. */
+export interface AlertCounts {
+  readonly sent: number;
+  readonly duplicates: number;
+  readonly grouped: number;
+  readonly failed: number;
+}
+
+/**
+ * The counts of one transform invocation that are logged and published. Declared here so observability depends on
+ * no later layer; the pipeline's `InvocationSummary` (src/pipeline/transform.ts) satisfies it structurally.
+ */
+export interface SummaryCounts {
+  readonly records: number;
+  readonly ok: number;
+  readonly dropped: number;
+  readonly processingFailed: number;
+  readonly eventsIn: number;
+  readonly eventsReturned: number;
+  readonly eventsReingested: number;
+  readonly passthroughEvents: number;
+  readonly passthroughDeferred: number;
+  readonly skipped: number;
+  readonly partial: number;
+  readonly partialByCause: Readonly<Record<string, number>>;
+  readonly reingestedRecords: number;
+  readonly reingestCalls: number;
+  readonly reingestRetries: number;
+  readonly lookup: LookupCounts;
+  readonly byPriority: Readonly<Record<string, number | undefined>>;
+  readonly alerts: AlertCounts;
+  readonly failureReasons: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+}
+
 /** One structured log line per invocation: counts only, never event payloads or addresses. */
-export function summaryLogFields(summary: InvocationSummary): Record<string, unknown> {
+export function summaryLogFields(summary: SummaryCounts): Record<string, unknown> {
   return {
     records: { in: summary.records, ok: summary.ok, dropped: summary.dropped, processingFailed: summary.processingFailed },
     events: {
@@ -43,7 +96,7 @@ export function summaryLogFields(summary: InvocationSummary): Record<string, unk
 }
 
 /** The same counts as EMF metrics. */
-export function publishSummaryMetrics(summary: InvocationSummary, metrics: MetricsSink): void {
+export function publishSummaryMetrics(summary: SummaryCounts, metrics: MetricsSink): void {
   const count = (name: MetricNameValue, value: number) => metrics.addMetric(name, 'Count', value);
   count(MetricName.RecordsIn, summary.records);
   count(MetricName.RecordsOk, summary.ok);
@@ -72,7 +125,7 @@ export function publishSummaryMetrics(summary: InvocationSummary, metrics: Metri
 }
 
 /** Per cause and per provider: one EMF object each, only for causes seen and providers enabled. */
-function publishBreakdowns(summary: Pick<InvocationSummary, 'partialByCause' | 'lookup'>, metrics: MetricsSink): void {
+function publishBreakdowns(summary: Pick<SummaryCounts, 'partialByCause' | 'lookup'>, metrics: MetricsSink): void {
   for (const [cause, n] of Object.entries(summary.partialByCause)) {
     if (n > 0) metrics.publishWithDimensions({ [Dimension.Cause]: cause }, [{ name: MetricName.EventsPartial, unit: 'Count', value: n }]);
   }

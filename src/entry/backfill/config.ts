@@ -1,53 +1,12 @@
 /**
- * Configuration of the S3 entry points (backfill Lambda, Object Lambda), parsed once at cold start.
- * Every variable read here is listed in BACKFILL_CONFIG_VARIABLES / OBJECT_LIMIT_VARIABLES.
+ * Configuration of the backfill, parsed once at cold start: its destination, and the object limits it shares with
+ * the Object Lambda (`codec/s3-object.ts`). Every variable read here is listed in BACKFILL_CONFIG_VARIABLES.
  * Misconfiguration throws ConfigError naming the variable and what was expected.
  */
 import { ConfigError } from '../../errors.ts';
 import type { ConfigVariable } from '../../config/core.ts';
-import { intVar, type Env } from '../../config/env.ts';
-
-/** Bounds on one CloudTrail object: what is downloaded, and what it may decompress to (gzip-bomb guard). */
-export interface ObjectLimits {
-  /** Largest object (bytes as stored) that is read. */
-  readonly maxObjectBytes: number;
-  /** Largest decompressed body. */
-  readonly maxDecompressedBytes: number;
-}
-
-/**
- * CloudTrail delivers a file per account and region about every five minutes; even busy accounts write files of
- * a few MB compressed (they compress ~10–20×). 32 MiB stored / 128 MiB decompressed covers them with room to spare
- * and keeps one object (text + parsed events + output) well inside a 1,024 MB function.
- */
-export const DEFAULT_OBJECT_LIMITS: ObjectLimits = { maxObjectBytes: 32 * 1024 * 1024, maxDecompressedBytes: 128 * 1024 * 1024 };
-
-export const OBJECT_LIMIT_VARIABLES: readonly ConfigVariable[] = [
-  {
-    name: 'CLOUDTRAIL_OBJECT_MAX_BYTES',
-    default: String(DEFAULT_OBJECT_LIMITS.maxObjectBytes),
-    description: 'largest CloudTrail object (stored size) the backfill and the Object Lambda read; larger ones fail permanently',
-  },
-  {
-    name: 'CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES',
-    default: String(DEFAULT_OBJECT_LIMITS.maxDecompressedBytes),
-    description: 'largest decompressed CloudTrail object (gzip-bomb guard); raise the function memory with it',
-  },
-];
-
-export function parseObjectLimits(env: Env): ObjectLimits {
-  return {
-    maxObjectBytes: intVar(env, 'CLOUDTRAIL_OBJECT_MAX_BYTES', DEFAULT_OBJECT_LIMITS.maxObjectBytes, 1024, 1024 ** 3),
-    // V8 strings stop at ~512 MiB (2^29 characters): a body beyond that could not be parsed at all.
-    maxDecompressedBytes: intVar(
-      env,
-      'CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES',
-      DEFAULT_OBJECT_LIMITS.maxDecompressedBytes,
-      1024,
-      512 * 1024 * 1024,
-    ),
-  };
-}
+import type { Env } from '../../config/env.ts';
+import { OBJECT_LIMIT_VARIABLES, parseObjectLimits, type ObjectLimits } from '../../codec/s3-object.ts';
 
 /** Where the backfill writes: the output bucket and the prefix Firehose writes under. */
 export interface BackfillDestination {

@@ -6,9 +6,11 @@ import { joinLines, type OutputLine } from '../../8-deliver/plan.ts';
 import { partitionId } from '../../7-encode/partition.ts';
 import { silentLog, type Log, type PartitionKeys } from '../../model.ts';
 import { emptyEnrichCounters, enrichEventGroups, type EnrichCounters, type EnrichDeps } from '../../pipeline/enrich.ts';
-import { DEFAULT_OBJECT_LIMITS, type BackfillDestination, type ObjectLimits } from './config.ts';
-import { classifyKey, outputKeyFor, type ObjectRef } from './keys.ts';
-import { decodeCloudTrailObject, readBounded } from './object.ts';
+import { decodeCloudTrailObject } from '../../1-decode/cloudtrail-object.ts';
+import { classifyKey, type ObjectRef } from '../../codec/cloudtrail-keys.ts';
+import { DEFAULT_OBJECT_LIMITS, readBounded, type ObjectLimits } from '../../codec/s3-object.ts';
+import type { BackfillDestination } from './config.ts';
+import { outputKeyFor } from './keys.ts';
 import { classifyFailure, isMissing } from './s3-errors.ts';
 
 const gzipAsync = promisify(gzip);

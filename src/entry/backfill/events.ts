@@ -1,4 +1,4 @@
-import { refFromEncodedKey, refFromRawKey, type ObjectRef } from './keys.ts';
+import { refFromEncodedKey, refFromRawKey, type ObjectRef } from '../../codec/cloudtrail-keys.ts';
 
 /** One task of an S3 Batch Operations invocation; `ref` is absent when the task names no usable object. */
 export interface BatchTask {

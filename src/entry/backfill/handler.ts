@@ -5,10 +5,10 @@ import { silentLog, type Log } from '../../model.ts';
 import type { RuleEngine } from '../../5-rules/types.ts';
 import { ObjectFunction } from '../../observability/metric-names.ts';
 import { publishObjectMetrics, type MetricsSink } from '../../observability/report.ts';
+import type { ObjectRef } from '../../codec/cloudtrail-keys.ts';
 import type { BackfillConfig } from './config.ts';
 import { backfillObject, type BackfillOutcome, type S3Sender } from './core.ts';
 import { parseBackfillEvent, type BatchTask } from './events.ts';
-import type { ObjectRef } from './keys.ts';
 
 export type BatchResultCode = 'Succeeded' | 'TemporaryFailure' | 'PermanentFailure';
 

@@ -2,17 +2,7 @@
  * Backfill: enriches historical CloudTrail objects from S3 into the output bucket, in the layout Firehose writes.
  * Entry points: handlers/backfill.ts (S3 notifications, S3 Batch Operations) and `cloudtrail-enricher backfill`.
  */
-export {
-  BACKFILL_CONFIG_VARIABLES,
-  DEFAULT_OBJECT_LIMITS,
-  OBJECT_LIMIT_VARIABLES,
-  checkPrefix,
-  parseBackfillConfig,
-  parseObjectLimits,
-  type BackfillConfig,
-  type BackfillDestination,
-  type ObjectLimits,
-} from './config.ts';
+export { BACKFILL_CONFIG_VARIABLES, checkPrefix, parseBackfillConfig, type BackfillConfig, type BackfillDestination } from './config.ts';
 export {
   backfillObject,
   groupByPartition,
@@ -33,18 +23,7 @@ export {
   type BatchResultCode,
   type NotificationSummary,
 } from './handler.ts';
-export {
-  classifyKey,
-  decodeEventKey,
-  outputKeyFor,
-  outputNameFor,
-  parseS3Uri,
-  refFromEncodedKey,
-  refFromRawKey,
-  type KeyVerdict,
-  type ObjectRef,
-} from './keys.ts';
-export { decodeCloudTrailObject, readBounded, type DecodedObject, type ObjectProblem } from './object.ts';
+export { outputKeyFor, outputNameFor } from './keys.ts';
 export { runBackfill, type BackfillProgress, type BackfillTotals, type RunBackfillOptions } from './run.ts';
 export { dayObjects, dayPrefixes, sourceLayout, type BackfillSelection, type DayPrefix, type SelectedObject } from './select.ts';
 export { BACKFILL_STATE_FOLDER, Checkpoint } from './checkpoint.ts';

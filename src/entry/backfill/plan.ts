@@ -1,9 +1,10 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { classifySource } from '../../2-classify/source.ts';
 import { Checkpoint } from './checkpoint.ts';
-import { DEFAULT_OBJECT_LIMITS, type BackfillDestination, type ObjectLimits } from './config.ts';
+import { decodeCloudTrailObject } from '../../1-decode/cloudtrail-object.ts';
+import { DEFAULT_OBJECT_LIMITS, readBounded, type ObjectLimits } from '../../codec/s3-object.ts';
+import type { BackfillDestination } from './config.ts';
 import type { S3Sender } from './core.ts';
-import { decodeCloudTrailObject, readBounded } from './object.ts';
 import { dayObjects, dayPrefixes, emptyListingStats, type BackfillSelection, type DayPrefix } from './select.ts';
 
 export interface PlanOptions {

@@ -2,7 +2,8 @@ import { partitionId } from '../../7-encode/partition.ts';
 import type { Priority } from '../../model.ts';
 import type { EnrichDeps } from '../../pipeline/enrich.ts';
 import { Checkpoint } from './checkpoint.ts';
-import type { BackfillDestination, ObjectLimits } from './config.ts';
+import type { ObjectLimits } from '../../codec/s3-object.ts';
+import type { BackfillDestination } from './config.ts';
 import { backfillObject, type BackfillOutcome, type S3Sender } from './core.ts';
 import {
   dayObjects,

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Sender } from './core.ts';
-import { classifyKey, type ObjectRef } from './keys.ts';
+import { classifyKey, type ObjectRef } from '../../codec/cloudtrail-keys.ts';
 
 /**
  * Which part of a CloudTrail bucket a backfill reads. Unset members select everything; accounts and regions it is

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { checkPrefix, parseObjectLimits } from '../backfill/config.ts';
+import { checkPrefix } from '../backfill/config.ts';
 import { accountOfRole, createJobInput, writeManifest } from '../backfill/batch-operations.ts';
-import { parseS3Uri } from '../backfill/keys.ts';
+import { parseS3Uri } from '../../codec/cloudtrail-keys.ts';
+import { parseObjectLimits } from '../../codec/s3-object.ts';
 import { planBackfill, type BackfillPlan } from '../backfill/plan.ts';
 import { runBackfill, type BackfillProgress, type BackfillTotals } from '../backfill/run.ts';
 import { isDay, type BackfillSelection } from '../backfill/select.ts';

@@ -9,7 +9,7 @@ import { ConfigError, EnricherError, ReingestionError } from '../../errors.ts';
 import { runRulesCli } from './rules.ts';
 import { describeAwsError, isAwsError, regionOf } from './aws-errors.ts';
 import { UserError } from './user-error.ts';
-import { parseS3Uri } from '../backfill/keys.ts';
+import { parseS3Uri } from '../../codec/cloudtrail-keys.ts';
 import { BACKFILL_USAGE, backfillCommand as backfillCli, interruptSignals } from './backfill-command.ts';
 import { GET_USAGE, getCommand } from './get-command.ts';
 import { replayLogGroup } from '../replay/index.ts';

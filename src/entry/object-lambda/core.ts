@@ -1,7 +1,7 @@
 import { WriteGetObjectResponseCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_OBJECT_LIMITS, type ObjectLimits } from '../backfill/config.ts';
-import { classifyKey } from '../backfill/keys.ts';
-import { decodeCloudTrailObject, readBounded } from '../backfill/object.ts';
+import { decodeCloudTrailObject } from '../../1-decode/cloudtrail-object.ts';
+import { classifyKey } from '../../codec/cloudtrail-keys.ts';
+import { DEFAULT_OBJECT_LIMITS, readBounded, type ObjectLimits } from '../../codec/s3-object.ts';
 import { joinLines } from '../../8-deliver/plan.ts';
 import { ObjectLambdaEventError } from '../../errors.ts';
 import { silentLog, type Log } from '../../model.ts';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { checkPrefix, DEFAULT_OBJECT_LIMITS, parseBackfillConfig, parseObjectLimits } from '../../../../src/entry/backfill/config.ts';
+import { DEFAULT_OBJECT_LIMITS } from '../../../../src/codec/s3-object.ts';
+import { checkPrefix, parseBackfillConfig } from '../../../../src/entry/backfill/config.ts';
 import { ConfigError } from '../../../../src/errors.ts';
 
 describe('parseBackfillConfig', () => {
@@ -25,16 +26,5 @@ describe('parseBackfillConfig', () => {
     }
     expect(checkPrefix('', 'x')).to.equal('');
     expect(checkPrefix('a/b=c/', 'x')).to.equal('a/b=c/');
-  });
-
-  it('reads the object limits and bounds them', () => {
-    expect(parseObjectLimits({ CLOUDTRAIL_OBJECT_MAX_BYTES: '2048', CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES: '4096' })).to.deep.equal({
-      maxObjectBytes: 2048,
-      maxDecompressedBytes: 4096,
-    });
-    expect(() => parseObjectLimits({ CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES: String(1024 ** 3) })).to.throw(
-      ConfigError,
-      /CLOUDTRAIL_OBJECT_MAX_DECOMPRESSED_BYTES/,
-    );
   });
 });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { decodeCloudTrailObject, readBounded } from '../../../../src/entry/backfill/object.ts';
+import { decodeCloudTrailObject } from '../../../src/1-decode/cloudtrail-object.ts';
 
 const limits = { maxObjectBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 };
 
@@ -42,31 +41,5 @@ describe('decodeCloudTrailObject', () => {
 
   it('refuses an object over the stored-size limit', async () => {
     expect(await decodeCloudTrailObject(Buffer.alloc(limits.maxObjectBytes + 1), limits)).to.include({ ok: false, problem: 'too-large' });
-  });
-});
-
-describe('readBounded', () => {
-  it('reads a body up to the limit', async () => {
-    const read = await readBounded(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), 4);
-    expect(read.ok && read.bytes.toString()).to.equal('abcd');
-  });
-
-  it('stops reading (and destroys the stream) as soon as the limit is passed', async () => {
-    let produced = 0;
-    const stream = new Readable({
-      read() {
-        produced++;
-        this.push(Buffer.alloc(1024));
-      },
-    });
-    expect(await readBounded(stream, 10 * 1024)).to.include({ ok: false, problem: 'too-large' });
-    expect(stream.destroyed).to.equal(true);
-    expect(produced).to.be.below(64);
-  });
-
-  it('refuses a declared Content-Length over the limit without reading', async () => {
-    const stream = Readable.from([Buffer.from('x')]);
-    expect(await readBounded(stream, 10, 11)).to.include({ ok: false, problem: 'too-large' });
-    expect(stream.destroyed).to.equal(true);
   });
 });

@@ -1,8 +1,8 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { eventFromParsed, type EventItem } from '../../1-decode/event-text.ts';
-import { gunzipError } from '../../codec/envelope.ts';
-import type { ObjectLimits } from './config.ts';
+import { gunzipError } from '../codec/envelope.ts';
+import type { ObjectLimits } from '../codec/s3-object.ts';
+import { eventFromParsed, type EventItem } from './event-text.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -11,41 +11,6 @@ export type ObjectProblem = 'too-large' | 'decompressed-too-large' | 'not-gzip' 
 
 export type DecodedObject =
   { readonly ok: true; readonly events: EventItem[] } | { readonly ok: false; readonly problem: ObjectProblem; readonly message: string };
-
-/**
- * Reads a body stream into memory, stopping as soon as it passes `maxBytes` (the stream is destroyed, so the
- * rest is never downloaded). `declaredLength` (Content-Length) refuses an oversized object before any byte.
- */
-export async function readBounded(
-  body: AsyncIterable<Uint8Array> | undefined,
-  maxBytes: number,
-  declaredLength?: number,
-): Promise<{ ok: true; bytes: Buffer } | { ok: false; problem: 'too-large'; message: string }> {
-  const tooLarge = { ok: false as const, problem: 'too-large' as const, message: `object is larger than the limit of ${maxBytes} bytes` };
-  if (declaredLength !== undefined && declaredLength > maxBytes) {
-    destroy(body);
-    return tooLarge;
-  }
-  if (body === undefined) return { ok: true, bytes: Buffer.alloc(0) };
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      destroy(body);
-      return tooLarge;
-    }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-  }
-  return { ok: true, bytes: Buffer.concat(chunks, total) };
-}
-
-/** Stops a body that will not be read: a Node stream is destroyed, a web stream (fetch) cancelled. */
-function destroy(body: unknown): void {
-  const stream = body as { destroy?: () => void; cancel?: () => Promise<void> } | undefined;
-  if (typeof stream?.destroy === 'function') stream.destroy();
-  else if (typeof stream?.cancel === 'function') stream.cancel().catch(() => undefined);
-}
 
 const GZIP_ID1 = 0x1f;
 const GZIP_ID2 = 0x8b;
