@@ -1,7 +1,7 @@
 /**
  * The provider registry: the one list of providers and, per provider, everything the rest of the stage derives from
  * it (environment prefix, defaults, TTL class, numeric ranges kept by the sanitiser, provider-specific settings and
- * the factory). Adding a provider: its file in this folder, its name in PROVIDER_NAMES, its entry below.
+ * the factory). Adding a provider: its file in this folder, its name in PROVIDER_NAMES (./names.ts), its entry below.
  */
 import type { Env } from '../../config/env.ts';
 import type { Log } from '../../model.ts';
@@ -11,10 +11,10 @@ import { AbuseIpdbProvider } from './abuseipdb.ts';
 import { AutoFocusProvider } from './autofocus.ts';
 import { IpqsProvider } from './ipqualityscore.ts';
 import { IpstackProvider } from './ipstack.ts';
+import { PROVIDER_NAMES, type ProviderName } from './names.ts';
 import type { Provider } from './types.ts';
 
-export const PROVIDER_NAMES = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export { PROVIDER_NAMES, type ProviderName };
 
 /** What a provider mostly contributes; decides its default cache TTL (geo ~30 days, reputation ~1 day). */
 export type TtlClass = 'geo' | 'reputation';
