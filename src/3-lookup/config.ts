@@ -4,21 +4,19 @@
  * Misconfiguration throws ConfigError naming the variable and what was expected.
  */
 import { ConfigError } from '../errors.ts';
-import { DECIMAL_TEXT, envText, INTEGER_TEXT, parseBool, type Env } from '../config/env.ts';
+import { envText, type Env } from '../config/env.ts';
+import { lookupBool, lookupInt, lookupNumber } from './env-vars.ts';
 import { defaultGeoDbDir } from './geo/geo-dir.ts';
+import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderName, type ProviderSettings, type TtlClass } from './providers/registry.ts';
 
-export const PROVIDER_NAMES = ['ipstack', 'ipqualityscore', 'autofocus', 'abuseipdb'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export { PROVIDER_NAMES, type ProviderName, type ProviderSettings, type TtlClass };
 
 /** A source of normalised fields: the offline databases or one of the providers. */
 export const SOURCE_NAMES = ['offline', ...PROVIDER_NAMES] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
-/** What a provider mostly contributes; decides its default cache TTL (geo ~30 days, reputation ~1 day). */
-export type TtlClass = 'geo' | 'reputation';
-
-export interface ProviderConfig {
-  readonly name: ProviderName;
+export interface ProviderConfig<N extends ProviderName = ProviderName> {
+  readonly name: N;
   readonly enabled: boolean;
   /** SSM parameter name, or `secretsmanager:<secret id>[#<json field>]`. */
   readonly apiKeyParam?: string;
@@ -34,6 +32,8 @@ export interface ProviderConfig {
   readonly breakerCooldownMs: number;
   /** Cache lifetime of a positive answer. */
   readonly ttlSeconds: number;
+  /** The provider's own settings (its registry entry's parseSettings). */
+  readonly settings: ProviderSettings[N];
 }
 
 export interface LookupConfig {
@@ -49,47 +49,15 @@ export interface LookupConfig {
     readonly as: readonly SourceName[];
     readonly reputation: readonly SourceName[];
   };
-  readonly providers: Readonly<Record<ProviderName, ProviderConfig>>;
-  readonly ipstack: { readonly bulk: boolean; readonly security: boolean };
-  readonly ipqualityscore: { readonly strictness: number };
-  readonly abuseipdb: { readonly maxAgeInDays: number };
+  readonly providers: { readonly [N in ProviderName]: ProviderConfig<N> };
 }
-
-interface ProviderDefaults {
-  readonly envPrefix: string;
-  readonly baseUrl: string;
-  readonly ttlClass: TtlClass;
-  readonly ratePerSecond: number;
-  readonly concurrency: number;
-}
-
-// Default rates stay under each provider's documented/free-tier limits; raise them for paid plans.
-const PROVIDER_DEFAULTS: Record<ProviderName, ProviderDefaults> = {
-  ipstack: { envPrefix: 'IPSTACK', baseUrl: 'https://api.ipstack.com', ttlClass: 'geo', ratePerSecond: 5, concurrency: 4 },
-  ipqualityscore: {
-    envPrefix: 'IPQUALITYSCORE',
-    baseUrl: 'https://ipqualityscore.com',
-    ttlClass: 'reputation',
-    ratePerSecond: 5,
-    concurrency: 4,
-  },
-  // AutoFocus meters API use in "points" per minute (bucketInfo.minutePoints, typically 200/min): ~3/s.
-  autofocus: {
-    envPrefix: 'AUTOFOCUS',
-    baseUrl: 'https://autofocus.paloaltonetworks.com',
-    ttlClass: 'reputation',
-    ratePerSecond: 3,
-    concurrency: 2,
-  },
-  abuseipdb: { envPrefix: 'ABUSEIPDB', baseUrl: 'https://api.abuseipdb.com', ttlClass: 'reputation', ratePerSecond: 5, concurrency: 4 },
-};
 
 export function providerEnvPrefix(name: ProviderName): string {
-  return PROVIDER_DEFAULTS[name].envPrefix;
+  return PROVIDER_REGISTRY[name].envPrefix;
 }
 
 export function providerTtlClass(name: ProviderName): TtlClass {
-  return PROVIDER_DEFAULTS[name].ttlClass;
+  return PROVIDER_REGISTRY[name].ttlClass;
 }
 
 const DAY = 86_400;
@@ -107,10 +75,6 @@ const D = {
   MAX_RETRIES: '2',
   BREAKER_THRESHOLD: '5',
   BREAKER_COOLDOWN_SECONDS: '60',
-  IPSTACK_BULK: 'false',
-  IPSTACK_SECURITY: 'false',
-  IPQUALITYSCORE_STRICTNESS: '0',
-  ABUSEIPDB_MAX_AGE_DAYS: '90',
 } as const;
 
 export interface ConfigVariable {
@@ -120,7 +84,7 @@ export interface ConfigVariable {
 }
 
 function providerVariables(name: ProviderName): ConfigVariable[] {
-  const d = PROVIDER_DEFAULTS[name];
+  const d = PROVIDER_REGISTRY[name];
   const p = d.envPrefix;
   const ttlDefault = d.ttlClass === 'geo' ? 'GEO_TTL_SECONDS' : 'REPUTATION_TTL_SECONDS';
   return [
@@ -194,41 +158,13 @@ export const LOOKUP_CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'Sources for enrichment.source.reputation, merged field by field, first with the field wins.',
   },
   ...PROVIDER_NAMES.flatMap(providerVariables),
-  { name: 'IPSTACK_BULK', default: D.IPSTACK_BULK, description: 'Use ipstack bulk lookup (up to 50 IPs per request; paid plans).' },
-  {
-    name: 'IPSTACK_SECURITY',
-    default: D.IPSTACK_SECURITY,
-    description: 'Ask ipstack for its security module (proxy/tor; plan dependent).',
-  },
-  { name: 'IPQUALITYSCORE_STRICTNESS', default: D.IPQUALITYSCORE_STRICTNESS, description: 'IPQualityScore strictness (0-3).' },
-  { name: 'ABUSEIPDB_MAX_AGE_DAYS', default: D.ABUSEIPDB_MAX_AGE_DAYS, description: 'AbuseIPDB report window, maxAgeInDays (1-365).' },
+  ...PROVIDER_NAMES.flatMap((n) => PROVIDER_REGISTRY[n].variables),
 ];
 
 const raw = envText;
-
-function int(env: Env, name: string, fallback: string, min: number, max: number): number {
-  const text = raw(env, name) ?? fallback;
-  if (!INTEGER_TEXT.test(text)) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${text}"`);
-  const n = Number(text);
-  if (n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function num(env: Env, name: string, fallback: string, min: number, max: number): number {
-  const text = raw(env, name) ?? fallback;
-  const n = Number(text);
-  if (!DECIMAL_TEXT.test(text) || n < min || n > max) {
-    throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${text}"`);
-  }
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: string): boolean {
-  const text = (raw(env, name) ?? fallback).toLowerCase();
-  const value = parseBool(text);
-  if (value !== undefined) return value;
-  throw new ConfigError(`${name} must be true or false, got "${text}"`);
-}
+const int = lookupInt;
+const num = lookupNumber;
+const bool = lookupBool;
 
 function sources(env: Env, name: string, fallback: string): SourceName[] {
   const text = raw(env, name) ?? fallback;
@@ -263,8 +199,8 @@ function baseUrl(env: Env, name: string, fallback: string): string {
   return text.replace(/\/+$/, '');
 }
 
-function providerConfig(env: Env, name: ProviderName, ttl: Record<TtlClass, number>): ProviderConfig {
-  const d = PROVIDER_DEFAULTS[name];
+function providerConfig<N extends ProviderName>(env: Env, name: N, ttl: Record<TtlClass, number>): ProviderConfig<N> {
+  const d = PROVIDER_REGISTRY[name];
   const p = d.envPrefix;
   const enabled = bool(env, `${p}_ENABLED`, 'false');
   const apiKeyParam = raw(env, `${p}_API_KEY_PARAM`);
@@ -278,7 +214,7 @@ function providerConfig(env: Env, name: ProviderName, ttl: Record<TtlClass, numb
   if (apiKeyParam !== undefined && apiKeyParam.startsWith('secretsmanager:') && apiKeyParam.length <= 'secretsmanager:'.length) {
     throw new ConfigError(`${p}_API_KEY_PARAM must be an SSM parameter name or secretsmanager:<secret id>, got "secretsmanager:"`);
   }
-  const cfg: ProviderConfig = {
+  const cfg: ProviderConfig<N> = {
     name,
     enabled,
     baseUrl: baseUrl(env, `${p}_BASE_URL`, d.baseUrl),
@@ -289,6 +225,7 @@ function providerConfig(env: Env, name: ProviderName, ttl: Record<TtlClass, numb
     breakerThreshold: int(env, `${p}_BREAKER_THRESHOLD`, D.BREAKER_THRESHOLD, 1, 1000),
     breakerCooldownMs: int(env, `${p}_BREAKER_COOLDOWN_SECONDS`, D.BREAKER_COOLDOWN_SECONDS, 1, 86_400) * 1000,
     ttlSeconds: int(env, `${p}_TTL_SECONDS`, String(ttl[d.ttlClass]), 60, 365 * DAY),
+    settings: (d as { parseSettings: (env: Env) => ProviderSettings[N] }).parseSettings(env),
   };
   return {
     ...cfg,
@@ -312,7 +249,7 @@ export function parseLookupConfig(env: Env): LookupConfig {
       `CACHE_TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -) or table ARN, got "${cacheTableName}"`,
     );
   }
-  const providers = Object.fromEntries(PROVIDER_NAMES.map((n) => [n, providerConfig(env, n, ttl)])) as Record<ProviderName, ProviderConfig>;
+  const providers = Object.fromEntries(PROVIDER_NAMES.map((n) => [n, providerConfig(env, n, ttl)])) as unknown as LookupConfig['providers'];
   return {
     ...(cacheTableName !== undefined ? { cacheTableName } : {}),
     geoDbDir: defaultGeoDbDir(env),
@@ -326,8 +263,5 @@ export function parseLookupConfig(env: Env): LookupConfig {
       reputation: sources(env, 'REPUTATION_PRECEDENCE', D.REPUTATION_PRECEDENCE),
     },
     providers,
-    ipstack: { bulk: bool(env, 'IPSTACK_BULK', D.IPSTACK_BULK), security: bool(env, 'IPSTACK_SECURITY', D.IPSTACK_SECURITY) },
-    ipqualityscore: { strictness: int(env, 'IPQUALITYSCORE_STRICTNESS', D.IPQUALITYSCORE_STRICTNESS, 0, 3) },
-    abuseipdb: { maxAgeInDays: int(env, 'ABUSEIPDB_MAX_AGE_DAYS', D.ABUSEIPDB_MAX_AGE_DAYS, 1, 365) },
   };
 }

@@ -21,10 +21,7 @@ import { Limiter } from './http/limiter.ts';
 import { ResilientClient, type HttpFetch } from './http/resilient-client.ts';
 import { createKeyResolver, type KeyResolver, type ParameterGetter } from './keys.ts';
 import { mergeSources, type NormalisedBySource } from './merge.ts';
-import { AbuseIpdbProvider } from './providers/abuseipdb.ts';
-import { AutoFocusProvider } from './providers/autofocus.ts';
-import { IpqsProvider } from './providers/ipqualityscore.ts';
-import { IpstackProvider } from './providers/ipstack.ts';
+import { createProvider } from './providers/registry.ts';
 import { sanitiseAnswer } from './providers/sanitise.ts';
 import type { Provider } from './providers/types.ts';
 import {
@@ -78,21 +75,7 @@ function buildProviders(config: LookupConfig, deps: IpIntelligenceDeps, now: () 
       ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
       ...(deps.random !== undefined ? { random: deps.random } : {}),
     });
-    let provider: Provider;
-    switch (name) {
-      case 'ipstack':
-        provider = new IpstackProvider({ baseUrl: p.baseUrl, ...config.ipstack, client, log: deps.log ?? silentLog });
-        break;
-      case 'ipqualityscore':
-        provider = new IpqsProvider({ baseUrl: p.baseUrl, strictness: config.ipqualityscore.strictness, client });
-        break;
-      case 'autofocus':
-        provider = new AutoFocusProvider({ baseUrl: p.baseUrl, client });
-        break;
-      case 'abuseipdb':
-        provider = new AbuseIpdbProvider({ baseUrl: p.baseUrl, maxAgeInDays: config.abuseipdb.maxAgeInDays, client });
-        break;
-    }
+    const provider = createProvider(name, p.settings, { baseUrl: p.baseUrl, client, log: deps.log ?? silentLog, now });
     out.push({ provider, ttlSeconds: p.ttlSeconds, client });
   }
   return out;

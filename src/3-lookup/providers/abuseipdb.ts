@@ -11,6 +11,8 @@ export interface AbuseIpdbOptions {
   baseUrl: string;
   maxAgeInDays: number;
   client: ResilientClient;
+  /** The stage's clock (epoch ms): Retry-After dates are read against it. */
+  now: () => number;
 }
 
 export function trimAbuseIpdb(d: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -68,7 +70,7 @@ export class AbuseIpdbProvider implements Provider {
       const q = new URLSearchParams({ ipAddress: ip, maxAgeInDays: String(this.#o.maxAgeInDays) });
       const res = await this.#o.client.call(
         { url: `${this.#o.baseUrl}/api/v2/check?${q.toString()}`, headers: { Key: ctx.key, Accept: 'application/json' } },
-        (r) => classify(r, Date.now()),
+        (r) => classify(r, this.#o.now()),
         { deadline: ctx.deadline, signal: ctx.signal, secrets: [ctx.key] },
       );
       onResult(ip, res);

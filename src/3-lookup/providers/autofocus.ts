@@ -13,6 +13,8 @@ import { compact, eachIp, isObject, num, parseJson, str } from './util.ts';
 export interface AutoFocusOptions {
   baseUrl: string;
   client: ResilientClient;
+  /** The stage's clock (epoch ms): Retry-After dates are read against it. */
+  now: () => number;
 }
 
 /** Earliest and latest plausible AutoFocus timestamps (epoch ms): 2000-01-01 to 2100-01-01. */
@@ -106,7 +108,7 @@ export class AutoFocusProvider implements Provider {
       const q = new URLSearchParams({ indicatorType, indicatorValue: ip, includeTags: 'true' });
       const res = await this.#o.client.call(
         { url: `${this.#o.baseUrl}/api/v1.0/tic?${q.toString()}`, headers: { apiKey: ctx.key } },
-        (r) => classify(r, Date.now()),
+        (r) => classify(r, this.#o.now()),
         { deadline: ctx.deadline, signal: ctx.signal, secrets: [ctx.key] },
       );
       onResult(ip, res);

@@ -11,6 +11,8 @@ export interface IpqsOptions {
   baseUrl: string;
   strictness: number;
   client: ResilientClient;
+  /** The stage's clock (epoch ms): Retry-After dates are read against it. */
+  now: () => number;
 }
 
 export function trimIpqs(r: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -106,7 +108,7 @@ export class IpqsProvider implements Provider {
     await eachIp(ips, async (ip) => {
       const q = new URLSearchParams({ strictness: String(this.#o.strictness), allow_public_access_points: 'true' });
       const url = `${this.#o.baseUrl}/api/json/ip/${encodeURIComponent(ctx.key)}/${encodeURIComponent(ip)}?${q.toString()}`;
-      const res = await this.#o.client.call({ url }, (r) => classify(r, Date.now()), {
+      const res = await this.#o.client.call({ url }, (r) => classify(r, this.#o.now()), {
         deadline: ctx.deadline,
         signal: ctx.signal,
         secrets: [ctx.key],

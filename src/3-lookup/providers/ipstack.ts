@@ -18,6 +18,8 @@ export interface IpstackOptions {
   security: boolean;
   client: ResilientClient;
   log?: Log;
+  /** The stage's clock (epoch ms): Retry-After dates are read against it. */
+  now: () => number;
 }
 
 export function trimIpstack(r: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -120,7 +122,7 @@ export class IpstackProvider implements Provider {
   }
 
   async #lookupMany(ips: readonly string[], ctx: ProviderContext, onResult: OnResult): Promise<void> {
-    const now = Date.now;
+    const now = this.#o.now;
     const res = await this.#o.client.call({ url: this.#url(ips, ctx.key) }, (r) => classify(r, now()), {
       deadline: ctx.deadline,
       signal: ctx.signal,

@@ -12,7 +12,7 @@
  * limits cannot bring an oversized or echoed value back.
  */
 import { scrubSecrets } from '../http/scrub.ts';
-import type { ProviderName } from '../config.ts';
+import { COUNT, PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderName, type Range } from './registry.ts';
 
 /** Longest kept text field (characters). Real values are names, codes and ISO dates: well under 100. */
 export const MAX_TEXT_CHARS = 256;
@@ -21,30 +21,15 @@ export const MAX_TAG_CHARS = 64;
 /** Most kept items of a list or keys of a nested object. */
 export const MAX_LIST_ITEMS = 10;
 
-export interface Range {
-  readonly min: number;
-  readonly max: number;
-  readonly integer?: boolean;
-}
-
-const PERCENT: Range = { min: 0, max: 100 };
-const LATITUDE: Range = { min: -90, max: 90 };
-const LONGITUDE: Range = { min: -180, max: 180 };
-/** AS numbers are 32-bit (RFC 6793). */
-const ASN: Range = { min: 0, max: 4_294_967_295, integer: true };
-/** Report, user and sample counts. */
-const COUNT: Range = { min: 0, max: 1_000_000_000, integer: true };
+export type { Range };
 
 /**
- * Range of every numeric field each provider keeps (trimmed names). The ones that feed enrichment.source
- * (fraudScore, abuseConfidence, latitude, longitude, as.number) must match the schema's minimum/maximum.
+ * Range of every numeric field each provider keeps (trimmed names), from the registry. The ones that feed
+ * enrichment.source (fraudScore, abuseConfidence, latitude, longitude, as.number) must match the schema's minimum/maximum.
  */
-export const NUMBER_RANGES: Readonly<Record<ProviderName, Readonly<Record<string, Range>>>> = {
-  ipstack: { latitude: LATITUDE, longitude: LONGITUDE, asn: ASN },
-  ipqualityscore: { fraudScore: PERCENT, latitude: LATITUDE, longitude: LONGITUDE, asn: ASN },
-  autofocus: {},
-  abuseipdb: { abuseConfidenceScore: PERCENT, totalReports: COUNT, numDistinctUsers: COUNT },
-};
+export const NUMBER_RANGES: Readonly<Record<ProviderName, Readonly<Record<string, Range>>>> = Object.fromEntries(
+  PROVIDER_NAMES.map((name) => [name, PROVIDER_REGISTRY[name].numberRanges]),
+) as Record<ProviderName, Readonly<Record<string, Range>>>;
 
 /** Range of the values of nested numeric maps (AutoFocus wildfireRelatedSampleVerdictCounts). */
 const NESTED_NUMBER: Range = COUNT;

@@ -1,5 +1,5 @@
 import type { AsInfo, Geo, Reputation, Result } from '../../model.ts';
-import type { ProviderName } from '../config.ts';
+import type { ProviderName } from './names.ts';
 import type { LookupFailure } from '../http/resilient-client.ts';
 
 /** A provider's answer for one IP: trimmed data, or an explicit "no data" (cached with the negative TTL). */

@@ -31,7 +31,7 @@ interface Spec {
 const specs: Spec[] = [
   {
     name: 'ipstack',
-    make: (baseUrl, client) => new IpstackProvider({ baseUrl, bulk: false, security: true, client }),
+    make: (baseUrl, client) => new IpstackProvider({ baseUrl, bulk: false, security: true, client, now: Date.now }),
     ipOf: (r) => r.path.slice(1),
     keyOf: (r) => r.query.get('access_key') ?? undefined,
     success: (r) => ({ body: documented.ipstack(r.path.slice(1)) }),
@@ -45,7 +45,7 @@ const specs: Spec[] = [
   },
   {
     name: 'ipqualityscore',
-    make: (baseUrl, client) => new IpqsProvider({ baseUrl, strictness: 1, client }),
+    make: (baseUrl, client) => new IpqsProvider({ baseUrl, strictness: 1, client, now: Date.now }),
     ipOf: (r) => r.path.split('/')[5],
     keyOf: (r) => r.path.split('/')[4],
     success: () => ({ body: documented.ipqualityscore() }),
@@ -58,7 +58,7 @@ const specs: Spec[] = [
   },
   {
     name: 'autofocus',
-    make: (baseUrl, client) => new AutoFocusProvider({ baseUrl, client }),
+    make: (baseUrl, client) => new AutoFocusProvider({ baseUrl, client, now: Date.now }),
     ipOf: (r) => r.query.get('indicatorValue') ?? undefined,
     keyOf: (r) => (typeof r.headers['apikey'] === 'string' ? r.headers['apikey'] : undefined),
     success: (r) => ({ body: documented.autofocus(r.query.get('indicatorValue')!) }),
@@ -73,7 +73,7 @@ const specs: Spec[] = [
   },
   {
     name: 'abuseipdb',
-    make: (baseUrl, client) => new AbuseIpdbProvider({ baseUrl, maxAgeInDays: 30, client }),
+    make: (baseUrl, client) => new AbuseIpdbProvider({ baseUrl, maxAgeInDays: 30, client, now: Date.now }),
     ipOf: (r) => r.query.get('ipAddress') ?? undefined,
     keyOf: (r) => (typeof r.headers['key'] === 'string' ? r.headers['key'] : undefined),
     success: (r) => ({ body: documented.abuseipdb(r.query.get('ipAddress')!) }),
@@ -229,7 +229,7 @@ describe('ipstack bulk lookup against a loopback server', () => {
   it('asks for up to 50 IPs per request', async () => {
     const ips = Array.from({ length: 120 }, (_, i) => `8.8.${Math.floor(i / 200)}.${i + 1}`);
     const out = await run(
-      new IpstackProvider({ baseUrl: server.baseUrl, bulk: true, security: false, client: makeClient('ipstack') }),
+      new IpstackProvider({ baseUrl: server.baseUrl, bulk: true, security: false, client: makeClient('ipstack'), now: Date.now }),
       ips,
     );
     expect(server.requests.map((r) => r.path.slice(1).split(',').length)).to.have.members([50, 50, 20]);
@@ -242,7 +242,13 @@ describe('ipstack bulk lookup against a loopback server', () => {
         ? { body: documented.ipstackError(303, 'batch_not_supported_on_plan') }
         : { body: documented.ipstack(req.path.slice(1)) },
     );
-    const provider = new IpstackProvider({ baseUrl: server.baseUrl, bulk: true, security: false, client: makeClient('ipstack') });
+    const provider = new IpstackProvider({
+      baseUrl: server.baseUrl,
+      bulk: true,
+      security: false,
+      client: makeClient('ipstack'),
+      now: Date.now,
+    });
     const out = await run(provider, ['8.8.8.8', '1.1.1.1', '9.9.9.9']);
     expect(server.requests).to.have.length(4);
     expect([...out.values()].every((r) => r.ok)).to.equal(true);
