@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { mappedIPv4, parseStrictIp, toIpaddr } from '../codec/ip.ts';
 import type { SourceClassification } from '../model.ts';
 
 /**
@@ -13,7 +14,7 @@ import type { SourceClassification } from '../model.ts';
  * - `aws-internal`: the literal `AWS Internal` CloudTrail writes for calls made by AWS on your behalf.
  * - `aws-service`: a service principal hostname such as `ec2.amazonaws.com`.
  * - `invalid`: anything else, including IPv4 with leading zeros (`010.1.1.1`, ambiguous: octal or decimal),
- *   shortened or hexadecimal IPv4 forms, IPv6 zone ids, and surrounding whitespace.
+ *   shortened or hexadecimal IPv4 forms, IPv6 zone ids, and surrounding whitespace (src/codec/ip.ts).
  * - `missing`: absent, null, not a string, or empty.
  */
 export function classifySource(value: unknown): SourceClassification {
@@ -30,36 +31,17 @@ export function classifySource(value: unknown): SourceClassification {
 const MEMO_LIMIT = 10_000;
 const memo = new Map<string, SourceClassification>();
 
-/** The longest textual IPv6 form (IPv4-embedded) is 45 characters. */
-const MAX_IP_LENGTH = 45;
-const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
 /** DNS-style service principal: labels of letters, digits and hyphens ending in amazonaws.com (or .com.cn in China). */
 const AWS_SERVICE_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+amazonaws\.com(?:\.cn)?$/;
 
 function classifyString(address: string): SourceClassification {
   if (address === 'AWS Internal') return { address, kind: 'aws-internal' };
   if (address.length <= 253 && AWS_SERVICE_HOST.test(address)) return { address, kind: 'aws-service' };
-  if (address.length > MAX_IP_LENGTH) return { address, kind: 'invalid' };
-
-  // An IPv4 check on an IPv6 text throws inside ipaddr.js (an exception per address): IPv6 texts skip it.
-  if (!address.includes(':') && ipaddr.IPv4.isValidFourPartDecimal(address)) {
-    return fromParsed(address, ipaddr.IPv4.parse(address));
-  }
-  // `ipaddr.IPv6.isValid` accepts zone ids (`fe80::1%eth0`) and embedded IPv4 with leading zeros: exclude both.
-  if (!IPV6_CHARS.test(address) || !ipaddr.IPv6.isValid(address)) return { address, kind: 'invalid' };
-  const lastColon = address.lastIndexOf(':');
-  const tail = address.slice(lastColon + 1);
-  if (tail.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(tail)) return { address, kind: 'invalid' };
-
-  if (lastColon === 1 && tail.includes('.')) {
-    // ipaddr.js reads the deprecated IPv4-compatible form `::a.b.c.d` as IPv4-mapped `::ffff:a.b.c.d`;
-    // it is the IPv6 address ::a.b.c.d (RFC 4291 §2.5.5.1), so build that one instead.
-    const o = ipaddr.IPv4.parse(tail).octets;
-    return fromParsed(address, new ipaddr.IPv6([0, 0, 0, 0, 0, 0, o[0]! * 256 + o[1]!, o[2]! * 256 + o[3]!]));
-  }
-  const v6 = ipaddr.IPv6.parse(address);
-  if (v6.isIPv4MappedAddress()) return fromParsed(address, v6.toIPv4Address());
-  return fromParsed(address, v6);
+  // The one strict parser (src/codec/ip.ts); the policy here: an IPv4-mapped IPv6 address is its IPv4 address.
+  const parsed = parseStrictIp(address);
+  if (parsed === undefined) return { address, kind: 'invalid' };
+  const mapped = mappedIPv4(parsed);
+  return fromParsed(address, toIpaddr(mapped !== undefined ? { version: 4, v4: mapped } : parsed));
 }
 
 function fromParsed(address: string, parsed: ipaddr.IPv4 | ipaddr.IPv6): SourceClassification {

@@ -3,6 +3,7 @@
  * leave the process. src/2-classify already filtered, but this stage re-checks every address it would send.
  */
 import ipaddr from 'ipaddr.js';
+import { formatIPv4, formatStrictIp, parseStrictIp } from '../codec/ip.ts';
 
 export interface ParsedIp {
   /** Normalised text (dotted quad; RFC 5952 lower case). */
@@ -12,31 +13,14 @@ export interface ParsedIp {
   readonly value: bigint;
 }
 
-const V4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-const V6 = /^[0-9a-fA-F:.]+$/; // no zone id ("%eth0"), no brackets, no hostnames
-
-function toBigInt(bytes: number[]): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
-/** Parses an IP address strictly; undefined for anything else (hostnames, CIDRs, zone ids, `AWS Internal`). */
+/** Parses an IP address strictly (src/codec/ip.ts); undefined for anything else (hostnames, CIDRs, zone ids, `AWS Internal`). */
 export function parseIp(address: string): ParsedIp | undefined {
-  if (V4.test(address)) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(address)) return undefined;
-    const p = ipaddr.IPv4.parse(address);
-    return { text: p.toString(), version: 4, value: toBigInt(p.toByteArray()) };
-  }
-  if (!address.includes(':') || !V6.test(address)) return undefined;
-  // One parse (ipaddr.IPv6.isValid is a parse that discards its result).
-  let p: ipaddr.IPv6;
-  try {
-    p = ipaddr.IPv6.parse(address);
-  } catch {
-    return undefined;
-  }
-  return { text: p.toRFC5952String(), version: 6, value: toBigInt(p.toByteArray()) };
+  const ip = parseStrictIp(address);
+  if (ip === undefined) return undefined;
+  if (ip.version === 4) return { text: formatIPv4(ip.v4), version: 4, value: BigInt(ip.v4) };
+  let value = 0n;
+  for (const group of ip.parts) value = (value << 16n) | BigInt(group);
+  return { text: formatStrictIp(ip), version: 6, value };
 }
 
 /**

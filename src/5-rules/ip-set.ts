@@ -5,11 +5,12 @@
  * by prefix length and stored as masked network keys, and a lookup masks the address once per distinct
  * prefix length (at most 33 for IPv4, 129 for IPv6, in practice a handful).
  *
- * Addresses are parsed strictly (four-part decimal IPv4, RFC 4291 IPv6): `sourceIPAddress` is attacker
- * influenced, and loose forms such as `0x7f.1` must not be read as an address. IPv4-mapped IPv6
+ * Addresses are parsed strictly by the one parser in src/codec/ip.ts (four-part decimal IPv4 without leading
+ * zeros, RFC 4291 IPv6): `sourceIPAddress` is attacker influenced, and loose forms such as `0x7f.1` must not be
+ * read as an address. IPv4-mapped IPv6
  * addresses (`::ffff:1.2.3.4`) match IPv4 entries.
  */
-import ipaddr from 'ipaddr.js';
+import { mappedIPv4, parseStrictIp } from '../codec/ip.ts';
 
 export interface IpSet {
   readonly size: number;
@@ -20,33 +21,13 @@ export interface IpSet {
 /** Parsed address: IPv4 as an unsigned 32-bit number, IPv6 as eight 16-bit groups. */
 type Parsed = { v: 4; n: number } | { v: 6; parts: readonly number[] };
 
-const IPV4_STRICT = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-function v4ToNumber(octets: readonly number[]): number {
-  return ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-}
-
-/** Strict parse; undefined when `text` is not an IP address. */
+/** Strict parse (src/codec/ip.ts); undefined when `text` is not an IP address. IPv4-mapped IPv6 is its IPv4. */
 export function parseIp(text: string): Parsed | undefined {
-  if (text.length > 64) return undefined;
-  if (IPV4_STRICT.test(text)) {
-    let n = 0;
-    let octet = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 46) {
-        n = n * 256 + octet;
-        octet = 0;
-      } else octet = octet * 10 + (c - 48);
-    }
-    return { v: 4, n: n * 256 + octet };
-  }
-  if (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text)) {
-    const addr = ipaddr.IPv6.parse(text);
-    if (addr.isIPv4MappedAddress()) return { v: 4, n: v4ToNumber(addr.toIPv4Address().octets) };
-    return { v: 6, parts: addr.parts };
-  }
-  return undefined;
+  const ip = parseStrictIp(text);
+  if (ip === undefined) return undefined;
+  if (ip.version === 4) return { v: 4, n: ip.v4 };
+  const mapped = mappedIPv4(ip);
+  return mapped !== undefined ? { v: 4, n: mapped } : { v: 6, parts: ip.parts };
 }
 
 function v4Mask(bits: number): number {

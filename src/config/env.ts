@@ -23,22 +23,32 @@ export function envText(env: Env, name: string): string | undefined {
   return t === '' ? undefined : t;
 }
 
-export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+/**
+ * How a range reads in an error message. The lookup stage's variables have always said "between 0 and 10" (and
+ * users' runbooks quote it); the rest say "from 0 to 10". The rule behind both is the same.
+ */
+export type RangeWording = 'from' | 'between';
+
+function rangeText(min: number, max: number, wording: RangeWording): string {
+  return wording === 'between' ? `between ${min} and ${max}` : `from ${min} to ${max}`;
+}
+
+export function intVar(env: Env, name: string, fallback: number, min: number, max: number, wording: RangeWording = 'from'): number {
   const text = envText(env, name);
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!INTEGER_TEXT.test(text) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(env[name])}`);
+    throw new ConfigError(`${name} must be an integer ${rangeText(min, max, wording)}, got ${JSON.stringify(env[name])}`);
   }
   return value;
 }
 
-export function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function numberVar(env: Env, name: string, fallback: number, min: number, max: number, wording: RangeWording = 'from'): number {
   const text = envText(env, name);
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!DECIMAL_TEXT.test(text) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(env[name])}`);
+    throw new ConfigError(`${name} must be a number ${rangeText(min, max, wording)}, got ${JSON.stringify(env[name])}`);
   }
   return value;
 }
