@@ -200,6 +200,7 @@ export function createBaselineStage(config: BaselineConfig & { tableName: string
                 // created by someone else just now is learning like ours would be.
                 const known: Known = { expiresAt: ttl, day: today, ...(isPrincipal ? { firstSeen: nowS } : {}) };
                 state.set(key, { kind: 'known', item: known });
+                remember(key, known);
               } else {
                 state.set(key, { kind: 'unknown' });
                 log.warn('baseline write failed; events are unavailable', { error: errorText(err) });
