@@ -135,7 +135,7 @@ export function createBaselineStage(config: BaselineConfig & { tableName: string
         await Promise.all(
           chunk(toRead, BATCH_GET_MAX_KEYS).map(async (keys) => {
             // Eventually consistent (half the cost): a just-written fact read as absent loses its conditional put, so it is still not new twice.
-              let pending: KeysAndAttributes | undefined = { Keys: keys.map((k) => ({ pk: { S: k } })) };
+            let pending: KeysAndAttributes | undefined = { Keys: keys.map((k) => ({ pk: { S: k } })) };
             for (let round = 0; pending?.Keys !== undefined && pending.Keys.length > 0; round++) {
               if (round > 0 && !(await backoff(round, baseDelayMs, signal))) return;
               try {
