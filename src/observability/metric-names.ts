@@ -31,6 +31,11 @@ export const MetricName = {
   AlertsDuplicate: 'AlertsDuplicate',
   AlertsGrouped: 'AlertsGrouped',
   AlertsFailed: 'AlertsFailed',
+  /** Baseline stage (src/4-baseline): BatchGetItem calls, PutItem/UpdateItem calls, facts flagged new, events unavailable. */
+  BaselineReads: 'BaselineReads',
+  BaselineWrites: 'BaselineWrites',
+  BaselineNewFacts: 'BaselineNewFacts',
+  BaselineUnavailable: 'BaselineUnavailable',
   /** Round trip of one HTTP request to a provider (one value per request, up to 100 per invocation). */
   ProviderLatency: 'ProviderLatency',
   /** 1 while the provider's circuit breaker is open at the end of an invocation, else 0. */
@@ -72,6 +77,8 @@ export const PartialCause = {
   LookupsCapped: 'lookups_capped',
   /** A rule threw while judging the event. */
   RulesError: 'rules_error',
+  /** The baseline table could not be read or written within the deadline (src/4-baseline). */
+  Baseline: 'baseline',
   /** The lookup stage itself failed (a bug: it never throws by contract). */
   Lookup: 'lookup',
 } as const;
@@ -125,4 +132,8 @@ export const METRIC_CATALOGUE: Readonly<Record<MetricNameValue, MetricDefinition
   AlertsDuplicate: count(),
   AlertsGrouped: count(),
   AlertsFailed: count(),
+  BaselineReads: count(),
+  BaselineWrites: count(),
+  BaselineNewFacts: count(),
+  BaselineUnavailable: count(),
 };

@@ -88,6 +88,7 @@ export function summaryLogFields(summary: SummaryCounts): Record<string, unknown
     },
     reingest: { records: summary.reingestedRecords, calls: summary.reingestCalls, retried: summary.reingestRetries },
     lookup: summary.lookup,
+    ...(summary.baseline !== undefined ? { baseline: summary.baseline } : {}),
     byPriority: summary.byPriority,
     alerts: summary.alerts,
     failureReasons: summary.failureReasons,
@@ -120,6 +121,11 @@ export function publishSummaryMetrics(summary: SummaryCounts, metrics: MetricsSi
   count(MetricName.AlertsDuplicate, summary.alerts.duplicates);
   count(MetricName.AlertsGrouped, summary.alerts.grouped);
   count(MetricName.AlertsFailed, summary.alerts.failed);
+  const baseline = summary.baseline;
+  count(MetricName.BaselineReads, baseline?.reads ?? 0);
+  count(MetricName.BaselineWrites, (baseline?.writes ?? 0) + (baseline?.refreshes ?? 0));
+  count(MetricName.BaselineNewFacts, baseline?.newFacts ?? 0);
+  count(MetricName.BaselineUnavailable, baseline?.unavailable ?? 0);
   metrics.publishStoredMetrics();
   publishBreakdowns(summary, metrics);
 }
