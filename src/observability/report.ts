@@ -49,6 +49,17 @@ export interface AlertCounts {
  * The counts of one transform invocation that are logged and published. Declared here so observability depends on
  * no later layer; the pipeline's `InvocationSummary` (src/pipeline/transform.ts) satisfies it structurally.
  */
+/** The baseline stage's counts (structurally its `BaselineStats`). */
+export interface BaselineCounts {
+  readonly keys: number;
+  readonly l1Hits: number;
+  readonly reads: number;
+  readonly newFacts: number;
+  readonly writes: number;
+  readonly refreshes: number;
+  readonly unavailable: number;
+}
+
 export interface SummaryCounts {
   readonly records: number;
   readonly ok: number;
@@ -68,6 +79,8 @@ export interface SummaryCounts {
   readonly lookup: LookupCounts;
   readonly byPriority: Readonly<Record<string, number | undefined>>;
   readonly alerts: AlertCounts;
+  /** Present when the baseline stage ran. */
+  readonly baseline?: BaselineCounts;
   readonly failureReasons: Readonly<Record<string, number>>;
   readonly durationMs: number;
 }
