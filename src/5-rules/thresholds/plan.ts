@@ -38,7 +38,7 @@ export interface ThresholdCandidate {
   readonly event: number;
   readonly ruleId: string;
   /** The by-values, already read from the event (field order as in the rule). */
-  readonly by: readonly string[];
+  readonly by: readonly (string | null)[];
   /** Event time, epoch ms. */
   readonly time: number;
   /** The distinct value (distinct rules only; a candidate without a value is not counted). */
@@ -78,7 +78,7 @@ export function windowBucket(time: number, withinMs: number): number {
 }
 
 /** The counter key: rule, window length and bucket, by-values (JSON, so values containing separators stay distinct). */
-export function counterKey(ruleId: string, spec: ThresholdSpec, by: readonly string[], time: number): string {
+export function counterKey(ruleId: string, spec: ThresholdSpec, by: readonly (string | null)[], time: number): string {
   return `${ruleId}#${spec.withinMs}#${windowBucket(time, spec.withinMs)}#${JSON.stringify(by)}`;
 }
 

@@ -89,9 +89,7 @@ export class DynamoDbThresholdStore implements ThresholdStore {
             TableName: this.#table,
             Key: { [THRESHOLD_KEY_ATTRIBUTE]: { S: itemKey(u.key) } },
             UpdateExpression: distinct ? 'ADD vals :v SET #t = :t' : 'ADD c :n SET #t = :t',
-            ConditionExpression: distinct
-              ? 'attribute_not_exists(vals) OR size(vals) < :count'
-              : 'attribute_not_exists(c) OR c < :count',
+            ConditionExpression: distinct ? 'attribute_not_exists(vals) OR size(vals) < :count' : 'attribute_not_exists(c) OR c < :count',
             ExpressionAttributeNames: { '#t': THRESHOLD_TTL_ATTRIBUTE },
             ExpressionAttributeValues: {
               ':t': { N: ttl },
