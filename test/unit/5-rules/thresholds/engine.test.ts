@@ -14,7 +14,7 @@ const secretRead = (secretId: string): CloudTrailEvent =>
     eventTime: '2026-12-03T05:00:00Z',
     userIdentity: { arn: 'arn:aws:iam::111122223333:user/alice' },
     requestParameters: { secretId },
-  }) as unknown as CloudTrailEvent;
+  });
 
 const thresholdRule = (threshold: Record<string, unknown>) =>
   rule({ field: 'eventName', equals: 'GetSecretValue' }, { id: 'secrets.bulk', priority: 'HIGH', score: 30, threshold });
@@ -58,7 +58,7 @@ describe('threshold rules in the engine', () => {
     const hits: ThresholdHit[] = [];
     const e = secretRead('x') as unknown as Record<string, unknown>;
     delete e.requestParameters;
-    engine.evaluate(e as unknown as CloudTrailEvent, EMPTY, hits);
+    engine.evaluate(e, EMPTY, hits);
     expect(hits).to.deep.equal([]);
     const counting = compileRules(doc([thresholdRule({ count: 3, within: '1h', by: ['userIdentity.arn', 'recipientAccountId'] })]));
     counting.evaluate(secretRead('x'), EMPTY, hits);
