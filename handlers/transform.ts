@@ -36,6 +36,7 @@ export const handler = instrumented(
   createTransformHandler({
     config: config.core,
     intel: stages.intel,
+    baseline: stages.baseline,
     rules: stages.rules,
     alerts: stages.alerts,
     firehose: () =>

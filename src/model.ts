@@ -98,12 +98,26 @@ export interface Enrichment {
     reputation?: Reputation;
   };
   providers?: Record<string, Record<string, unknown>>;
+  /** What is new for the event's principal (src/4-baseline); absent when the stage is off or there is no principal. */
+  baseline?: BaselineVerdict;
   priority?: Priority;
   risk?: { score: number; reasons: RiskReason[] };
   /** Only on skipped lines: why the message could not be treated as a CloudTrail event. */
   error?: string;
   /** Only on skipped lines: the message exactly as received. */
   raw?: string;
+}
+
+/** The baseline stage's answer for one event (src/4-baseline). */
+export interface BaselineVerdict {
+  /** The normalised principal (role ARN for assumed roles; role ARN + `/` + user name for Identity Center users). */
+  principal: string;
+  /** Attribute names (`country`, `asn`, `region`, `userAgentFamily`, `userAgentKind`) new for this principal. */
+  firstSeen: string[];
+  /** The principal was first seen less than BASELINE_LEARNING_DAYS ago: nothing is new yet. */
+  learning?: true;
+  /** The baseline could not be read or written in time: nothing is claimed new. */
+  status?: 'unavailable';
 }
 
 /** The Firehose dynamic-partitioning keys (`metadata.partitionKeys`). */

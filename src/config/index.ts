@@ -1,4 +1,5 @@
 import { LOOKUP_CONFIG_VARIABLES, parseLookupConfig, type LookupConfig } from '../3-lookup/index.ts';
+import { BASELINE_CONFIG_VARIABLES, parseBaselineConfig, type BaselineConfig } from '../4-baseline/config.ts';
 import { RULES_CONFIG_VARIABLES, parseRulesConfig, type RulesConfig } from '../5-rules/index.ts';
 import { ALERT_CONFIG_VARIABLES, parseAlertConfig, type AlertConfig } from '../6-alert/config.ts';
 import { OBSERVABILITY_CONFIG_VARIABLES, parseObservabilityConfig, type ObservabilityConfig } from '../observability/config.ts';
@@ -21,6 +22,7 @@ const POWERTOOLS_VARIABLES: readonly ConfigVariable[] = [
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   ...CORE_CONFIG_VARIABLES,
   ...LOOKUP_CONFIG_VARIABLES,
+  ...BASELINE_CONFIG_VARIABLES,
   ...RULES_CONFIG_VARIABLES,
   ...ALERT_CONFIG_VARIABLES,
   ...POWERTOOLS_VARIABLES,
@@ -30,6 +32,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 export interface AppConfig {
   readonly core: CoreConfig;
   readonly lookup: LookupConfig;
+  readonly baseline: BaselineConfig;
   readonly rules: RulesConfig;
   readonly alerts: AlertConfig;
   readonly observability: ObservabilityConfig;
@@ -40,6 +43,7 @@ export function loadConfig(env: Env): AppConfig {
   return {
     core: parseCoreConfig(env),
     lookup: parseLookupConfig(env),
+    baseline: parseBaselineConfig(env),
     rules: parseRulesConfig(env),
     alerts: parseAlertConfig(env),
     observability: parseObservabilityConfig(env),

@@ -72,6 +72,8 @@ export const PartialCause = {
   LookupsCapped: 'lookups_capped',
   /** A rule threw while judging the event. */
   RulesError: 'rules_error',
+  /** The baseline table could not be read or written within the deadline (src/4-baseline). */
+  Baseline: 'baseline',
   /** The lookup stage itself failed (a bug: it never throws by contract). */
   Lookup: 'lookup',
 } as const;

@@ -8,7 +8,20 @@ import { fallbackPartitionKeys, partitionKeysOf, partitionWithClass } from '../7
 import { emptyLookupStats, type IncompleteCause, type IpIntelligence, type LookupStats } from '../3-lookup/types.ts';
 import { PartialCause } from '../observability/metric-names.ts';
 import { opensearchDocument, opensearchSkippedDocument } from '../7-encode/opensearch.ts';
-import { silentLog, type IpIntel, type Log, type Priority, type SourceClassification, type Verdict } from '../model.ts';
+import {
+  silentLog,
+  type BaselineVerdict,
+  type CloudTrailEvent,
+  type Enrichment,
+  type IpIntel,
+  type Log,
+  type Priority,
+  type SourceClassification,
+  type Verdict,
+} from '../model.ts';
+import { principalOf } from '../4-baseline/principal.ts';
+import { userAgentFamily, userAgentKind } from '../4-baseline/user-agent.ts';
+import type { BaselineAttribute, BaselineObservation, BaselineStage, BaselineStats } from '../4-baseline/stage.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
 import type { Candidate } from '../6-alert/finding.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
@@ -23,6 +36,8 @@ export interface EnrichDeps {
   readonly config: CoreConfig;
   /** The lookup stage; without it, public addresses are classified but not geolocated. */
   readonly intel?: IpIntelligence;
+  /** The baseline stage; without it, events carry no `baseline`. */
+  readonly baseline?: BaselineStage;
   /** The rules stage; without it, events carry no priority or risk. */
   readonly rules?: RuleEngine;
   /** The alert stage's collector for this invocation: every judged event is offered to it. */
@@ -43,6 +58,8 @@ export interface EnrichCounters {
   /** Events per source network (`AS<number> <organisation>`). */
   networks: Record<string, number>;
   lookup: LookupStats;
+  /** Present when the baseline stage ran. */
+  baseline?: BaselineStats;
 }
 
 export function emptyEnrichCounters(): EnrichCounters {
@@ -61,8 +78,10 @@ export function emptyEnrichCounters(): EnrichCounters {
 /**
  * The enrichment core shared by every entry point (Firehose transform, backfill, Object Lambda, local run):
  * classify every event's source, look up the unique public IPs of all groups at once (work scales with unique
- * IPs, not events), evaluate the rules and encode each event as an output line with its partition keys.
- * Never throws for failed lookups or rules: affected events are `partial`.
+ * IPs, not events), ask the baseline stage once for the unique (principal, attribute, value) facts, evaluate the
+ * rules and encode each event as an output line with its partition keys:
+ *   classify → lookup → baseline → judge (rules) → encode.
+ * Never throws for failed lookups, baselines or rules: affected events are `partial`.
  */
 export async function enrichEventGroups(
   groups: readonly EventGroup[],
@@ -103,9 +122,12 @@ export async function enrichEventGroups(
     counters,
     log,
   };
+  const shared = groups.map((group, g) => sharedSources(group.events, sources[g]!, state));
+  const baselines = await baselineAll(deps.baseline, groups, shared, deadline, counters, log);
+  const judged = groups.map((group, g) => judgeEvents(group.events, sources[g]!, shared[g]!, baselines?.[g], state));
   const out: OutputLine[][] = new Array(groups.length);
   for (let g = 0; g < groups.length; g++) {
-    out[g] = encodeEvents(groups[g]!.events, sources[g]!, groups[g]!.arrival, state);
+    out[g] = encodeEvents(groups[g]!.events, judged[g]!, groups[g]!.arrival, state);
     counters.eventsIn += out[g]!.length;
   }
   for (const [shared, n] of state.perSource) {
@@ -136,13 +158,147 @@ interface EncodeState {
   readonly causes: ReadonlyMap<string, IncompleteCause>;
 }
 
-function encodeEvents(
+/** Each event's shared source part (built once per unique address), undefined for skipped messages. */
+function sharedSources(
   events: readonly EventItem[],
   sources: readonly (SourceClassification | undefined)[],
+  state: EncodeState,
+): (SourceEnrichment | undefined)[] {
+  const out: (SourceEnrichment | undefined)[] = new Array(events.length);
+  for (let e = 0; e < events.length; e++) {
+    if (!events[e]!.ok) continue;
+    const source = sources[e]!;
+    const cacheKey = source.address ?? '';
+    let built = state.cache.get(cacheKey);
+    if (built === undefined) {
+      built = sourceEnrichment(source, source.ip === undefined ? undefined : state.intel.get(source.ip), state.lookedUp);
+      state.cache.set(cacheKey, built);
+    }
+    out[e] = built;
+  }
+  return out;
+}
+
+/** The facts of one event the baseline stage tracks; undefined without a principal. */
+export function baselineObservation(event: CloudTrailEvent, source: SourceEnrichment): BaselineObservation | undefined {
+  const principal = principalOf(event.userIdentity);
+  if (principal === undefined) return undefined;
+  const facts: Partial<Record<BaselineAttribute, string>> = {};
+  // Only complete lookups: a missing answer is not a new country.
+  if (source.status === 'complete') {
+    const country = source.base.source?.geo?.countryCode;
+    if (country !== undefined) facts.country = country;
+    const asn = source.base.source?.as?.number;
+    if (asn !== undefined) facts.asn = String(asn);
+  }
+  if (typeof event.awsRegion === 'string' && event.awsRegion.length <= 64) facts.region = event.awsRegion;
+  const family = userAgentFamily(event['userAgent']);
+  if (family !== undefined) {
+    facts.userAgentFamily = family;
+    facts.userAgentKind = userAgentKind(family);
+  }
+  const id = event['eventID'];
+  return { eventId: typeof id === 'string' ? id : '', principal, facts };
+}
+
+/** Baseline step: one call for all groups' events; per group, per event, its verdict (undefined: none). */
+async function baselineAll(
+  stage: BaselineStage | undefined,
+  groups: readonly EventGroup[],
+  shared: readonly (readonly (SourceEnrichment | undefined)[])[],
+  deadline: number,
+  counters: EnrichCounters,
+  log: Log,
+): Promise<(BaselineVerdict | undefined)[][] | undefined> {
+  if (stage === undefined) return undefined;
+  const observations: BaselineObservation[] = [];
+  const at: [number, number][] = [];
+  for (let g = 0; g < groups.length; g++) {
+    const events = groups[g]!.events;
+    for (let e = 0; e < events.length; e++) {
+      const item = events[e]!;
+      if (!item.ok) continue;
+      const o = baselineObservation(item.event, shared[g]![e]!);
+      if (o === undefined) continue;
+      observations.push(o);
+      at.push([g, e]);
+    }
+  }
+  const out: (BaselineVerdict | undefined)[][] = groups.map((group) => new Array(group.events.length));
+  if (observations.length === 0) return out;
+  let verdicts: BaselineVerdict[];
+  try {
+    const result = await stage.observe(observations, { deadline });
+    verdicts = result.verdicts;
+    counters.baseline = result.stats;
+  } catch (err) {
+    // The stage never throws by contract; if it does, no event is claimed new.
+    log.error('baseline failed', { error: errorName(err) });
+    verdicts = observations.map((o) => ({ principal: o.principal, firstSeen: [], status: 'unavailable' }));
+  }
+  for (let i = 0; i < at.length; i++) out[at[i]![0]]![at[i]![1]] = verdicts[i];
+  return out;
+}
+
+/** One event after the rules: what the encoder needs. */
+interface Judged {
+  readonly shared: SourceEnrichment;
+  readonly status: Enrichment['status'];
+  readonly cause: string | undefined;
+  readonly verdict: Verdict | undefined;
+  readonly baseline: BaselineVerdict | undefined;
+  /** What the rules saw: the shared base, plus the event's baseline when there is one. */
+  readonly enrichment: Enrichment;
+}
+
+/** Judge step: the rules evaluate each event against its enrichment (source part and baseline). */
+function judgeEvents(
+  events: readonly EventItem[],
+  sources: readonly (SourceClassification | undefined)[],
+  shared: readonly (SourceEnrichment | undefined)[],
+  baselines: readonly (BaselineVerdict | undefined)[] | undefined,
+  state: EncodeState,
+): (Judged | undefined)[] {
+  const { rules } = state;
+  const out: (Judged | undefined)[] = new Array(events.length);
+  for (let e = 0; e < events.length; e++) {
+    const item = events[e]!;
+    if (!item.ok) continue;
+    const source = sources[e]!;
+    const own = shared[e]!;
+    const baseline = baselines?.[e];
+    let status = own.status;
+    let cause: string | undefined =
+      status === 'partial' ? ((source.ip !== undefined ? state.causes.get(source.ip) : undefined) ?? PartialCause.Lookup) : undefined;
+    if (baseline?.status === 'unavailable') {
+      status = 'partial';
+      cause ??= PartialCause.Baseline;
+    }
+    const enrichment = baseline === undefined ? own.base : { ...own.base, baseline };
+    let verdict: Verdict | undefined;
+    if (rules !== undefined) {
+      try {
+        verdict = rules.evaluate(item.event, enrichment);
+      } catch (err) {
+        // A rule must never fail a record; report the bug and deliver the event without a verdict.
+        state.log.error('rule evaluation failed', { error: errorName(err) });
+        status = 'partial';
+        cause ??= PartialCause.RulesError;
+      }
+    }
+    out[e] = { shared: own, status, cause, verdict, baseline, enrichment };
+  }
+  return out;
+}
+
+/** Encode step: counts, offers judged events to the alert stage, and writes each output line. */
+function encodeEvents(
+  events: readonly EventItem[],
+  judged: readonly (Judged | undefined)[],
   arrival: number,
   state: EncodeState,
 ): OutputLine[] {
-  const { counters, rules } = state;
+  const { counters } = state;
   const partitionOptions = { accountAllowlist: state.config.accountAllowlist };
   const opensearch = state.config.outputMode === 'opensearch';
   const layout = state.config.layout;
@@ -161,27 +317,7 @@ function encodeEvents(
       lines[e] = { text, keys: fallbackPartitionKeys(arrival) };
       continue;
     }
-    const source = sources[e]!;
-    const cacheKey = source.address ?? '';
-    let shared = state.cache.get(cacheKey);
-    if (shared === undefined) {
-      shared = sourceEnrichment(source, source.ip === undefined ? undefined : state.intel.get(source.ip), state.lookedUp);
-      state.cache.set(cacheKey, shared);
-    }
-    let status = shared.status;
-    let cause: string | undefined =
-      status === 'partial' ? ((source.ip !== undefined ? state.causes.get(source.ip) : undefined) ?? PartialCause.Lookup) : undefined;
-    let verdict: Verdict | undefined;
-    if (rules !== undefined) {
-      try {
-        verdict = rules.evaluate(item.event, shared.base);
-      } catch (err) {
-        // A rule must never fail a record; report the bug and deliver the event without a verdict.
-        state.log.error('rule evaluation failed', { error: errorName(err) });
-        status = 'partial';
-        cause ??= PartialCause.RulesError;
-      }
-    }
+    const { shared, status, cause, verdict, baseline, enrichment: judgedEnrichment } = judged[e]!;
     if (status === 'partial') {
       counters.partial++;
       const why = cause ?? PartialCause.Lookup;
@@ -189,30 +325,36 @@ function encodeEvents(
     }
     if (verdict !== undefined) {
       counters.byPriority[verdict.priority] = (counters.byPriority[verdict.priority] ?? 0) + 1;
-      state.alerts?.consider({ event: item.event, text: item.text, enrichment: shared.base, verdict });
+      state.alerts?.consider({ event: item.event, text: item.text, enrichment: judgedEnrichment, verdict });
     }
     state.perSource.set(shared, (state.perSource.get(shared) ?? 0) + 1);
     const keys = partitionKeysOf(item.event, arrival, partitionOptions);
+    const withBaseline = baseline !== undefined ? { baseline } : {};
     if (!native) {
       // Standard layouts (OCSF, ECS): built from the native enrichment once rules have judged the native event.
-      const enrichment = { ...shared.base, status, ...(verdict !== undefined ? { priority: verdict.priority, risk: verdict.risk } : {}) };
+      const enrichment = {
+        ...shared.base,
+        status,
+        ...withBaseline,
+        ...(verdict !== undefined ? { priority: verdict.priority, risk: verdict.risk } : {}),
+      };
       const line = layoutLine(layout!, { event: item.event, text: item.text, enrichment, arrival });
       lines[e] = { text: line.text, keys: partitionWithClass(keys, line.eventClass) };
       continue;
     }
     if (opensearch) {
       // One document per event that the index template accepts whatever the event holds (src/7-encode/opensearch.ts).
-      const enrichment: Record<string, unknown> = { ...shared.base, status };
+      const enrichment: Record<string, unknown> = { ...shared.base, status, ...withBaseline };
       if (verdict !== undefined) Object.assign(enrichment, { priority: verdict.priority, risk: verdict.risk });
       lines[e] = { text: opensearchDocument(item.event, enrichment, arrival), keys };
       continue;
     }
     const { end, empty } = closingBrace(item.text);
     if (status === shared.status && !empty) {
-      // The common case: original text, the source's shared prefix (bytes), this event's verdict.
-      lines[e] = { text: item.text.slice(0, end), shared: shared.prefix, tail: verdictTail(verdict), keys };
+      // The common case: original text, the source's shared prefix (bytes), this event's baseline and verdict.
+      lines[e] = { text: item.text.slice(0, end), shared: shared.prefix, tail: verdictTail(verdict, baseline), keys };
     } else {
-      const { head, tail } = enrichedParts(item.text, enrichmentJson(shared, status, verdict));
+      const { head, tail } = enrichedParts(item.text, enrichmentJson(shared, status, verdict, baseline));
       lines[e] = { text: head, tail, keys };
     }
   }

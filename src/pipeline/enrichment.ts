@@ -1,4 +1,4 @@
-import type { Enrichment, EnrichmentStatus, IpIntel, SourceClassification, Verdict } from '../model.ts';
+import type { BaselineVerdict, Enrichment, EnrichmentStatus, IpIntel, SourceClassification, Verdict } from '../model.ts';
 
 /**
  * What every event with the same source address shares: the `source`/`providers` part of the enrichment,
@@ -65,10 +65,16 @@ function buildSourceEnrichment(source: SourceClassification, intel: IpIntel | un
   return { status, base, json, opening, prefix: Buffer.from(`,"enrichment":${opening}`, 'utf8') };
 }
 
-/** The full `enrichment` JSON of one event, key order: version, status, source, providers, priority, risk. */
-export function enrichmentJson(source: SourceEnrichment, status: EnrichmentStatus, verdict: Verdict | undefined): string {
+/** The full `enrichment` JSON of one event, key order: version, status, source, providers, baseline, priority, risk. */
+export function enrichmentJson(
+  source: SourceEnrichment,
+  status: EnrichmentStatus,
+  verdict: Verdict | undefined,
+  baseline?: BaselineVerdict,
+): string {
   // The shared opening already carries the source's status; a rule failure can still turn it partial.
   let json = status === source.status ? source.opening : `{"version":1,"status":"${status}",${source.json}`;
+  if (baseline !== undefined) json += baselineJson(baseline);
   if (verdict !== undefined) {
     // Most events match no rule: their risk is a constant.
     const risk = verdict.risk.reasons.length === 0 && verdict.risk.score === 0 ? NO_RISK_JSON : JSON.stringify(verdict.risk);
@@ -79,11 +85,23 @@ export function enrichmentJson(source: SourceEnrichment, status: EnrichmentStatu
 
 const NO_RISK_JSON = '{"score":0,"reasons":[]}';
 
-/** What follows the shared prefix in an event's line: its verdict, then the closing braces of enrichment and event. */
-export function verdictTail(verdict: Verdict | undefined): string {
-  if (verdict === undefined) return '}}';
+/**
+ * What follows the shared prefix in an event's line: its baseline and verdict (both per event), then the closing
+ * braces of enrichment and event.
+ */
+export function verdictTail(verdict: Verdict | undefined, baseline?: BaselineVerdict): string {
+  const head = baseline === undefined ? '' : baselineJson(baseline);
+  if (verdict === undefined) return head + '}}';
   const risk = verdict.risk.reasons.length === 0 && verdict.risk.score === 0 ? NO_RISK_JSON : JSON.stringify(verdict.risk);
-  return `,"priority":"${verdict.priority}","risk":${risk}}}`;
+  return `${head},"priority":"${verdict.priority}","risk":${risk}}}`;
+}
+
+/** `,"baseline":{…}` with the verdict's keys in a fixed order. */
+export function baselineJson(baseline: BaselineVerdict): string {
+  let json = `,"baseline":{"principal":${JSON.stringify(baseline.principal)},"firstSeen":${JSON.stringify(baseline.firstSeen)}`;
+  if (baseline.learning === true) json += ',"learning":true';
+  if (baseline.status !== undefined) json += `,"status":"${baseline.status}"`;
+  return json + '}';
 }
 
 function hasAny(value: object): boolean {

@@ -9,6 +9,7 @@ import type { IpIntelligence } from '../3-lookup/types.ts';
 import { silentLog, type Log } from '../model.ts';
 import { publishReingestFailure, publishSummaryMetrics, summaryLogFields, type MetricsSink } from '../observability/report.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
+import type { BaselineStage } from '../4-baseline/stage.ts';
 import type { AlertStage } from '../6-alert/stage.ts';
 import { transformBatch, type InvocationSummary } from './transform.ts';
 
@@ -16,6 +17,8 @@ export interface TransformHandlerOptions {
   readonly config: CoreConfig;
   /** Built once per container (cold start) and reused, so caches survive warm invocations. */
   readonly intel?: IpIntelligence | Promise<IpIntelligence>;
+  /** Built once per container: its L1 of known facts survives warm invocations. */
+  readonly baseline?: BaselineStage;
   readonly rules?: RuleEngine;
   /** Findings to EventBridge / Security Hub (built once per container: its memory of sent findings is the L1). */
   readonly alerts?: AlertStage;
@@ -61,6 +64,7 @@ export function createTransformHandler(options: TransformHandlerOptions): Transf
       const { result, summary } = await transformBatch(event, context, {
         config: options.config,
         intel,
+        baseline: options.baseline,
         rules: options.rules,
         alerts: options.alerts,
         sinkFor,

@@ -5,6 +5,7 @@ import type { IpIntelligence } from '../3-lookup/types.ts';
 import { createAlertStage, type AlertDeps } from '../6-alert/index.ts';
 import type { AlertStage } from '../6-alert/stage.ts';
 import type { Log } from '../model.ts';
+import { createBaselineStage, type BaselineStage } from '../4-baseline/stage.ts';
 import { loadRuleEngine } from '../5-rules/index.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
 
@@ -12,6 +13,8 @@ import type { RuleEngine } from '../5-rules/types.ts';
 export interface Stages {
   /** Opening the geo databases is asynchronous; the first invocation awaits it. */
   readonly intel: Promise<IpIntelligence>;
+  /** Undefined when BASELINE_TABLE_NAME is unset (the stage is off). */
+  readonly baseline?: BaselineStage;
   readonly rules: RuleEngine;
   /** Undefined when findings go nowhere (no bus, no Security Hub). */
   readonly alerts?: AlertStage;
@@ -37,5 +40,22 @@ export function buildStages(config: AppConfig, deps: StageDeps = {}): Stages {
     dynamoDb: deps.alertClients?.dynamoDb ?? deps.dynamoDb,
     log: deps.log,
   });
-  return { intel, rules, alerts };
+  const baselineTable = config.baseline.tableName;
+  const baseline =
+    baselineTable === undefined
+      ? undefined
+      : createBaselineStage({ ...config.baseline, tableName: baselineTable }, { client: deps.dynamoDb ?? lazyDynamoDb(), log: deps.log });
+  return { intel, rules, alerts, ...(baseline !== undefined ? { baseline } : {}) };
+}
+
+/** A DynamoDB client created (and its module loaded) on the first call, with the same timeouts as the IP cache's. */
+function lazyDynamoDb(): Pick<DynamoDBClient, 'send'> {
+  let client: Promise<DynamoDBClient> | undefined;
+  const get = () =>
+    (client ??= import('@aws-sdk/client-dynamodb').then(
+      ({ DynamoDBClient }) => new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 }, maxAttempts: 3 }),
+    ));
+  return {
+    send: (async (command: never, options?: never) => (await get()).send(command, options)) as unknown as DynamoDBClient['send'],
+  };
 }

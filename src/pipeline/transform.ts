@@ -1,3 +1,4 @@
+import type { BaselineStage } from '../4-baseline/stage.ts';
 import type {
   FirehoseTransformationEvent,
   FirehoseTransformationEventRecord,
@@ -23,6 +24,8 @@ export interface TransformDeps {
   readonly config: CoreConfig;
   /** The lookup stage; without it, public addresses are classified but not geolocated. */
   readonly intel?: IpIntelligence;
+  /** The baseline stage; without it, events carry no `baseline`. */
+  readonly baseline?: BaselineStage;
   /** The rules stage; without it, events carry no priority or risk. */
   readonly rules?: RuleEngine;
   /** The alert stage; without it, no findings are sent. */
@@ -118,9 +121,14 @@ export async function transformBatch(
       finishMs: finishEstimateMs({ events, publicSources, decodedBytes }, slowdown),
     });
 
-  // Classify, look up (once per unique public IP of the whole invocation), judge and encode every event.
+  // Classify, look up (once per unique public IP of the whole invocation), baseline, judge and encode every event.
   const alerts = deps.alerts?.begin(now);
-  const lines = await enrichEventGroups(groups, { config, intel: deps.intel, rules: deps.rules, alerts, log }, lookupDeadline, summary);
+  const lines = await enrichEventGroups(
+    groups,
+    { config, intel: deps.intel, baseline: deps.baseline, rules: deps.rules, alerts, log },
+    lookupDeadline,
+    summary,
+  );
   // Parsed events are no longer needed (only text slices and verdicts are): let them be collected before the
   // response and the envelopes are built.
   groups.length = 0;

@@ -1,3 +1,4 @@
+import type { BaselineStage } from '../../4-baseline/stage.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AlertStage } from '../../6-alert/stage.ts';
@@ -71,7 +72,7 @@ export interface RunTotals {
  */
 export function localHandler(
   core: CoreConfig,
-  stages: { intel?: Promise<IpIntelligence>; rules?: RuleEngine; alerts?: AlertStage },
+  stages: { intel?: Promise<IpIntelligence>; baseline?: BaselineStage; rules?: RuleEngine; alerts?: AlertStage },
 ): RunOptions['makeHandler'] {
   const noClient = (): never => {
     throw new Error('the local run re-ingests in process');
@@ -80,6 +81,7 @@ export function localHandler(
     createTransformHandler({
       config: core,
       intel: stages.intel,
+      baseline: stages.baseline,
       rules: stages.rules,
       alerts: stages.alerts,
       firehose: noClient,
