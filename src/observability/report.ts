@@ -35,6 +35,7 @@ export function summaryLogFields(summary: InvocationSummary): Record<string, unk
     },
     reingest: { records: summary.reingestedRecords, calls: summary.reingestCalls, retried: summary.reingestRetries },
     lookup: summary.lookup,
+    ...(summary.thresholds !== undefined ? { thresholds: summary.thresholds } : {}),
     byPriority: summary.byPriority,
     alerts: summary.alerts,
     failureReasons: summary.failureReasons,
@@ -63,6 +64,9 @@ export function publishSummaryMetrics(summary: InvocationSummary, metrics: Metri
   count(MetricName.DynamoDbMisses, summary.lookup.cacheMisses);
   count(MetricName.ProviderCalls, summary.lookup.providerCalls);
   count(MetricName.ProviderErrors, summary.lookup.providerErrors);
+  count(MetricName.ThresholdUpdates, summary.thresholds?.updates ?? 0);
+  count(MetricName.ThresholdCrossed, summary.thresholds?.crossed ?? 0);
+  count(MetricName.ThresholdUnavailable, summary.thresholds?.unavailable ?? 0);
   count(MetricName.AlertsSent, summary.alerts.sent);
   count(MetricName.AlertsDuplicate, summary.alerts.duplicates);
   count(MetricName.AlertsGrouped, summary.alerts.grouped);
