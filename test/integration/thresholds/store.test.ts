@@ -6,12 +6,7 @@ import { expect } from 'chai';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynalite, type LocalDynamo } from '../lookup/dynalite.ts';
 import { DYNAMODB_ERRORS, startAwsJsonServer, type AwsJsonServer } from '../faults/support.ts';
-import {
-  planUpdates,
-  resolvePlan,
-  type ThresholdCandidate,
-  type ThresholdSpec,
-} from '../../../src/5-rules/thresholds/plan.ts';
+import { planUpdates, resolvePlan, type ThresholdCandidate, type ThresholdSpec } from '../../../src/5-rules/thresholds/plan.ts';
 import { DynamoDbThresholdStore, itemKey, TTL_MARGIN_SEC } from '../../../src/5-rules/thresholds/store.ts';
 
 const TABLE = 'baseline';
@@ -117,9 +112,7 @@ describe('threshold counters in DynamoDB (dynalite)', function () {
     expect(second.crossed.map((c) => c.event)).to.deep.equal([9]);
     const third = await a.invoke(reads(49, 40, p, true));
     expect(third.crossed).to.deep.equal([]);
-    const item = await local.client.send(
-      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: itemKey(first.plan.updates[0]!.key) } } }),
-    );
+    const item = await local.client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: itemKey(first.plan.updates[0]!.key) } } }));
     const vals = item.Item?.['vals']?.SS ?? [];
     expect(vals.length).to.be.at.least(10).and.below(20);
     expect(Number(item.Item?.['expiresAt']?.N)).to.equal((T0 + WINDOW) / 1000 + TTL_MARGIN_SEC);
