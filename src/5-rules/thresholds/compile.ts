@@ -7,6 +7,12 @@ import type { ThresholdDoc } from '../documents.ts';
 import { parseFieldPath, type FieldPath } from '../path.ts';
 import type { Fail } from '../validate.ts';
 
+/**
+ * The largest `count` (also the schema's maximum): a distinct set stays under 2 × count values of at most
+ * MAX_VALUE_BYTES (plan.ts), so < 1,000 × 264 B ≈ 260 KB, under DynamoDB's 400 KB item limit.
+ */
+export const MAX_THRESHOLD_COUNT = 500;
+
 /** The longest window: counters are DynamoDB items with a TTL of window end + margin. */
 export const MAX_WITHIN_MS = 7 * 86_400_000;
 

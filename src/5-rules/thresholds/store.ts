@@ -10,7 +10,8 @@
  *   vals       SS  distinct values (distinct thresholds); each value ≤ MAX_VALUE_BYTES (longer ones are hashed), and
  *                  the set stays < 2 × count: an update is refused once the set holds `count` values, and one
  *                  update adds at most `count` values (see plan.ts). With count ≤ MAX_THRESHOLD_COUNT the item
- *                  stays far under DynamoDB's 400 KB item limit.
+ *                  stays under DynamoDB's 400 KB item limit
+ *                  (< 1,000 values × ≤ 264 B ≈ 260 KB).
  *
  * One UpdateItem per key per invocation (DynamoDB has no batch update; updates run PARALLELISM at a time), with
  * `ReturnValues: UPDATED_OLD` so the caller learns the counter before its own update, and a condition that refuses
@@ -32,8 +33,6 @@ export const THRESHOLD_KEY_ATTRIBUTE = 'pk';
 export const THRESHOLD_TTL_ATTRIBUTE = 'expiresAt';
 /** Kept after the window's end so late-arriving events of that window still see its counter. */
 export const TTL_MARGIN_SEC = 3600;
-/** Largest `count` a rule may ask for: 2 × 1,000 values × 256 B ≈ 512 KB would pass 400 KB, so counts stay ≤ 500. */
-export const MAX_THRESHOLD_COUNT = 500;
 const PARALLELISM = 16;
 
 export interface ThresholdStore {

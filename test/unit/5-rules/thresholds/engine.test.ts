@@ -7,14 +7,13 @@ import type { CloudTrailEvent, Enrichment } from '../../../../src/model.ts';
 import { doc, rule } from '../helpers.ts';
 
 const EMPTY: Enrichment = { version: 1, status: 'complete' };
-const secretRead = (secretId: string): CloudTrailEvent =>
-  ({
-    eventSource: 'secretsmanager.amazonaws.com',
-    eventName: 'GetSecretValue',
-    eventTime: '2026-12-03T05:00:00Z',
-    userIdentity: { arn: 'arn:aws:iam::111122223333:user/alice' },
-    requestParameters: { secretId },
-  });
+const secretRead = (secretId: string): CloudTrailEvent => ({
+  eventSource: 'secretsmanager.amazonaws.com',
+  eventName: 'GetSecretValue',
+  eventTime: '2026-12-03T05:00:00Z',
+  userIdentity: { arn: 'arn:aws:iam::111122223333:user/alice' },
+  requestParameters: { secretId },
+});
 
 const thresholdRule = (threshold: Record<string, unknown>) =>
   rule({ field: 'eventName', equals: 'GetSecretValue' }, { id: 'secrets.bulk', priority: 'HIGH', score: 30, threshold });

@@ -21,11 +21,7 @@ interface Ev {
 }
 
 /** Runs events through invocations; each invocation is planned by its own container, against one shared counter. */
-async function run(
-  spec: ThresholdSpec,
-  events: readonly Ev[],
-  invocationSizes: readonly number[],
-): Promise<{ matched: number[] }> {
+async function run(spec: ThresholdSpec, events: readonly Ev[], invocationSizes: readonly number[]): Promise<{ matched: number[] }> {
   const store = new MemoryThresholdStore();
   const specs = new Map([['r', spec]]);
   const matched: number[] = [];
@@ -85,7 +81,10 @@ describe('threshold crossing plan', () => {
     await fc.assert(
       fc.asyncProperty(eventsArb, splitArb, fc.integer({ min: 1, max: 8 }), async (events, sizes, count) => {
         const spec: ThresholdSpec = { count, withinMs: WINDOW, distinct: false };
-        const consumed = Math.min(events.length, sizes.reduce((a, b) => a + b, 0));
+        const consumed = Math.min(
+          events.length,
+          sizes.reduce((a, b) => a + b, 0),
+        );
         const { matched } = await run(spec, events, sizes);
         expect(matched).to.deep.equal(expected(spec, events, consumed));
       }),
@@ -96,7 +95,10 @@ describe('threshold crossing plan', () => {
     await fc.assert(
       fc.asyncProperty(eventsArb, splitArb, fc.integer({ min: 1, max: 6 }), async (events, sizes, count) => {
         const spec: ThresholdSpec = { count, withinMs: WINDOW, distinct: true };
-        const consumed = Math.min(events.length, sizes.reduce((a, b) => a + b, 0));
+        const consumed = Math.min(
+          events.length,
+          sizes.reduce((a, b) => a + b, 0),
+        );
         const { matched } = await run(spec, events, sizes);
         expect(matched).to.deep.equal(expected(spec, events, consumed));
       }),
