@@ -20,6 +20,7 @@
  * an error value for its key (its events go out `partial`, cause `threshold`), never a thrown error.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Result } from '../../model.ts';
 import type { CounterOld, CounterUpdate } from './plan.ts';
@@ -70,6 +71,8 @@ export class DynamoDbThresholdStore implements ThresholdStore {
   async apply(updates: readonly CounterUpdate[], options: { signal: AbortSignal; now: number }): Promise<Map<string, Result<CounterOld>>> {
     const out = new Map<string, Result<CounterOld>>();
     const { UpdateItemCommand, ConditionalCheckFailedException } = await sdk();
+    // Every request in flight listens on the one deadline signal (PARALLELISM at a time, plus the SDK's own).
+    setMaxListeners(PARALLELISM * 2 + 10, options.signal);
     await inParallel(updates, PARALLELISM, async (u) => {
       if (options.signal.aborted) {
         out.set(u.key, { ok: false, error: 'deadline' });
