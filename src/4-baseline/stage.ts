@@ -134,7 +134,8 @@ export function createBaselineStage(config: BaselineConfig & { tableName: string
       if (remaining > 0 && toRead.length > 0) {
         await Promise.all(
           chunk(toRead, BATCH_GET_MAX_KEYS).map(async (keys) => {
-            let pending: KeysAndAttributes | undefined = { Keys: keys.map((k) => ({ pk: { S: k } })), ConsistentRead: true };
+            // Eventually consistent (half the cost): a just-written fact read as absent loses its conditional put, so it is still not new twice.
+            let pending: KeysAndAttributes | undefined = { Keys: keys.map((k) => ({ pk: { S: k } })) };
             for (let round = 0; pending?.Keys !== undefined && pending.Keys.length > 0; round++) {
               if (round > 0 && !(await backoff(round, baseDelayMs, signal))) return;
               try {
@@ -199,6 +200,7 @@ export function createBaselineStage(config: BaselineConfig & { tableName: string
                 // created by someone else just now is learning like ours would be.
                 const known: Known = { expiresAt: ttl, day: today, ...(isPrincipal ? { firstSeen: nowS } : {}) };
                 state.set(key, { kind: 'known', item: known });
+                remember(key, known);
               } else {
                 state.set(key, { kind: 'unknown' });
                 log.warn('baseline write failed; events are unavailable', { error: errorText(err) });

@@ -34,6 +34,11 @@ export const MetricName = {
   AlertsDuplicate: 'AlertsDuplicate',
   AlertsGrouped: 'AlertsGrouped',
   AlertsFailed: 'AlertsFailed',
+  /** Baseline stage (src/4-baseline): BatchGetItem calls, PutItem/UpdateItem calls, facts flagged new, events unavailable. */
+  BaselineReads: 'BaselineReads',
+  BaselineWrites: 'BaselineWrites',
+  BaselineNewFacts: 'BaselineNewFacts',
+  BaselineUnavailable: 'BaselineUnavailable',
   /** Round trip of one HTTP request to a provider (one value per request, up to 100 per invocation). */
   ProviderLatency: 'ProviderLatency',
   /** 1 while the provider's circuit breaker is open at the end of an invocation, else 0. */
@@ -135,4 +140,8 @@ export const METRIC_CATALOGUE: Readonly<Record<MetricNameValue, MetricDefinition
   AlertsDuplicate: count(),
   AlertsGrouped: count(),
   AlertsFailed: count(),
+  BaselineReads: count(),
+  BaselineWrites: count(),
+  BaselineNewFacts: count(),
+  BaselineUnavailable: count(),
 };

@@ -35,6 +35,7 @@ export function summaryLogFields(summary: InvocationSummary): Record<string, unk
     },
     reingest: { records: summary.reingestedRecords, calls: summary.reingestCalls, retried: summary.reingestRetries },
     lookup: summary.lookup,
+    ...(summary.baseline !== undefined ? { baseline: summary.baseline } : {}),
     ...(summary.thresholds !== undefined ? { thresholds: summary.thresholds } : {}),
     byPriority: summary.byPriority,
     alerts: summary.alerts,
@@ -71,6 +72,11 @@ export function publishSummaryMetrics(summary: InvocationSummary, metrics: Metri
   count(MetricName.AlertsDuplicate, summary.alerts.duplicates);
   count(MetricName.AlertsGrouped, summary.alerts.grouped);
   count(MetricName.AlertsFailed, summary.alerts.failed);
+  const baseline = summary.baseline;
+  count(MetricName.BaselineReads, baseline?.reads ?? 0);
+  count(MetricName.BaselineWrites, (baseline?.writes ?? 0) + (baseline?.refreshes ?? 0));
+  count(MetricName.BaselineNewFacts, baseline?.newFacts ?? 0);
+  count(MetricName.BaselineUnavailable, baseline?.unavailable ?? 0);
   metrics.publishStoredMetrics();
   publishBreakdowns(summary, metrics);
 }

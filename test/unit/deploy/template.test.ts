@@ -987,6 +987,32 @@ describe('serverless deployment (generated CloudFormation)', function () {
     });
   });
 
+  describe('baselines', () => {
+    it('creates the baseline table only when baselineEnabled (off by default): on-demand, pk String, TTL expiresAt, KMS', () => {
+      const conditions = obj(s3.template.Conditions, 'Conditions');
+      expect(conditions['BaselineEnabled']).to.deep.equal({ 'Fn::Equals': ['false', 'true'] });
+      const resource = obj(s3.resources['BaselineTable'], 'BaselineTable');
+      expect(resource['Condition']).to.equal('BaselineEnabled');
+      const table = props(s3.resources, 'BaselineTable');
+      expect(table.TableName).to.equal('cloudtrail-enricher-test-baseline');
+      expect(table.BillingMode).to.equal('PAY_PER_REQUEST');
+      expect(table.KeySchema).to.deep.equal([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+      expect(table.AttributeDefinitions).to.deep.equal([{ AttributeName: 'pk', AttributeType: 'S' }]);
+      expect(table.TimeToLiveSpecification).to.deep.equal({ AttributeName: 'expiresAt', Enabled: true });
+      expect(table.SSESpecification).to.deep.equal({ SSEEnabled: true, SSEType: 'KMS' });
+    });
+
+    it('points the transform at the table and allows only the three calls the stage makes, on that table only', () => {
+      const env = transformEnvironment(s3.resources);
+      expect(env.BASELINE_TABLE_NAME).to.deep.equal({ 'Fn::If': ['BaselineEnabled', { Ref: 'BaselineTable' }, { Ref: 'AWS::NoValue' }] });
+      expect(env.BASELINE_LEARNING_DAYS).to.equal('7');
+      expect(env.BASELINE_FORGET_DAYS).to.equal('30');
+      const grant = policyStatements(s3.resources).find((s) => s.id === 'TransformRole/BaselineFacts');
+      expect(iamValues(grant?.statement.Action).sort()).to.deep.equal(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+      expect(grant?.statement.Resource).to.deep.equal({ 'Fn::GetAtt': ['BaselineTable', 'Arn'] });
+    });
+  });
+
   describe('alerts', () => {
     it('creates the findings bus and the once-each table (pk String, TTL expiresAt) and points the transform at them', () => {
       expect(props(s3.resources, 'FindingsBus').Name).to.equal('cloudtrail-enricher-test-findings');
