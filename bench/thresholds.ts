@@ -55,7 +55,7 @@ function workload(n: number): CloudTrailEvent[] {
     if (kind === 2)
       return { ...base, eventSource: 'ec2.amazonaws.com', eventName: 'DescribeVolumes', errorCode: 'Client.UnauthorizedOperation' };
     return { ...base, eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', requestParameters: null };
-  }) as unknown as CloudTrailEvent[];
+  });
 }
 
 function countingClient(client: DynamoDBClient): { client: Pick<DynamoDBClient, 'send'>; calls: () => number } {
