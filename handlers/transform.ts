@@ -38,6 +38,7 @@ export const handler = instrumented(
     intel: stages.intel,
     baseline: stages.baseline,
     rules: stages.rules,
+    thresholds: stages.thresholds,
     alerts: stages.alerts,
     firehose: () =>
       (firehose ??= import('@aws-sdk/client-firehose').then(({ FirehoseClient }) =>

@@ -24,7 +24,8 @@ import {
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'detections');
 
-type Case = [name: string, event: Json, source?: SourceSpec];
+/** One event, or for a threshold rule a list of events (one invocation; a match's last event crosses). */
+type Case = [name: string, event: Json | Json[], source?: SourceSpec];
 interface RuleCases {
   match: Case[];
   noMatch: Case[];
@@ -101,6 +102,53 @@ const deleteObjects = (n: number): Json =>
     },
   );
 const ATTACKER: SourceSpec = { ip: '185.220.101.4', country: 'NL', asn: 60729, org: 'Stiftung Erneuerbare Freiheit' };
+
+/** `n` events, the i-th `step` seconds after 14:05:00 (threshold fixtures: one invocation). */
+const at = (i: number, step: number): string =>
+  new Date(Date.UTC(2026, 2, 10, 14, 5, 0) + i * step * 1000).toISOString().replace('.000Z', 'Z');
+const secretReads = (n: number, id: (i: number) => string): Json[] =>
+  Array.from({ length: n }, (_, i) =>
+    e('secretsmanager.amazonaws.com', 'GetSecretValue', { secretId: id(i) }, { ip: ATTACKER.ip, time: at(i, 20) }),
+  );
+const parameterReads = (n: number, withDecryption: boolean): Json[] =>
+  Array.from({ length: n }, (_, i) =>
+    e('ssm.amazonaws.com', 'GetParameter', { name: `/prod/app/param-${i}`, withDecryption }, { ip: ATTACKER.ip, time: at(i, 20) }),
+  );
+const deniedCalls = (n: number, step: number): Json[] =>
+  Array.from({ length: n }, (_, i) =>
+    e('ec2.amazonaws.com', ['DescribeInstances', 'DescribeVolumes', 'DescribeSnapshots', 'DescribeVpcs'][i % 4]!, null, {
+      ip: ATTACKER.ip,
+      time: at(i, step),
+      errorCode: 'Client.UnauthorizedOperation',
+      errorMessage: 'You are not authorized to perform this operation.',
+    }),
+  );
+const regionCalls = (regions: string[]): Json[] =>
+  regions.map((region, i) => e('ec2.amazonaws.com', 'DescribeInstances', null, { ip: ATTACKER.ip, region, time: at(i, 30) }));
+
+/** enrichment.baseline of the baseline rules' fixtures (what src/4-baseline gives the event). */
+const ALICE_ARN = String(ALICE.arn);
+const BASELINE: Record<string, Json> = {
+  'initial-access.console-login-new-country/match/success-from-new-country': { principal: ALICE_ARN, firstSeen: ['country'] },
+  'initial-access.console-login-new-country/no-match/learning-principal': { principal: ALICE_ARN, firstSeen: ['country'], learning: true },
+  'initial-access.console-login-new-country/no-match/country-and-network-new': { principal: ALICE_ARN, firstSeen: ['country', 'asn'] },
+  'initial-access.console-login-new-country/no-match/failed-sign-in': { principal: ALICE_ARN, firstSeen: ['country'] },
+  'initial-access.console-login-new-country-and-network/match/success-from-new-country-and-as': {
+    principal: ALICE_ARN,
+    firstSeen: ['country', 'asn'],
+  },
+  'initial-access.console-login-new-country-and-network/no-match/baseline-unavailable': {
+    principal: ALICE_ARN,
+    firstSeen: [],
+    status: 'unavailable',
+  },
+  'initial-access.console-login-new-country-and-network/no-match/only-country-new': { principal: ALICE_ARN, firstSeen: ['country'] },
+  'credential-access.access-key-new-network/match/list-buckets-from-new-as': { principal: ALICE_ARN, firstSeen: ['asn'] },
+  'credential-access.access-key-new-network/no-match/console-session': { principal: ALICE_ARN, firstSeen: ['asn'] },
+  'credential-access.access-key-new-network/no-match/learning-principal': { principal: ALICE_ARN, firstSeen: ['asn'], learning: true },
+  'execution.new-user-agent-kind/match/cli-after-console-only': { principal: ALICE_ARN, firstSeen: ['userAgentFamily', 'userAgentKind'] },
+  'execution.new-user-agent-kind/no-match/new-sdk-of-the-same-kind': { principal: ALICE_ARN, firstSeen: ['userAgentFamily'] },
+};
 
 const CASES: Record<string, RuleCases> = {
   // ------------------------------------------------------------ watchlists, location, reputation
@@ -939,6 +987,72 @@ const CASES: Record<string, RuleCases> = {
       ],
     ],
   },
+
+  // ------------------------------------------------------------ behaviour baselines (enrichment.baseline)
+  'initial-access.console-login-new-country': {
+    match: [['success-from-new-country', consoleLogin(ALICE, 'Success', 'Yes', { sourceIPAddress: ATTACKER.ip }), ATTACKER]],
+    noMatch: [
+      ['learning-principal', consoleLogin(ALICE, 'Success', 'Yes', { sourceIPAddress: ATTACKER.ip }), ATTACKER],
+      ['country-and-network-new', consoleLogin(ALICE, 'Success', 'Yes', { sourceIPAddress: ATTACKER.ip }), ATTACKER],
+      ['failed-sign-in', consoleLogin(ALICE, 'Failure', 'No', { sourceIPAddress: ATTACKER.ip }), ATTACKER],
+    ],
+  },
+  'initial-access.console-login-new-country-and-network': {
+    match: [['success-from-new-country-and-as', consoleLogin(ALICE, 'Success', 'Yes', { sourceIPAddress: ATTACKER.ip }), ATTACKER]],
+    noMatch: [
+      ['baseline-unavailable', consoleLogin(ALICE, 'Success', 'Yes', { sourceIPAddress: ATTACKER.ip }), ATTACKER],
+      ['only-country-new', consoleLogin(ALICE, 'Success', 'Yes', { sourceIPAddress: ATTACKER.ip }), ATTACKER],
+    ],
+  },
+  'credential-access.access-key-new-network': {
+    match: [
+      ['list-buckets-from-new-as', e('s3.amazonaws.com', 'ListBuckets', { Host: 's3.amazonaws.com' }, { ip: ATTACKER.ip }), ATTACKER],
+    ],
+    noMatch: [
+      [
+        'console-session',
+        e(
+          's3.amazonaws.com',
+          'ListBuckets',
+          { Host: 's3.amazonaws.com' },
+          { ip: ATTACKER.ip, extra: { sessionCredentialFromConsole: 'true' } },
+        ),
+        ATTACKER,
+      ],
+      ['learning-principal', e('s3.amazonaws.com', 'ListBuckets', { Host: 's3.amazonaws.com' }, { ip: ATTACKER.ip }), ATTACKER],
+    ],
+  },
+  'execution.new-user-agent-kind': {
+    match: [['cli-after-console-only', e('iam.amazonaws.com', 'ListUsers', null)]],
+    noMatch: [
+      [
+        'new-sdk-of-the-same-kind',
+        e('iam.amazonaws.com', 'ListUsers', null, {
+          userAgent: 'Boto3/1.34.50 md/Botocore#1.34.50 ua/2.0 os/linux#6.1 lang/python#3.11.8',
+        }),
+      ],
+    ],
+  },
+
+  // ------------------------------------------------------------ thresholds (one file = one invocation)
+  'credential-access.many-secrets-read': {
+    match: [['ten-distinct-secrets', secretReads(10, (i) => `prod/db-${i}`)]],
+    noMatch: [['five-secrets-read-twice', secretReads(10, (i) => `prod/db-${i % 5}`)]],
+  },
+  'credential-access.many-parameters-decrypted': {
+    match: [['ten-distinct-parameters', parameterReads(10, true)]],
+    noMatch: [['ten-parameters-without-decryption', parameterReads(10, false)]],
+  },
+  'discovery.many-access-denied': {
+    match: [['twenty-denied-in-five-minutes', deniedCalls(20, 15)]],
+    noMatch: [['twenty-denied-over-two-windows', deniedCalls(20, 60)]],
+  },
+  'defense-evasion.many-regions': {
+    match: [['five-regions', regionCalls(['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'sa-east-1'])]],
+    noMatch: [
+      ['four-regions-many-calls', regionCalls(['us-east-1', 'us-west-2', 'eu-west-1', 'us-east-1', 'ap-southeast-1', 'us-west-2'])],
+    ],
+  },
 };
 
 /** Enrichment overrides for the reputation cases (the lookup stage's reputation fields). */
@@ -968,11 +1082,16 @@ function write(): void {
     ] as const) {
       mkdirSync(join(dir, kind), { recursive: true });
       for (const [name, event, source] of list) {
-        const address = String(event.sourceIPAddress);
-        const enr = enrichment(address, source);
-        const rep = REPUTATION[`${rule}/${kind}/${name}`];
-        if (rep) (enr.source as Json).reputation = rep;
-        writeFileSync(join(dir, kind, `${name}.json`), `${JSON.stringify({ ...event, enrichment: enr }, null, 2)}\n`);
+        const enriched = (one: Json): Json => {
+          const enr = enrichment(String(one.sourceIPAddress), source);
+          const rep = REPUTATION[`${rule}/${kind}/${name}`];
+          if (rep) (enr.source as Json).reputation = rep;
+          const baseline = BASELINE[`${rule}/${kind}/${name}`];
+          if (baseline) enr.baseline = baseline;
+          return { ...one, enrichment: enr };
+        };
+        const doc = Array.isArray(event) ? { Records: event.map(enriched) } : enriched(event);
+        writeFileSync(join(dir, kind, `${name}.json`), `${JSON.stringify(doc, null, 2)}\n`);
         files++;
       }
     }

@@ -12,6 +12,7 @@ import type { RulesDocument } from './documents.ts';
 import { createEngine, type CompiledRuleEngine, type EngineRule, type RuleEngineInfo } from './engine.ts';
 import { compileTemplate, type CompiledTemplate } from './interpolate.ts';
 import { createInterpreter } from './interpret.ts';
+import { compileThreshold } from './thresholds/compile.ts';
 import { isValidTimezone, zonedClock } from './time.ts';
 import { assertRulesDocument, Fail } from './validate.ts';
 import { compileWatchlists, type WatchlistOptions } from './watchlists.ts';
@@ -73,6 +74,7 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
     const test = options.codegen === false ? reference : generateCondition(rule.when, ['when'], interpreter);
     const template = compileTemplate(rule.reason);
     if (!template.ok) fail.at(['rules', String(i), 'reason'], template.error);
+    const threshold = rule.threshold === undefined ? undefined : compileThreshold(rule.threshold, ['rules', String(i), 'threshold'], fail);
     if (rule.enabled === false || disabled.has(rule.id)) continue;
     enabled.push({
       id: rule.id,
@@ -83,6 +85,7 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
       test,
       detail: (template as { ok: true; value: CompiledTemplate }).value,
       attack: rule.attack ? Object.freeze({ tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] }) : undefined,
+      ...(threshold !== undefined ? { threshold } : {}),
     });
   }
 
@@ -92,6 +95,13 @@ export function compileRules(doc: unknown, options: CompileOptions = {}): Compil
     timezone,
     watchlists: Object.fromEntries(
       [...watchlists].map(([name, list]) => [name, list.type === 'windows' ? list.windows.length : list.set.size]),
+    ),
+    thresholds: new Map(
+      enabled.flatMap((r) =>
+        r.threshold === undefined
+          ? []
+          : [[r.id, { count: r.threshold.count, withinMs: r.threshold.withinMs, distinct: r.threshold.distinct !== undefined }] as const],
+      ),
     ),
   };
   return createEngine(enabled, info, { index: options.index !== false });

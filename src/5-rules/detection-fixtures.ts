@@ -5,6 +5,10 @@
  *   DIR/<rule-id>/no-match/*.json     by the lookup stage); the rule must (not) be among the reasons
  *   DIR/<rule-id>/watchlists.json     optional: watchlist entries to compile the rules with, {"name": [...]}
  *
+ * For a threshold rule, each file is one invocation against fresh counters (a list of events: `{"Records": [...]}`,
+ * an array or NDJSON): a match fixture's last event must be the one that crosses the threshold (and no other),
+ * a no-match fixture must cross nothing.
+ *
  * `rules test --fixtures DIR` (and `npm run rules:test`) runs them, and fails when a rule of the rules file
  * has no directory, or a directory lacks a match or a no-match fixture.
  */
@@ -12,6 +16,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudTrailEvent, Enrichment, Verdict } from '../model.ts';
 import type { CompiledRuleEngine } from './engine.ts';
+import { crossingEvent, planUpdates, type ThresholdCandidate } from './thresholds/plan.ts';
+import type { ThresholdHit } from './types.ts';
 
 export interface FixtureCase {
   rule: string;
@@ -82,6 +88,11 @@ export function runDetectionFixtures(
           outcomes.push({ rule, expect, file, ok: false, problem: (error as Error).message });
           continue;
         }
+        const threshold = engine.info.thresholds?.get(rule);
+        if (threshold !== undefined) {
+          outcomes.push(thresholdOutcome(engine, rule, threshold, events, { rule, expect, file }));
+          continue;
+        }
         for (const event of events) {
           const own = event.enrichment;
           const enrichment = own !== null && typeof own === 'object' && !Array.isArray(own) ? (own as unknown as Enrichment) : EMPTY;
@@ -98,4 +109,56 @@ export function runDetectionFixtures(
     if (kinds.match > 0 && kinds['no-match'] > 0) covered.add(rule);
   }
   return { outcomes, uncovered: ruleIds.filter((id) => !covered.has(id)) };
+}
+
+function enrichmentOf(event: CloudTrailEvent): Enrichment {
+  const own = event.enrichment;
+  return own !== null && typeof own === 'object' && !Array.isArray(own) ? (own as unknown as Enrichment) : EMPTY;
+}
+
+/** One file of a threshold rule: its events as one invocation against fresh counters (see the file comment). */
+function thresholdOutcome(
+  engine: CompiledRuleEngine,
+  rule: string,
+  spec: { count: number; withinMs: number; distinct: boolean },
+  events: readonly CloudTrailEvent[],
+  c: FixtureCase,
+): FixtureOutcome {
+  const candidates: ThresholdCandidate[] = [];
+  for (const [i, event] of events.entries()) {
+    const hits: ThresholdHit[] = [];
+    engine.evaluate(event, enrichmentOf(event), hits);
+    const time = typeof event.eventTime === 'string' ? Date.parse(event.eventTime) : NaN;
+    for (const hit of hits) {
+      if (hit.rule !== rule) continue;
+      candidates.push({
+        event: i,
+        ruleId: rule,
+        by: hit.by,
+        time: Number.isFinite(time) ? time : 0,
+        ...(hit.value !== undefined ? { value: hit.value } : {}),
+      });
+    }
+  }
+  const plan = planUpdates(candidates, new Map([[rule, spec]]));
+  const crossed: number[] = [];
+  for (const update of plan.updates) {
+    const hit = crossingEvent(update, plan.members.get(update.key) ?? [], spec.distinct ? { values: new Set() } : { count: 0 });
+    if (hit !== undefined) crossed.push(hit.event);
+  }
+  let problem: string | undefined;
+  let verdict: Verdict | undefined;
+  if (c.expect === 'match') {
+    const last = events.length - 1;
+    if (crossed.length !== 1 || crossed[0] !== last)
+      problem = `threshold rule ${rule} should cross on the last event (${last}), crossed on [${crossed.join(', ')}]`;
+    else {
+      const event = events[last]!;
+      verdict = engine.withThresholds(engine.evaluate(event, enrichmentOf(event)), event, enrichmentOf(event), [rule]);
+      const reason = verdict.risk.reasons.find((r) => r.rule === rule);
+      if (reason === undefined) problem = `rule ${rule} did not match`;
+      else if (/[{}]/.test(reason.detail)) problem = `reason "${reason.detail}" has an unrendered placeholder`;
+    }
+  } else if (crossed.length > 0) problem = `threshold rule ${rule} crossed on [${crossed.join(', ')}]`;
+  return { ...c, ok: problem === undefined, ...(verdict !== undefined ? { verdict } : {}), ...(problem ? { problem } : {}) };
 }

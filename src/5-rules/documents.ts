@@ -27,6 +27,20 @@ export interface RuleDoc {
   enabled?: boolean;
   tags?: string[];
   attack?: AttackDoc;
+  /** Count matches first: the rule matches the event that reaches `count` in its window (docs/rules.md, Thresholds). */
+  threshold?: ThresholdDoc;
+}
+
+/** `threshold: { count: 10, within: 10m, by: [userIdentity.arn], distinct: requestParameters.secretId }` */
+export interface ThresholdDoc {
+  /** Matches (or distinct values) in one window that make the rule match; 1–500. */
+  count: number;
+  /** Fixed window length: `<n>s`, `<n>m`, `<n>h`, `<n>d`, at most 7 days. */
+  within: string;
+  /** Field paths whose values key the counter (no `[]`). */
+  by: string[];
+  /** Count distinct values of this field path instead of matches (no `[]`). */
+  distinct?: string;
 }
 
 export interface RulesDocument {

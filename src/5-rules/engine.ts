@@ -10,7 +10,8 @@ import type { Cond, EvalContext } from './context.ts';
 import type { AttackDoc, ConditionDoc } from './documents.ts';
 import type { CompiledTemplate } from './interpolate.ts';
 import { ownValue } from './path.ts';
-import type { RuleEngine } from './types.ts';
+import { readValue, type CompiledThreshold } from './thresholds/compile.ts';
+import type { RuleEngine, ThresholdHit } from './types.ts';
 
 const PRIORITY_RANK: Record<Priority, number> = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 };
 const PRIORITIES: readonly Priority[] = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -38,6 +39,8 @@ export interface EngineRule {
   test: Cond;
   detail: CompiledTemplate;
   attack: AttackDoc | undefined;
+  /** Set for threshold rules: a match is only a candidate, counted by the pipeline (thresholds/). */
+  threshold?: CompiledThreshold;
 }
 
 interface CompiledRule {
@@ -51,6 +54,7 @@ interface CompiledRule {
   /** Lower-cased eventSource values the rule can possibly match; undefined = any (see {@link possibleFoldedValues}). */
   sources: Set<string> | undefined;
   attack: AttackDoc | undefined;
+  threshold: CompiledThreshold | undefined;
 }
 
 /**
@@ -110,10 +114,13 @@ export interface RuleEngineInfo {
   readonly disabled: readonly string[];
   readonly timezone: string;
   readonly watchlists: Readonly<Record<string, number>>;
+  /** Threshold rules: id → count, window (ms) and whether distinct values are counted. */
+  readonly thresholds?: ReadonlyMap<string, { count: number; withinMs: number; distinct: boolean }>;
 }
 
 export interface CompiledRuleEngine extends RuleEngine {
   readonly info: RuleEngineInfo;
+  withThresholds(verdict: Verdict, event: CloudTrailEvent, enrichment: Readonly<Enrichment>, crossed: readonly string[]): Verdict;
 }
 
 /**
@@ -134,7 +141,9 @@ export function createEngine(rules: readonly EngineRule[], info: RuleEngineInfo,
     detail: rule.detail,
     sources: options.index ? possibleFoldedValues(rule.when, 'eventSource') : undefined,
     attack: rule.attack,
+    threshold: rule.threshold,
   }));
+  const byId = new Map(compiled.map((r) => [r.id, r]));
 
   // Rules per (lower-cased) eventName: those that can only match certain names are listed under each of
   // them; the rest (no provable name) are in every list and in `anyName`, the list for names no rule
@@ -164,7 +173,7 @@ export function createEngine(rules: readonly EngineRule[], info: RuleEngineInfo,
 
   return {
     info,
-    evaluate(event: CloudTrailEvent, enrichment: Readonly<Enrichment>): Verdict {
+    evaluate(event: CloudTrailEvent, enrichment: Readonly<Enrichment>, hits?: ThresholdHit[]): Verdict {
       ctx.event = event;
       ctx.enrichment = enrichment;
       ctx.scope = event;
@@ -182,7 +191,15 @@ export function createEngine(rules: readonly EngineRule[], info: RuleEngineInfo,
             foldedSource ??= source.toLowerCase();
             if (!rule.sources.has(foldedSource)) continue;
           }
-          if (rule.test(ctx)) matched.push(rule);
+          if (!rule.test(ctx)) continue;
+          if (rule.threshold === undefined) matched.push(rule);
+          else if (hits !== undefined) {
+            const t = rule.threshold;
+            const value = t.distinct === undefined ? undefined : readValue(t.distinct, event, enrichment);
+            // An event without the distinct value adds no value to count.
+            if (t.distinct === undefined || value !== null)
+              hits.push({ rule: rule.id, by: t.by.map((p) => readValue(p, event, enrichment)), value: value ?? undefined });
+          }
         }
       } finally {
         // Drop references so a large event is not kept alive by the engine between invocations.
@@ -190,33 +207,51 @@ export function createEngine(rules: readonly EngineRule[], info: RuleEngineInfo,
         ctx.enrichment = idle;
         ctx.scope = undefined;
       }
-      if (matched.length === 0) return { priority: 'LOW', risk: { score: 0, reasons: [] } };
-
-      let sum = 0;
-      let rank = 0;
-      const scope = { event, enrichment };
-      const entries = matched.map((rule) => ({ rule, detail: rule.detail(scope) }));
-      for (const { rule } of entries) {
-        sum += rule.score;
-        if (rule.rank > rank) rank = rule.rank;
-      }
+      const verdict = verdictOf(matched, event, enrichment);
       matched.length = 0;
-      const score = Math.max(0, Math.min(100, sum));
-      const fromScore = PRIORITY_RANK[priorityFromScore(score)];
-      const priority = PRIORITIES[Math.max(rank, fromScore)]!;
-      entries.sort(byPriorityThenScore);
-      const reasons: RiskReason[] = entries.map(({ rule, detail }) =>
-        rule.attack
-          ? {
-              rule: rule.id,
-              priority: rule.priority,
-              score: rule.score,
-              detail,
-              attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] },
-            }
-          : { rule: rule.id, priority: rule.priority, score: rule.score, detail },
-      );
-      return { priority, risk: { score, reasons } };
+      return verdict;
+    },
+    withThresholds(verdict: Verdict, event: CloudTrailEvent, enrichment: Readonly<Enrichment>, crossed: readonly string[]): Verdict {
+      const rules: CompiledRule[] = [];
+      for (const reason of verdict.risk.reasons) {
+        const rule = byId.get(reason.rule);
+        if (rule !== undefined) rules.push(rule);
+      }
+      for (const id of crossed) {
+        const rule = byId.get(id);
+        if (rule?.threshold !== undefined && !rules.includes(rule)) rules.push(rule);
+      }
+      return rules.length === verdict.risk.reasons.length ? verdict : verdictOf(rules, event, enrichment);
     },
   };
+}
+
+/** The verdict of the matched rules (see {@link createEngine}). */
+function verdictOf(matched: readonly CompiledRule[], event: CloudTrailEvent, enrichment: Readonly<Enrichment>): Verdict {
+  if (matched.length === 0) return { priority: 'LOW', risk: { score: 0, reasons: [] } };
+
+  let sum = 0;
+  let rank = 0;
+  const scope = { event, enrichment };
+  const entries = matched.map((rule) => ({ rule, detail: rule.detail(scope) }));
+  for (const { rule } of entries) {
+    sum += rule.score;
+    if (rule.rank > rank) rank = rule.rank;
+  }
+  const score = Math.max(0, Math.min(100, sum));
+  const fromScore = PRIORITY_RANK[priorityFromScore(score)];
+  const priority = PRIORITIES[Math.max(rank, fromScore)]!;
+  entries.sort(byPriorityThenScore);
+  const reasons: RiskReason[] = entries.map(({ rule, detail }) =>
+    rule.attack
+      ? {
+          rule: rule.id,
+          priority: rule.priority,
+          score: rule.score,
+          detail,
+          attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] },
+        }
+      : { rule: rule.id, priority: rule.priority, score: rule.score, detail },
+  );
+  return { priority, risk: { score, reasons } };
 }

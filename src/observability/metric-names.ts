@@ -27,6 +27,9 @@ export const MetricName = {
   ProviderCalls: 'ProviderCalls',
   ProviderErrors: 'ProviderErrors',
   /** Findings sent (EventBridge / Security Hub), duplicates and grouped repeats not sent, findings given up. */
+  ThresholdUpdates: 'ThresholdUpdates',
+  ThresholdCrossed: 'ThresholdCrossed',
+  ThresholdUnavailable: 'ThresholdUnavailable',
   AlertsSent: 'AlertsSent',
   AlertsDuplicate: 'AlertsDuplicate',
   AlertsGrouped: 'AlertsGrouped',
@@ -79,6 +82,8 @@ export const PartialCause = {
   RulesError: 'rules_error',
   /** The baseline table could not be read or written within the deadline (src/4-baseline). */
   Baseline: 'baseline',
+  /** A threshold rule's counter could not be updated within the deadline (src/5-rules/thresholds). */
+  Threshold: 'threshold',
   /** The lookup stage itself failed (a bug: it never throws by contract). */
   Lookup: 'lookup',
 } as const;
@@ -128,6 +133,9 @@ export const METRIC_CATALOGUE: Readonly<Record<MetricNameValue, MetricDefinition
   ObjectsSkipped: count([Dimension.Function, S]),
   ObjectEvents: count([Dimension.Function, S]),
   ObjectDurationMs: { unit: 'Milliseconds', dimensions: [[Dimension.Function, S]] },
+  ThresholdUpdates: count(),
+  ThresholdCrossed: count(),
+  ThresholdUnavailable: count(),
   AlertsSent: count(),
   AlertsDuplicate: count(),
   AlertsGrouped: count(),

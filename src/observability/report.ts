@@ -60,6 +60,14 @@ export interface BaselineCounts {
   readonly unavailable: number;
 }
 
+/** The threshold step's counts (structurally its `ThresholdStats`). */
+export interface ThresholdCounts {
+  readonly candidates: number;
+  readonly updates: number;
+  readonly crossed: number;
+  readonly unavailable: number;
+}
+
 export interface SummaryCounts {
   readonly records: number;
   readonly ok: number;
@@ -81,6 +89,8 @@ export interface SummaryCounts {
   readonly alerts: AlertCounts;
   /** Present when the baseline stage ran. */
   readonly baseline?: BaselineCounts;
+  /** Present when threshold rules were counted. */
+  readonly thresholds?: ThresholdCounts;
   readonly failureReasons: Readonly<Record<string, number>>;
   readonly durationMs: number;
 }
@@ -102,6 +112,7 @@ export function summaryLogFields(summary: SummaryCounts): Record<string, unknown
     reingest: { records: summary.reingestedRecords, calls: summary.reingestCalls, retried: summary.reingestRetries },
     lookup: summary.lookup,
     ...(summary.baseline !== undefined ? { baseline: summary.baseline } : {}),
+    ...(summary.thresholds !== undefined ? { thresholds: summary.thresholds } : {}),
     byPriority: summary.byPriority,
     alerts: summary.alerts,
     failureReasons: summary.failureReasons,
@@ -130,6 +141,9 @@ export function publishSummaryMetrics(summary: SummaryCounts, metrics: MetricsSi
   count(MetricName.DynamoDbMisses, summary.lookup.cacheMisses);
   count(MetricName.ProviderCalls, summary.lookup.providerCalls);
   count(MetricName.ProviderErrors, summary.lookup.providerErrors);
+  count(MetricName.ThresholdUpdates, summary.thresholds?.updates ?? 0);
+  count(MetricName.ThresholdCrossed, summary.thresholds?.crossed ?? 0);
+  count(MetricName.ThresholdUnavailable, summary.thresholds?.unavailable ?? 0);
   count(MetricName.AlertsSent, summary.alerts.sent);
   count(MetricName.AlertsDuplicate, summary.alerts.duplicates);
   count(MetricName.AlertsGrouped, summary.alerts.grouped);

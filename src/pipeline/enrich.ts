@@ -22,7 +22,8 @@ import {
 import { principalOf } from '../4-baseline/principal.ts';
 import { userAgentFamily, userAgentKind } from '../4-baseline/user-agent.ts';
 import type { BaselineAttribute, BaselineObservation, BaselineStage, BaselineStats } from '../4-baseline/stage.ts';
-import type { RuleEngine } from '../5-rules/types.ts';
+import type { RuleEngine, ThresholdHit } from '../5-rules/types.ts';
+import type { ThresholdCounter, ThresholdInput, ThresholdStats } from '../5-rules/thresholds/stage.ts';
 import type { Candidate } from '../6-alert/finding.ts';
 import { enrichmentJson, sourceEnrichment, verdictTail, type SourceEnrichment } from './enrichment.ts';
 
@@ -40,6 +41,8 @@ export interface EnrichDeps {
   readonly baseline?: BaselineStage;
   /** The rules stage; without it, events carry no priority or risk. */
   readonly rules?: RuleEngine;
+  /** Counts the rules' threshold candidates (5-rules/thresholds); without it, threshold rules never match. */
+  readonly thresholds?: ThresholdCounter;
   /** The alert stage's collector for this invocation: every judged event is offered to it. */
   readonly alerts?: { consider(candidate: Candidate): void };
   readonly log?: Log;
@@ -60,6 +63,8 @@ export interface EnrichCounters {
   lookup: LookupStats;
   /** Present when the baseline stage ran. */
   baseline?: BaselineStats;
+  /** Present when threshold rules had candidates. */
+  thresholds?: ThresholdStats;
 }
 
 export function emptyEnrichCounters(): EnrichCounters {
@@ -80,7 +85,7 @@ export function emptyEnrichCounters(): EnrichCounters {
  * classify every event's source, look up the unique public IPs of all groups at once (work scales with unique
  * IPs, not events), ask the baseline stage once for the unique (principal, attribute, value) facts, evaluate the
  * rules and encode each event as an output line with its partition keys:
- *   classify → lookup → baseline → judge (rules) → encode.
+ *   classify → lookup → baseline → judge (rules) → thresholds (rules' counters) → encode.
  * Never throws for failed lookups, baselines or rules: affected events are `partial`.
  */
 export async function enrichEventGroups(
@@ -117,6 +122,7 @@ export async function enrichEventGroups(
     cache: new Map(),
     perSource: new Map(),
     rules: deps.rules,
+    thresholds: deps.thresholds !== undefined && deps.rules?.withThresholds !== undefined ? [] : undefined,
     alerts: deps.alerts,
     config: deps.config,
     counters,
@@ -124,7 +130,9 @@ export async function enrichEventGroups(
   };
   const shared = groups.map((group, g) => sharedSources(group.events, sources[g]!, state));
   const baselines = await baselineAll(deps.baseline, groups, shared, deadline, counters, log);
-  const judged = groups.map((group, g) => judgeEvents(group.events, sources[g]!, shared[g]!, baselines?.[g], state));
+  const judged = groups.map((group, g) => judgeEvents(g, group.events, sources[g]!, shared[g]!, baselines?.[g], state));
+  if (state.thresholds !== undefined && state.thresholds.length > 0)
+    await thresholdsAll(deps.thresholds!, deps.rules!, groups, judged, state.thresholds, deadline, counters);
   const out: OutputLine[][] = new Array(groups.length);
   for (let g = 0; g < groups.length; g++) {
     out[g] = encodeEvents(groups[g]!.events, judged[g]!, groups[g]!.arrival, state);
@@ -151,6 +159,8 @@ interface EncodeState {
   /** Events per shared source, turned into per-country and per-network counts once at the end. */
   readonly perSource: Map<SourceEnrichment, number>;
   readonly rules: RuleEngine | undefined;
+  /** Threshold candidates of this invocation (group, event, hits); undefined when thresholds are not counted. */
+  readonly thresholds: { g: number; e: number; hits: ThresholdHit[] }[] | undefined;
   readonly alerts: EnrichDeps['alerts'];
   readonly config: CoreConfig;
   readonly counters: EnrichCounters;
@@ -240,12 +250,12 @@ async function baselineAll(
   return out;
 }
 
-/** One event after the rules: what the encoder needs. */
+/** One event after the rules: what the encoder needs (status, cause and verdict updated by the threshold step). */
 interface Judged {
   readonly shared: SourceEnrichment;
-  readonly status: Enrichment['status'];
-  readonly cause: string | undefined;
-  readonly verdict: Verdict | undefined;
+  status: Enrichment['status'];
+  cause: string | undefined;
+  verdict: Verdict | undefined;
   readonly baseline: BaselineVerdict | undefined;
   /** What the rules saw: the shared base, plus the event's baseline when there is one. */
   readonly enrichment: Enrichment;
@@ -253,6 +263,7 @@ interface Judged {
 
 /** Judge step: the rules evaluate each event against its enrichment (source part and baseline). */
 function judgeEvents(
+  g: number,
   events: readonly EventItem[],
   sources: readonly (SourceClassification | undefined)[],
   shared: readonly (SourceEnrichment | undefined)[],
@@ -278,7 +289,12 @@ function judgeEvents(
     let verdict: Verdict | undefined;
     if (rules !== undefined) {
       try {
-        verdict = rules.evaluate(item.event, enrichment);
+        if (state.thresholds === undefined) verdict = rules.evaluate(item.event, enrichment);
+        else {
+          const hits: ThresholdHit[] = [];
+          verdict = rules.evaluate(item.event, enrichment, hits);
+          if (hits.length > 0) state.thresholds.push({ g, e, hits });
+        }
       } catch (err) {
         // A rule must never fail a record; report the bug and deliver the event without a verdict.
         state.log.error('rule evaluation failed', { error: errorName(err) });
@@ -289,6 +305,42 @@ function judgeEvents(
     out[e] = { shared: own, status, cause, verdict, baseline, enrichment };
   }
   return out;
+}
+
+/**
+ * Threshold step: the candidates of all groups counted at once (one counter update per rule, key and window);
+ * crossing events get the rule in their verdict, events whose counter failed go out `partial` (cause threshold).
+ */
+async function thresholdsAll(
+  counter: ThresholdCounter,
+  rules: RuleEngine,
+  groups: readonly EventGroup[],
+  judged: readonly (readonly (Judged | undefined)[])[],
+  pending: readonly { g: number; e: number; hits: ThresholdHit[] }[],
+  deadline: number,
+  counters: EnrichCounters,
+): Promise<void> {
+  const now = Date.now();
+  const inputs: ThresholdInput[] = pending.map((p, i) => {
+    const item = groups[p.g]!.events[p.e]!;
+    const time = item.ok && typeof item.event.eventTime === 'string' ? Date.parse(item.event.eventTime) : NaN;
+    return { event: i, time: Number.isFinite(time) ? time : now, hits: p.hits };
+  });
+  const result = await counter.resolve(inputs, { deadline });
+  counters.thresholds = result.stats;
+  for (const [i, ids] of result.crossed) {
+    const p = pending[i]!;
+    const j = judged[p.g]![p.e]!;
+    const item = groups[p.g]!.events[p.e]!;
+    if (!item.ok || j.verdict === undefined) continue;
+    j.verdict = rules.withThresholds!(j.verdict, item.event, j.enrichment, ids);
+  }
+  for (const i of result.unavailable) {
+    const p = pending[i]!;
+    const j = judged[p.g]![p.e]!;
+    j.status = 'partial';
+    j.cause ??= PartialCause.Threshold;
+  }
 }
 
 /** Encode step: counts, offers judged events to the alert stage, and writes each output line. */

@@ -10,6 +10,7 @@ import { silentLog, type Log } from '../model.ts';
 import { publishReingestFailure, publishSummaryMetrics, summaryLogFields, type MetricsSink } from '../observability/report.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
 import type { BaselineStage } from '../4-baseline/stage.ts';
+import type { ThresholdCounter } from '../5-rules/thresholds/stage.ts';
 import type { AlertStage } from '../6-alert/stage.ts';
 import { transformBatch, type InvocationSummary } from './transform.ts';
 
@@ -20,6 +21,8 @@ export interface TransformHandlerOptions {
   /** Built once per container: its L1 of known facts survives warm invocations. */
   readonly baseline?: BaselineStage;
   readonly rules?: RuleEngine;
+  /** Built once per container: threshold rules' counters (without a table, its memory is the counter). */
+  readonly thresholds?: ThresholdCounter;
   /** Findings to EventBridge / Security Hub (built once per container: its memory of sent findings is the L1). */
   readonly alerts?: AlertStage;
   /** Stream clients, created (and their modules loaded) on the first re-ingestion. */
@@ -66,6 +69,7 @@ export function createTransformHandler(options: TransformHandlerOptions): Transf
         intel,
         baseline: options.baseline,
         rules: options.rules,
+        thresholds: options.thresholds,
         alerts: options.alerts,
         sinkFor,
         log,

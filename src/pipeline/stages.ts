@@ -8,6 +8,8 @@ import type { Log } from '../model.ts';
 import { createBaselineStage, type BaselineStage } from '../4-baseline/stage.ts';
 import { loadRuleEngine } from '../5-rules/index.ts';
 import type { RuleEngine } from '../5-rules/types.ts';
+import { createThresholdCounter, type ThresholdCounter } from '../5-rules/thresholds/stage.ts';
+import { DynamoDbThresholdStore, MemoryThresholdStore } from '../5-rules/thresholds/store.ts';
 
 /** The enrichment stages, built once per container (cold start) and reused by every warm invocation. */
 export interface Stages {
@@ -16,6 +18,11 @@ export interface Stages {
   /** Undefined when BASELINE_TABLE_NAME is unset (the stage is off). */
   readonly baseline?: BaselineStage;
   readonly rules: RuleEngine;
+  /**
+   * Counts threshold rules' candidates; undefined when no rule has a threshold. Counters live in the baseline
+   * table (BASELINE_TABLE_NAME) so they span containers; without it, per container (in memory, bounded).
+   */
+  readonly thresholds?: ThresholdCounter;
   /** Undefined when findings go nowhere (no bus, no Security Hub). */
   readonly alerts?: AlertStage;
 }
@@ -45,7 +52,17 @@ export function buildStages(config: AppConfig, deps: StageDeps = {}): Stages {
     baselineTable === undefined
       ? undefined
       : createBaselineStage({ ...config.baseline, tableName: baselineTable }, { client: deps.dynamoDb ?? lazyDynamoDb(), log: deps.log });
-  return { intel, rules, alerts, ...(baseline !== undefined ? { baseline } : {}) };
+  const specs = rules.info.thresholds ?? new Map();
+  const client = baselineTable === undefined ? undefined : (deps.dynamoDb ?? lazyDynamoDb());
+  const thresholds =
+    specs.size === 0
+      ? undefined
+      : createThresholdCounter(
+          specs,
+          client === undefined ? new MemoryThresholdStore() : new DynamoDbThresholdStore({ client, tableName: baselineTable! }),
+          { log: deps.log },
+        );
+  return { intel, rules, alerts, ...(baseline !== undefined ? { baseline } : {}), ...(thresholds !== undefined ? { thresholds } : {}) };
 }
 
 /** A DynamoDB client created (and its module loaded) on the first call, with the same timeouts as the IP cache's. */

@@ -1,4 +1,5 @@
 import type { BaselineStage } from '../4-baseline/stage.ts';
+import type { ThresholdCounter } from '../5-rules/thresholds/stage.ts';
 import type {
   FirehoseTransformationEvent,
   FirehoseTransformationEventRecord,
@@ -28,6 +29,8 @@ export interface TransformDeps {
   readonly baseline?: BaselineStage;
   /** The rules stage; without it, events carry no priority or risk. */
   readonly rules?: RuleEngine;
+  /** Counts threshold rules' candidates; without it, threshold rules never match. */
+  readonly thresholds?: ThresholdCounter;
   /** The alert stage; without it, no findings are sent. */
   readonly alerts?: AlertStage;
   /** Where overflow goes: the delivery stream itself, or the source Kinesis stream. */
@@ -125,7 +128,7 @@ export async function transformBatch(
   const alerts = deps.alerts?.begin(now);
   const lines = await enrichEventGroups(
     groups,
-    { config, intel: deps.intel, baseline: deps.baseline, rules: deps.rules, alerts, log },
+    { config, intel: deps.intel, baseline: deps.baseline, rules: deps.rules, thresholds: deps.thresholds, alerts, log },
     lookupDeadline,
     summary,
   );

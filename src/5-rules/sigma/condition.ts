@@ -4,7 +4,8 @@
  *
  * Precedence, loosest first: `or`, `and`, `not`. Keywords are case-insensitive. `them` means every search
  * identifier except those starting with `_`. `x*` is a wildcard over identifier names (`*` only).
- * Aggregations (`| count() > 5`) and `N of` with N > 1 are reported as unsupported features.
+ * `N of` with N > 1 is reported as an unsupported feature; so are aggregations (`| count() > 5`) other than those
+ * {@link parseAggregation} reads (the translator maps them, with the rule's `timeframe`, to a threshold).
  */
 
 export type ConditionNode =
@@ -134,4 +135,42 @@ export function resolveOf(pattern: string, identifiers: readonly string[]): stri
     .join('.*');
   const re = new RegExp(`^${body}$`);
   return identifiers.filter((name) => re.test(name));
+}
+
+/** A Sigma v1 aggregation the engine has: `| count() [by f] > N` (events) or `| count(x) [by f] > N` (distinct x). */
+export interface Aggregation {
+  /** The field whose distinct values are counted (`count(x)`); undefined for `count()`. */
+  readonly distinct: string | undefined;
+  readonly by: string | undefined;
+  /** The number of events (or values) at which the rule matches: N + 1 for `> N`, N for `>= N`. */
+  readonly count: number;
+}
+
+const AGGREGATION = /^count\(\s*([A-Za-z0-9_.$@:-]*)\s*\)\s*(?:by\s+([A-Za-z0-9_.$@:-]+)\s*)?(>=|>)\s*(\d{1,6})$/i;
+
+/**
+ * Splits `search | aggregation` into the search and its aggregation. Anything else after `|` (min, max, sum, avg,
+ * `<`, `=`, several `by` fields) is an unsupported feature.
+ */
+export function splitAggregation(
+  text: string,
+): { ok: true; search: string; aggregation: Aggregation | undefined } | { ok: false; error: ConditionError } {
+  const bar = text.indexOf('|');
+  if (bar < 0) return { ok: true, search: text, aggregation: undefined };
+  const tail = text.slice(bar + 1).trim();
+  const m = AGGREGATION.exec(tail);
+  if (!m)
+    return {
+      ok: false,
+      error: {
+        unsupported: true,
+        message: `aggregation expression "| ${tail}" in the condition (only count() / count(field), optionally by one field, with > or >=)`,
+      },
+    };
+  const n = Number(m[4]);
+  return {
+    ok: true,
+    search: text.slice(0, bar),
+    aggregation: { distinct: m[1] === '' ? undefined : m[1], by: m[2], count: m[3] === '>' ? n + 1 : n },
+  };
 }

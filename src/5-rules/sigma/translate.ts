@@ -16,9 +16,10 @@
  * collections) is an unsupported feature, reported by name so the caller can fail or skip the rule.
  */
 import type { Priority } from '../../model.ts';
-import type { AttackDoc, ConditionDoc, RuleDoc } from '../documents.ts';
+import type { AttackDoc, ConditionDoc, RuleDoc, ThresholdDoc } from '../documents.ts';
+import { MAX_THRESHOLD_COUNT, MAX_WITHIN_MS, parseWithin } from '../thresholds/compile.ts';
 import { parseWildcard } from '../wildcard.ts';
-import { parseCondition, resolveOf, type ConditionNode } from './condition.ts';
+import { parseCondition, resolveOf, splitAggregation, type ConditionNode } from './condition.ts';
 
 export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -307,7 +308,6 @@ export function translateSigma(doc: unknown, fileBase: string): SigmaTranslation
     if (!title || title.trim() === '') throw new Invalid('has no title');
     const detection = doc.detection;
     if (!isObject(detection)) throw new Invalid('has no detection map');
-    if (detection.timeframe !== undefined) throw new Unsupported('timeframe (correlation rules come with baselines)');
     const conditions = detection.condition;
     const texts =
       typeof conditions === 'string'
@@ -322,7 +322,31 @@ export function translateSigma(doc: unknown, fileBase: string): SigmaTranslation
       if (name === 'condition' || name === 'timeframe') continue;
       identifiers.set(name, identifierCondition(name, value));
     }
-    const parts = texts.map((text) => {
+    // `search | count() by f > N` with a `timeframe` becomes a threshold (docs/rules.md#thresholds).
+    let threshold: ThresholdDoc | undefined;
+    const searches = texts.map((text) => {
+      const split = splitAggregation(text);
+      if (!split.ok) throw new Unsupported(split.error.message);
+      if (split.aggregation === undefined) return split.search;
+      if (texts.length > 1) throw new Unsupported('aggregation expression in one of several conditions');
+      if (typeof detection.timeframe !== 'string')
+        throw new Unsupported(`aggregation expression "${text.slice(text.indexOf('|')).trim()}" without a timeframe`);
+      if (parseWithin(detection.timeframe) === undefined || parseWithin(detection.timeframe)! > MAX_WITHIN_MS)
+        throw new Unsupported(`timeframe "${detection.timeframe}" (only <n>s, <n>m, <n>h, <n>d up to 7 days)`);
+      const a = split.aggregation;
+      if (a.count < 1 || a.count > MAX_THRESHOLD_COUNT) throw new Unsupported(`aggregation count ${a.count} (1 to ${MAX_THRESHOLD_COUNT})`);
+      threshold = {
+        count: a.count,
+        within: detection.timeframe,
+        // Sigma without `by` counts over all events; per account is the widest key the counters have.
+        by: [a.by === undefined ? 'recipientAccountId' : fieldPath(a.by, false)],
+        ...(a.distinct !== undefined ? { distinct: fieldPath(a.distinct, false) } : {}),
+      };
+      return split.search;
+    });
+    if (threshold === undefined && detection.timeframe !== undefined)
+      throw new Unsupported('timeframe without an aggregation (correlation rules are skipped)');
+    const parts = searches.map((text) => {
       const parsed = parseCondition(text);
       if (!parsed.ok) {
         if (parsed.error.unsupported) throw new Unsupported(parsed.error.message);
@@ -352,6 +376,7 @@ export function translateSigma(doc: unknown, fileBase: string): SigmaTranslation
       tags: ['sigma', ...tags],
       ...(attack ? { attack } : {}),
       when,
+      ...(threshold !== undefined ? { threshold } : {}),
     };
     return { kind: 'rule', rule, title };
   } catch (error) {

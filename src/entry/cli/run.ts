@@ -1,4 +1,5 @@
 import type { BaselineStage } from '../../4-baseline/stage.ts';
+import type { ThresholdCounter } from '../../5-rules/thresholds/stage.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AlertStage } from '../../6-alert/stage.ts';
@@ -72,7 +73,13 @@ export interface RunTotals {
  */
 export function localHandler(
   core: CoreConfig,
-  stages: { intel?: Promise<IpIntelligence>; baseline?: BaselineStage; rules?: RuleEngine; alerts?: AlertStage },
+  stages: {
+    intel?: Promise<IpIntelligence>;
+    baseline?: BaselineStage;
+    rules?: RuleEngine;
+    thresholds?: ThresholdCounter;
+    alerts?: AlertStage;
+  },
 ): RunOptions['makeHandler'] {
   const noClient = (): never => {
     throw new Error('the local run re-ingests in process');
@@ -83,6 +90,7 @@ export function localHandler(
       intel: stages.intel,
       baseline: stages.baseline,
       rules: stages.rules,
+      thresholds: stages.thresholds,
       alerts: stages.alerts,
       firehose: noClient,
       kinesis: noClient,
