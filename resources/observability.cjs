@@ -41,6 +41,7 @@ module.exports = async ({ resolveVariable }) => {
         }
       : {}),
     alerts: String(await param('alertsEnabled')) === 'true',
+    baseline: String(await param('baselineEnabled')) === 'true',
     ...(String(await param('objectLambdaEnabled')) === 'true'
       ? { objectLambda: { functionName: await resolveVariable('self:custom.names.objectLambdaFunction') } }
       : {}),

@@ -29,6 +29,8 @@ export interface OperationsInput {
   readonly objectLambda?: { readonly functionName: string };
   /** True when findings go to EventBridge (stage parameter alertsEnabled). */
   readonly alerts?: boolean;
+  /** True when the baseline table is deployed (stage parameter baselineEnabled); threshold rules then count in it. */
+  readonly baseline?: boolean;
   readonly thresholds: Thresholds;
 }
 
@@ -270,7 +272,20 @@ export const PANELS: readonly PanelSpec[] = [
       own(i, MetricName.AlertsFailed, 'Sum', {}, { label: 'failed (given up)' }),
     ],
   },
-  // Issue 15 (baseline facts) adds its panel here.
+  {
+    // Baseline unavailability also makes events partial (cause baseline / threshold): PartialEnrichmentAlarm covers it.
+    title: 'Baselines and thresholds — good: unavailable 0; writes fall to ~0 once facts are known',
+    when: (i) => i.baseline === true,
+    lines: (i) => [
+      own(i, MetricName.BaselineReads, 'Sum', {}, { label: 'baseline BatchGetItem calls' }),
+      own(i, MetricName.BaselineWrites, 'Sum', {}, { label: 'baseline writes (new facts, daily refresh)' }),
+      own(i, MetricName.BaselineNewFacts, 'Sum', {}, { label: 'facts new for their principal' }),
+      own(i, MetricName.BaselineUnavailable, 'Sum', {}, { label: 'events without a baseline (DynamoDB failed)' }),
+      own(i, MetricName.ThresholdUpdates, 'Sum', {}, { label: 'threshold counter updates' }),
+      own(i, MetricName.ThresholdCrossed, 'Sum', {}, { label: 'thresholds crossed' }),
+      own(i, MetricName.ThresholdUnavailable, 'Sum', {}, { label: 'events not counted (DynamoDB failed)' }),
+    ],
+  },
 ];
 
 // ---- the alarms ----------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ const input = (overrides: Partial<OperationsInput> = {}): OperationsInput => ({
   },
   objectLambda: { functionName: 'cloudtrail-enricher-prod-object-lambda' },
   alerts: true,
+  baseline: true,
   thresholds: {
     partialPercent: 5,
     breakerOpenPeriods: 2,
@@ -96,6 +97,18 @@ describe('operations dashboard and alarms (generated from the metric constants)'
         : '{}',
     ) as { widgets: { properties: { title: string } }[] };
     expect(body.widgets.map((w) => w.properties.title).filter((t) => /Provider|Backfill|Object Lambda|Findings/.test(t))).to.deep.equal([]);
+  });
+
+  it('shows the baseline and threshold panel only when the baseline table is deployed', () => {
+    const titles = (baseline: boolean): string[] => {
+      const { Resources } = operationsResources(input({ baseline }));
+      const body = JSON.parse(
+        ((Resources.OperationsDashboard as Resource).Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'],
+      ) as { widgets: { properties: { title: string } }[] };
+      return body.widgets.map((w) => w.properties.title).filter((t) => t.startsWith('Baselines and thresholds'));
+    };
+    expect(titles(true)).to.have.length(1);
+    expect(titles(false)).to.deep.equal([]);
   });
 
   it('takes every threshold from the stage', () => {
