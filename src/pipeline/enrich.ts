@@ -272,6 +272,8 @@ function judgeEvents(
 ): (Judged | undefined)[] {
   const { rules } = state;
   const out: (Judged | undefined)[] = new Array(events.length);
+  // One scratch list for the rules' threshold candidates, replaced only when an event filled it: most events have none.
+  let hits: ThresholdHit[] = [];
   for (let e = 0; e < events.length; e++) {
     const item = events[e]!;
     if (!item.ok) continue;
@@ -291,13 +293,16 @@ function judgeEvents(
       try {
         if (state.thresholds === undefined) verdict = rules.evaluate(item.event, enrichment);
         else {
-          const hits: ThresholdHit[] = [];
           verdict = rules.evaluate(item.event, enrichment, hits);
-          if (hits.length > 0) state.thresholds.push({ g, e, hits });
+          if (hits.length > 0) {
+            state.thresholds.push({ g, e, hits });
+            hits = [];
+          }
         }
       } catch (err) {
         // A rule must never fail a record; report the bug and deliver the event without a verdict.
         state.log.error('rule evaluation failed', { error: errorName(err) });
+        hits.length = 0; // candidates of a failed evaluation are not counted
         status = 'partial';
         cause ??= PartialCause.RulesError;
       }
